@@ -1,0 +1,327 @@
+"""Book, cancel and mark attendance: one transaction per use case, invariants enforced.
+
+The capacity invariants (SPEC §3.3) must hold with many people booking at once. Counting and
+then inserting is not enough under snapshot isolation: two transactions both count 7 of 8 and
+both insert. So every booking transaction first writes the event-occurrence row and the session
+rows it books (`version = version + 1`). On DuckDB a second concurrent writer of those rows
+gets a write-write conflict and is retried; on PostgreSQL it waits for the row lock and then
+counts what the first one committed. Either way the count a transaction checks is current.
+"""
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.engine import Connection, Engine
+
+from core import audit
+from core.actors import Actor
+from core.db import run_in_transaction
+from core.errors import BookingRefused, DomainError, NotAllowed, ValidationError
+from core.recurrence import occurs_on, rule_from_stored
+from core.schema import bookings, event_services, events, occurrences, sessions, status_history, visitors
+from core.validation import clean_text
+
+ACTIVE_STATUSES = ("expected", "attended", "no_show")
+MARKABLE_STATUSES = ("expected", "attended", "no_show")
+STAFF_BOOKERS = ("admin", "volunteer")
+
+
+@dataclass(frozen=True)
+class SessionKey:
+    """A session is one event service on one date; it may have no stored row yet."""
+
+    event_service_id: int
+    date: date
+
+
+def is_bookable_now(day: date, start: time, window_days: int, now: datetime) -> bool:
+    """The booking window (SPEC §3.4): today <= day <= today + window, and before the start today."""
+    today = now.date()
+    if not today <= day <= today + timedelta(days=window_days):
+        return False
+    return day != today or now.time() < start
+
+
+def _window_refusal(day: date, start: time, window_days: int, now: datetime) -> str | None:
+    if is_bookable_now(day, start, window_days, now):
+        return None
+    return "session_started" if day == now.date() else "window_closed"
+
+
+def _ensure_rows(engine: Engine, event_id: int, keys: list[SessionKey]) -> None:
+    """Create the occurrence and session rows to lock, if nobody did yet.
+
+    In its own short transaction: two first bookings of the same untouched session may both
+    insert, and the loser simply finds the row there on retry.
+    """
+    day = keys[0].date
+
+    def work(conn: Connection) -> None:
+        conn.execute(
+            pg_insert(occurrences).values(event_id=event_id, date=day).on_conflict_do_nothing(index_elements=["event_id", "date"])
+        )
+        for key in keys:
+            conn.execute(
+                pg_insert(sessions)
+                .values(event_service_id=key.event_service_id, event_id=event_id, date=key.date)
+                .on_conflict_do_nothing(index_elements=["event_service_id", "date"])
+            )
+
+    run_in_transaction(engine, work, retry_duplicates=True)
+
+
+def _load_targets(conn: Connection, keys: list[SessionKey]) -> tuple[sa.Row, list[sa.Row]]:
+    """The event row and the event-service rows behind the keys; all must share one event day."""
+    es_ids = sorted({k.event_service_id for k in keys})
+    rows = conn.execute(sa.select(event_services).where(event_services.c.id.in_(es_ids))).all()
+    if len(rows) != len(es_ids) or any(r.removed_at is not None for r in rows):
+        raise BookingRefused("session_not_found")
+    event_ids = {r.event_id for r in rows}
+    if len(event_ids) != 1 or len({k.date for k in keys}) != 1:
+        raise BookingRefused("sessions_on_different_days")
+    event = conn.execute(sa.select(events).where(events.c.id == event_ids.pop())).first()
+    if event is None or event.deleted_at is not None or event.archived_at is not None:
+        raise BookingRefused("session_not_found")
+    return event, sorted(rows, key=lambda r: r.id)
+
+
+def _active_count(conn: Connection, session_id: int) -> int:
+    return conn.execute(
+        sa.select(sa.func.count())
+        .select_from(bookings)
+        .where(bookings.c.session_id == session_id, bookings.c.status.in_(ACTIVE_STATUSES))
+    ).scalar()
+
+
+def _participants(conn: Connection, event_id: int, day: date) -> set[int]:
+    rows = conn.execute(
+        sa.select(sa.distinct(bookings.c.visitor_id))
+        .select_from(bookings.join(sessions, sessions.c.id == bookings.c.session_id))
+        .where(sessions.c.event_id == event_id, sessions.c.date == day, bookings.c.status.in_(ACTIVE_STATUSES))
+    ).all()
+    return {r[0] for r in rows}
+
+
+def book(
+    engine: Engine,
+    visitor_id: int,
+    keys: list[SessionKey],
+    actor: Actor,
+    now: datetime,
+    comment: str | None = None,
+) -> list[int]:
+    """Book one person onto one or several sessions of the same event day, all or nothing.
+
+    Visitors and volunteers book inside the booking window; an admin may book outside it, but
+    never past a capacity. Returns the new booking ids.
+    """
+    if not keys:
+        raise ValidationError("nothing_selected", field="sessions")
+    if actor.role == "visitor" and actor.id != visitor_id:
+        raise NotAllowed()
+    if actor.role == "coordinator":
+        raise NotAllowed()
+    comment = clean_text(comment, "comment")
+    keys = sorted(set(keys), key=lambda k: k.event_service_id)
+
+    with engine.connect() as conn:
+        event, _ = _load_targets(conn, keys)
+    _ensure_rows(engine, event.id, keys)
+
+    def work(conn: Connection) -> list[int]:
+        event, es_rows = _load_targets(conn, keys)
+        day = keys[0].date
+        if not occurs_on(event.first_date, rule_from_stored(event.freq, event.interval, event.weekdays, event.count, event.until), day):
+            raise BookingRefused("session_not_found")
+        person = conn.execute(sa.select(visitors.c.id, visitors.c.erased_at).where(visitors.c.id == visitor_id)).first()
+        if person is None:
+            raise BookingRefused("person_not_found")
+        if person.erased_at is not None:
+            raise BookingRefused("person_erased")
+
+        # Lock order is always occurrence first, then sessions by event-service id, so two
+        # PostgreSQL transactions cannot deadlock on each other.
+        occurrence = conn.execute(
+            occurrences.update()
+            .where(occurrences.c.event_id == event.id, occurrences.c.date == day)
+            .values(version=occurrences.c.version + 1)
+            .returning(occurrences.c.capacity, occurrences.c.cancelled_at)
+        ).one()
+        session_rows = {
+            r.event_service_id: r
+            for r in conn.execute(
+                sessions.update()
+                .where(sessions.c.event_service_id.in_([r.id for r in es_rows]), sessions.c.date == day)
+                .values(version=sessions.c.version + 1)
+                .returning(sessions.c.id, sessions.c.event_service_id, sessions.c.start_time, sessions.c.capacity, sessions.c.cancelled_at)
+            )
+        }
+        if occurrence.cancelled_at is not None:
+            raise BookingRefused("session_cancelled")
+
+        participants = _participants(conn, event.id, day)
+        if visitor_id not in participants:
+            event_capacity = occurrence.capacity or event.capacity
+            if len(participants) + 1 > event_capacity:
+                raise BookingRefused("event_full")
+
+        new_ids = []
+        for es in es_rows:
+            row = session_rows[es.id]
+            if row.cancelled_at is not None:
+                raise BookingRefused("session_cancelled")
+            if actor.role != "admin":
+                refusal = _window_refusal(day, row.start_time or es.start_time, es.window_days, now)
+                if refusal:
+                    raise BookingRefused(refusal)
+            already = conn.execute(
+                sa.select(bookings.c.id).where(
+                    bookings.c.session_id == row.id,
+                    bookings.c.visitor_id == visitor_id,
+                    bookings.c.status.in_(ACTIVE_STATUSES),
+                )
+            ).first()
+            if already:
+                raise BookingRefused("already_booked")
+            if _active_count(conn, row.id) + 1 > (row.capacity or es.capacity):
+                raise BookingRefused("session_full")
+            booking_id = conn.execute(
+                bookings.insert()
+                .values(
+                    session_id=row.id,
+                    visitor_id=visitor_id,
+                    status="expected",
+                    comment=comment,
+                    created_at=now,
+                    created_by_kind="visitor" if actor.kind == "visitor" else actor.kind,
+                    created_by_id=actor.id,
+                )
+                .returning(bookings.c.id)
+            ).scalar_one()
+            conn.execute(
+                status_history.insert().values(
+                    booking_id=booking_id, status="expected", comment=None, changed_at=now, changed_by=actor.audit_name
+                )
+            )
+            new_ids.append(booking_id)
+        audit.record(conn, actor, now, "book", "booking", ",".join(map(str, new_ids)), sessions=len(new_ids))
+        return new_ids
+
+    return run_in_transaction(engine, work)
+
+
+def cancel_bookings_in_transaction(conn: Connection, booking_ids: list[int], actor: Actor, now: datetime, reason: str | None) -> int:
+    """Cancel active bookings inside the caller's transaction; returns how many changed."""
+    if not booking_ids:
+        return 0
+    changed = conn.execute(
+        bookings.update()
+        .where(bookings.c.id.in_(booking_ids), bookings.c.status.in_(ACTIVE_STATUSES))
+        .values(status="cancelled", status_changed_at=now, status_changed_by=actor.audit_name)
+        .returning(bookings.c.id)
+    ).all()
+    for (booking_id,) in changed:
+        conn.execute(
+            status_history.insert().values(
+                booking_id=booking_id, status="cancelled", comment=reason, changed_at=now, changed_by=actor.audit_name
+            )
+        )
+    return len(changed)
+
+
+def _booking_with_session(conn: Connection, booking_id: int):
+    return conn.execute(
+        sa.select(bookings, sessions.c.date, sessions.c.start_time.label("session_start"), event_services.c.start_time)
+        .select_from(
+            bookings.join(sessions, sessions.c.id == bookings.c.session_id).join(
+                event_services, event_services.c.id == sessions.c.event_service_id
+            )
+        )
+        .where(bookings.c.id == booking_id)
+    ).first()
+
+
+def _may_change(actor: Actor, booking) -> bool:
+    if actor.role == "admin":
+        return True
+    if actor.role == "visitor":
+        return booking.visitor_id == actor.id
+    if actor.role == "volunteer":
+        return booking.created_by_kind == "volunteer" and booking.created_by_id == actor.id
+    return False
+
+
+def cancel(engine: Engine, booking_id: int, actor: Actor, now: datetime, reason: str | None = None) -> None:
+    """Cancel one booking: frees its place. Visitors and volunteers cancel only future ones of their own."""
+    reason = clean_text(reason, "comment")
+
+    def work(conn: Connection) -> None:
+        booking = _booking_with_session(conn, booking_id)
+        if booking is None:
+            raise DomainError("booking_not_found")
+        if not _may_change(actor, booking):
+            raise NotAllowed()
+        if booking.status not in ACTIVE_STATUSES:
+            raise DomainError("booking_not_active")
+        if actor.role != "admin" and booking.date < now.date():
+            raise DomainError("booking_in_past")
+        cancel_bookings_in_transaction(conn, [booking_id], actor, now, reason)
+        audit.record(conn, actor, now, "cancel", "booking", booking_id)
+
+    run_in_transaction(engine, work)
+
+
+def set_status(
+    engine: Engine, booking_ids: list[int], status: str, actor: Actor, now: datetime, comment: str | None = None
+) -> int:
+    """Mark several bookings Присутствовал / Не пришел / Ожидается at once; returns how many changed.
+
+    Cancelled bookings are left alone: bringing one back would need a fresh capacity check,
+    which is what booking again is for.
+    """
+    if actor.role != "admin":
+        raise NotAllowed()
+    if status not in MARKABLE_STATUSES:
+        raise ValidationError("status_invalid", field="status")
+    if not booking_ids:
+        raise ValidationError("nothing_selected", field="bookings")
+    comment = clean_text(comment, "comment")
+
+    def work(conn: Connection) -> int:
+        values: dict = dict(status=status, status_changed_at=now, status_changed_by=actor.audit_name)
+        if comment:
+            values["comment"] = comment
+        changed = conn.execute(
+            bookings.update()
+            .where(bookings.c.id.in_(booking_ids), bookings.c.status.in_(ACTIVE_STATUSES))
+            .values(**values)
+            .returning(bookings.c.id)
+        ).all()
+        for (booking_id,) in changed:
+            conn.execute(
+                status_history.insert().values(
+                    booking_id=booking_id, status=status, comment=comment, changed_at=now, changed_by=actor.audit_name
+                )
+            )
+        audit.record(conn, actor, now, "set_status", "booking", None, status=status, count=len(changed))
+        return len(changed)
+
+    return run_in_transaction(engine, work)
+
+
+def set_comment(engine: Engine, booking_id: int, comment: str | None, actor: Actor, now: datetime) -> None:
+    """Replace a booking's comment (its owner, the volunteer who made it, or an admin)."""
+    comment = clean_text(comment, "comment")
+
+    def work(conn: Connection) -> None:
+        booking = _booking_with_session(conn, booking_id)
+        if booking is None:
+            raise DomainError("booking_not_found")
+        if not _may_change(actor, booking):
+            raise NotAllowed()
+        conn.execute(bookings.update().where(bookings.c.id == booking_id).values(comment=comment))
+        audit.record(conn, actor, now, "comment", "booking", booking_id)
+
+    run_in_transaction(engine, work)

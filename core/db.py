@@ -1,0 +1,124 @@
+"""Engine from DATABASE_URL, start-up migrations, and the retrying transaction helper."""
+
+import logging
+import os
+import random
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from core import schema
+from core.errors import DomainError
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DATABASE_URL = f"duckdb:///{PROJECT_ROOT / 'data' / 'app.duckdb'}"
+
+# Driver exception class names that mean "another transaction got there first: try again".
+# DuckDB reports write-write conflicts as TransactionException; PostgreSQL as serialization
+# failures or deadlocks.
+_CONFLICT_ERRORS = {"TransactionException", "SerializationFailure", "DeadlockDetected"}
+_DUPLICATE_ERRORS = {"ConstraintException", "UniqueViolation"}
+
+
+def database_url() -> str:
+    return os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
+
+
+def make_engine(url: str | None = None) -> Engine:
+    """An engine for the URL (default: DATABASE_URL or the local DuckDB file)."""
+    url = url or database_url()
+    if url.startswith("duckdb:///"):
+        Path(url.removeprefix("duckdb:///")).parent.mkdir(parents=True, exist_ok=True)
+        return sa.create_engine(url, pool_size=8, max_overflow=32)
+    return sa.create_engine(url, pool_size=8, max_overflow=16, pool_pre_ping=True)
+
+
+def is_duckdb(engine_or_conn: Engine | Connection) -> bool:
+    return engine_or_conn.dialect.name == "duckdb"
+
+
+def _driver_error_name(exc: BaseException) -> str:
+    return type(getattr(exc, "orig", exc)).__name__
+
+
+def is_conflict(exc: BaseException) -> bool:
+    """True when the database refused a write because a concurrent transaction won."""
+    return _driver_error_name(exc) in _CONFLICT_ERRORS
+
+
+def is_duplicate(exc: BaseException) -> bool:
+    return _driver_error_name(exc) in _DUPLICATE_ERRORS
+
+
+def run_in_transaction(
+    engine: Engine,
+    work: Callable[[Connection], T],
+    *,
+    attempts: int = 12,
+    retry_duplicates: bool = False,
+) -> T:
+    """Run `work` in one transaction, retrying on write conflicts with jittered backoff.
+
+    Business refusals (DomainError) are raised at once and never retried: only the database's
+    "somebody else wrote this row first" is. After the last attempt the caller gets a
+    DomainError("busy_try_again") rather than a driver exception.
+    """
+    for attempt in range(attempts):
+        try:
+            with engine.begin() as conn:
+                return work(conn)
+        except DomainError:
+            raise
+        except sa.exc.DBAPIError as exc:
+            retryable = is_conflict(exc) or (retry_duplicates and is_duplicate(exc))
+            if not retryable:
+                raise
+            if attempt == attempts - 1:
+                raise DomainError("busy_try_again") from exc
+            time.sleep(min(0.2, 0.002 * 2**attempt) * random.uniform(0.5, 1.5))
+    raise AssertionError("unreachable")
+
+
+# --- migrations -------------------------------------------------------------------------
+# Alembic cannot reflect DuckDB through duckdb_engine, so migrations are hand-written: each
+# entry moves the schema from version i to i + 1 and runs once, in order, at start-up.
+
+
+def _create_initial_schema(conn: Connection) -> None:
+    schema.metadata.create_all(conn, tables=[t for t in schema.metadata.sorted_tables if t.name != "schema_version"])
+
+
+MIGRATIONS: list[Callable[[Connection], None]] = [
+    _create_initial_schema,
+]
+
+
+def current_version(conn: Connection) -> int:
+    schema.schema_version.create(conn, checkfirst=True)
+    return conn.execute(sa.select(sa.func.max(schema.schema_version.c.version))).scalar() or 0
+
+
+def migrate(engine: Engine) -> int:
+    """Bring the database up to the newest schema version; returns that version."""
+    with engine.begin() as conn:
+        version = current_version(conn)
+        for number, step in enumerate(MIGRATIONS[version:], start=version + 1):
+            log.info("applying migration %s", number)
+            step(conn)
+            conn.execute(schema.schema_version.delete())
+            conn.execute(schema.schema_version.insert().values(version=number))
+            version = number
+    return version
+
+
+def is_empty(engine: Engine) -> bool:
+    with engine.connect() as conn:
+        return conn.execute(sa.select(sa.func.count()).select_from(schema.places)).scalar() == 0

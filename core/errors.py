@@ -1,0 +1,100 @@
+"""Domain errors: a stable code for code and tests, a Russian message for people.
+
+Every refusal the product can give is listed in MESSAGES, so wording lives in one place
+and pages never build their own error text.
+"""
+
+MESSAGES: dict[str, str] = {
+    # validation of single fields
+    "required": "Заполните это поле.",
+    "name_too_short": "Не меньше 2 букв.",
+    "name_too_long": "Не больше 60 символов.",
+    "name_bad_chars": "Только буквы, дефис, апостроф и пробел.",
+    "phone_invalid": "Неверный номер. Пример: +7 (916) 123-45-67.",
+    "phone_not_mobile_ru": "Нужен российский номер: +7 (XXX) XXX-XX-XX.",
+    "not_a_number": "Введите целое число.",
+    "capacity_range": "Вместимость — от {minimum} до {maximum}.",
+    "service_capacity_above_event": "Вместимость услуги не может быть больше вместимости события ({event_capacity}).",
+    "window_range": "Окно записи — от 0 до 365 дней.",
+    "interval_range": "Интервал — от 1 до 99.",
+    "count_range": "Число повторений — от 1 до 1000.",
+    "until_before_first": "Дата окончания не может быть раньше первой даты.",
+    "date_in_past": "Дата не может быть раньше сегодняшней.",
+    "date_invalid": "Введите дату в формате ДД.ММ.ГГГГ.",
+    "time_order": "Время окончания должно быть позже начала.",
+    "title_too_long": "Не больше 120 символов.",
+    "text_too_long": "Не больше {maximum} символов.",
+    "weekdays_required": "Выберите хотя бы один день недели.",
+    "services_required": "Добавьте хотя бы одну услугу.",
+    "service_repeated": "Услуга «{service}» добавлена дважды в одно время.",
+    "place_exists": "Такое место уже есть: «{place}».",
+    "login_invalid": "Логин — от 3 до 32 латинских букв, цифр, точек, дефисов или подчёркиваний.",
+    "login_taken": "Этот логин уже занят.",
+    "password_too_short": "Пароль — не меньше 10 символов.",
+    "consent_required": "Без согласия на обработку персональных данных регистрация невозможна.",
+    "pin_invalid": "PIN — 4 цифры.",
+    # sign-in
+    "login_failed": "Неверный логин или пароль.",
+    "login_throttled": "Слишком много неудачных попыток. Подождите {minutes} мин. и попробуйте снова.",
+    "account_pending": "Учётная запись ждёт подтверждения администратора.",
+    "visitor_login_failed": "Неверный номер карты или PIN.",
+    "card_locked": "Карта заблокирована после неверных PIN. Обратитесь к сотруднику.",
+    # booking
+    "session_full": "Мест на эту услугу больше нет.",
+    "event_full": "На это событие уже записано максимальное число участников.",
+    "already_booked": "Этот человек уже записан на эту услугу.",
+    "window_closed": "Запись на эту дату закрыта.",
+    "session_started": "Услуга уже началась: запись закрыта.",
+    "session_cancelled": "Это мероприятие отменено.",
+    "session_not_found": "Мероприятие не найдено.",
+    "sessions_on_different_days": "За один раз можно записаться только на услуги одного дня одного события.",
+    "booking_not_found": "Запись не найдена.",
+    "booking_not_active": "Запись уже отменена.",
+    "booking_in_past": "Прошедшую запись отменить нельзя.",
+    "person_not_found": "Посетитель не найден.",
+    "person_erased": "Данные этого посетителя удалены.",
+    "status_invalid": "Недопустимый статус.",
+    "nothing_selected": "Выберите хотя бы одну запись.",
+    # events and sessions
+    "event_not_found": "Событие не найдено.",
+    "event_has_history": "У события есть история записей: удалить его нельзя. Отправьте его в архив.",
+    "session_has_bookings": "На мероприятие записаны люди ({count}): удалить его нельзя.",
+    "capacity_below_booked": "Вместимость меньше числа записанных: {where}.",
+    "bookings_outside_series": "Есть записи на даты, которых не будет в новом расписании: {where}.",
+    "event_not_archived": "Событие не в архиве.",
+    "event_already_archived": "Событие уже в архиве.",
+    "not_allowed": "Недостаточно прав для этого действия.",
+    "busy_try_again": "Система занята, попробуйте ещё раз.",
+}
+
+
+class DomainError(Exception):
+    """A refusal with a stable code; `message` is what a person reads."""
+
+    def __init__(self, code: str, field: str | None = None, **params):
+        self.code = code
+        self.field = field
+        self.params = params
+        super().__init__(code)
+
+    @property
+    def message(self) -> str:
+        return MESSAGES[self.code].format(**self.params)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.code!r}, field={self.field!r})"
+
+
+class ValidationError(DomainError):
+    """Bad input in one form field; nothing was written."""
+
+
+class BookingRefused(DomainError):
+    """A business rule said no (full, duplicate, window); never retried."""
+
+
+class NotAllowed(DomainError):
+    """The actor's role may not do this."""
+
+    def __init__(self, code: str = "not_allowed", **params):
+        super().__init__(code, **params)

@@ -1,0 +1,382 @@
+"""Staff accounts, volunteers and visitors: registration, sign-in, search."""
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import lru_cache
+
+import sqlalchemy as sa
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy.engine import Connection, Engine
+
+from core import audit
+from core.actors import Actor, volunteer_code
+from core.db import run_in_transaction
+from core.errors import DomainError, ValidationError
+from core.schema import login_attempts, staff, visitors, volunteers
+from core.validation import (
+    clean_login,
+    clean_name,
+    clean_password,
+    clean_phone,
+    clean_pin,
+    clean_text,
+    format_phone,
+    search_key,
+)
+
+CONSENT_VERSION = "2026-11"
+CONSENT_TEXT = (
+    "Я согласен(на) на обработку моих персональных данных (имя, фамилия, телефон) "
+    "благотворительной организацией для записи на услуги, в соответствии с 152-ФЗ."
+)
+FIRST_CARD_NUMBER = 100001
+MAX_PIN_FAILURES = 10
+LOGIN_FAILURE_LIMIT = 5
+LOGIN_FAILURE_WINDOW = timedelta(minutes=15)
+STAFF_ROLES = ("admin", "coordinator")
+
+
+@lru_cache(maxsize=1)
+def _hasher() -> PasswordHasher:
+    # argon2id with the library's RFC 9106 "low memory" defaults
+    return PasswordHasher()
+
+
+def hash_secret(secret: str) -> str:
+    return _hasher().hash(secret)
+
+
+def verify_secret(secret_hash: str | None, secret: str) -> bool:
+    if not secret_hash:
+        return False
+    try:
+        return _hasher().verify(secret_hash, secret)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+# A hash to verify against when the login is unknown, so a wrong login and a wrong password
+# take the same time.
+_DUMMY_HASH = hash_secret("not-a-real-password")
+
+
+@dataclass(frozen=True)
+class VisitorRow:
+    id: int
+    card_number: str
+    first_name: str
+    last_name: str
+    phone: str | None
+    comment: str | None
+    locked: bool
+    erased: bool
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.last_name} {self.first_name}"
+
+    @property
+    def phone_display(self) -> str:
+        return format_phone(self.phone)
+
+    @property
+    def masked(self) -> str:
+        """What a stranger may see when namesakes are listed: "Анна П., карта …42"."""
+        return f"{self.first_name} {self.last_name[:1]}., карта …{self.card_number[-2:]}"
+
+
+def _visitor(row) -> VisitorRow:
+    return VisitorRow(
+        id=row.id,
+        card_number=row.card_number,
+        first_name=row.first_name,
+        last_name=row.last_name,
+        phone=row.phone,
+        comment=row.comment,
+        locked=row.locked_at is not None,
+        erased=row.erased_at is not None,
+    )
+
+
+@dataclass(frozen=True)
+class Registration:
+    visitor_id: int
+    card_number: str
+    pin: str
+
+
+# --- staff ------------------------------------------------------------------------------
+
+
+def create_staff(conn: Connection, login: str, password: str, role: str, display_name: str, now: datetime) -> int:
+    """Create a staff account (admin or coordinator) inside the caller's transaction."""
+    if role not in STAFF_ROLES:
+        raise ValueError(role)
+    login = clean_login(login)
+    password = clean_password(password)
+    if _login_taken(conn, login):
+        raise ValidationError("login_taken", field="login")
+    return conn.execute(
+        staff.insert()
+        .values(login=login, display_name=display_name, role=role, password_hash=hash_secret(password), created_at=now)
+        .returning(staff.c.id)
+    ).scalar_one()
+
+
+def ensure_admin(engine: Engine, login: str, password: str, now: datetime) -> None:
+    """Create the first admin from configuration when no admin exists yet."""
+    with engine.begin() as conn:
+        has_admin = conn.execute(sa.select(sa.func.count()).select_from(staff).where(staff.c.role == "admin")).scalar()
+        if not has_admin:
+            create_staff(conn, login, password, "admin", "Администратор", now)
+
+
+def _login_taken(conn: Connection, login: str) -> bool:
+    in_staff = conn.execute(sa.select(staff.c.id).where(staff.c.login == login)).first()
+    in_volunteers = conn.execute(sa.select(volunteers.c.id).where(volunteers.c.login == login)).first()
+    return bool(in_staff or in_volunteers)
+
+
+def _recent_failures(conn: Connection, login: str, now: datetime) -> int:
+    return conn.execute(
+        sa.select(sa.func.count())
+        .select_from(login_attempts)
+        .where(
+            login_attempts.c.login == login,
+            login_attempts.c.success.is_(False),
+            login_attempts.c.attempted_at > now - LOGIN_FAILURE_WINDOW,
+        )
+    ).scalar()
+
+
+def authenticate(engine: Engine, login: str, password: str, now: datetime) -> Actor:
+    """Staff or volunteer sign-in; one generic refusal whatever was wrong."""
+    login_key = (login or "").strip().lower()[:32]
+    with engine.begin() as conn:
+        if _recent_failures(conn, login_key, now) >= LOGIN_FAILURE_LIMIT:
+            audit.record(conn, _anonymous(login_key), now, "login_throttled", "account")
+            raise DomainError("login_throttled", minutes=int(LOGIN_FAILURE_WINDOW.total_seconds() // 60))
+        actor, secret_hash, pending = _find_account(conn, login_key)
+        ok = verify_secret(secret_hash or _DUMMY_HASH, password or "") and actor is not None
+        conn.execute(login_attempts.insert().values(login=login_key, attempted_at=now, success=ok))
+        audit.record(conn, actor if ok else _anonymous(login_key), now, "login" if ok else "login_failed", "account")
+    if not ok:
+        raise DomainError("login_failed")
+    if pending:
+        raise DomainError("account_pending")
+    return actor
+
+
+def _anonymous(login_key: str) -> Actor:
+    return Actor(kind="anonymous", id=0, role="visitor", label=login_key[:30] or "-")
+
+
+def _find_account(conn: Connection, login: str) -> tuple[Actor | None, str | None, bool]:
+    row = conn.execute(sa.select(staff).where(staff.c.login == login, staff.c.active.is_(True))).first()
+    if row:
+        return Actor("staff", row.id, row.role, row.login, row.display_name), row.password_hash, False
+    row = conn.execute(
+        sa.select(volunteers).where(volunteers.c.login == login, volunteers.c.status.in_(("active", "pending")))
+    ).first()
+    if row:
+        actor = Actor("volunteer", row.id, "volunteer", volunteer_code(row.id), f"{row.first_name} {row.last_name}")
+        return actor, row.password_hash, row.status == "pending"
+    return None, None, False
+
+
+def load_actor(engine: Engine, kind: str, actor_id: int) -> Actor | None:
+    """Re-read a signed-in account, so a deactivated one stops working at once."""
+    with engine.connect() as conn:
+        if kind == "staff":
+            row = conn.execute(sa.select(staff).where(staff.c.id == actor_id, staff.c.active.is_(True))).first()
+            return row and Actor("staff", row.id, row.role, row.login, row.display_name)
+        if kind == "volunteer":
+            row = conn.execute(
+                sa.select(volunteers).where(volunteers.c.id == actor_id, volunteers.c.status == "active")
+            ).first()
+            return row and Actor("volunteer", row.id, "volunteer", volunteer_code(row.id), f"{row.first_name} {row.last_name}")
+        if kind == "visitor":
+            row = conn.execute(
+                sa.select(visitors).where(
+                    visitors.c.id == actor_id, visitors.c.erased_at.is_(None), visitors.c.locked_at.is_(None)
+                )
+            ).first()
+            return row and Actor("visitor", row.id, "visitor", row.card_number, f"{row.first_name} {row.last_name}")
+    return None
+
+
+# --- volunteers -------------------------------------------------------------------------
+
+
+def register_volunteer(
+    engine: Engine, first_name: str, last_name: str, phone: str, login: str, password: str, now: datetime, *, approved: bool = False
+) -> int:
+    """Self-registration of a volunteer; the account waits for an admin's approval."""
+    values = dict(
+        first_name=clean_name(first_name, "first_name"),
+        last_name=clean_name(last_name, "last_name"),
+        phone=clean_phone(phone),
+        login=clean_login(login),
+    )
+    password_hash = hash_secret(clean_password(password))
+
+    def work(conn: Connection) -> int:
+        if _login_taken(conn, values["login"]):
+            raise ValidationError("login_taken", field="login")
+        volunteer_id = conn.execute(
+            volunteers.insert()
+            .values(
+                **values,
+                password_hash=password_hash,
+                status="active" if approved else "pending",
+                created_at=now,
+                approved_at=now if approved else None,
+            )
+            .returning(volunteers.c.id)
+        ).scalar_one()
+        audit.record(conn, _anonymous(values["login"]), now, "register", "volunteer", volunteer_code(volunteer_id))
+        return volunteer_id
+
+    return run_in_transaction(engine, work)
+
+
+# --- visitors ---------------------------------------------------------------------------
+
+
+def new_pin() -> str:
+    return f"{secrets.randbelow(10_000):04d}"
+
+
+def register_visitor(
+    engine: Engine,
+    first_name: str,
+    last_name: str,
+    phone: str | None,
+    comment: str | None,
+    consent: bool,
+    actor: Actor | None,
+    now: datetime,
+    *,
+    pin: str | None = None,
+) -> Registration:
+    """Register a visitor: validate, record consent, issue a card number and a PIN."""
+    first = clean_name(first_name, "first_name")
+    last = clean_name(last_name, "last_name")
+    phone_e164 = clean_phone(phone)
+    comment_text = clean_text(comment, "comment")
+    if not consent:
+        raise ValidationError("consent_required", field="consent")
+    pin = clean_pin(pin) if pin is not None else new_pin()
+    pin_hash = hash_secret(pin)
+    collected_by = actor.audit_name if actor else "visitor:self"
+
+    def work(conn: Connection) -> Registration:
+        visitor_id = conn.execute(sa.select(visitors.c.id.default.next_value())).scalar_one()
+        card_number = str(FIRST_CARD_NUMBER - 1 + visitor_id)
+        conn.execute(
+            visitors.insert().values(
+                id=visitor_id,
+                card_number=card_number,
+                first_name=first,
+                last_name=last,
+                search_key=search_key(f"{last} {first}"),
+                phone=phone_e164,
+                comment=comment_text,
+                pin_hash=pin_hash,
+                consent_at=now,
+                consent_version=CONSENT_VERSION,
+                consent_by=collected_by,
+                created_at=now,
+                created_by=collected_by,
+            )
+        )
+        who = actor or Actor("visitor", visitor_id, "visitor", card_number)
+        audit.record(conn, who, now, "register", "visitor", card_number)
+        return Registration(visitor_id, card_number, pin)
+
+    return run_in_transaction(engine, work)
+
+
+def get_visitor(conn: Connection, visitor_id: int) -> VisitorRow | None:
+    row = conn.execute(sa.select(visitors).where(visitors.c.id == visitor_id)).first()
+    return row and _visitor(row)
+
+
+def visitor_sign_in(engine: Engine, card_number: str, pin: str, now: datetime) -> Actor:
+    """Card number + PIN. Unknown card and wrong PIN get the same answer; 10 misses lock the card."""
+    card_number = (card_number or "").strip()
+    pin = (pin or "").strip()
+    with engine.begin() as conn:
+        row = conn.execute(
+            sa.select(visitors).where(visitors.c.card_number == card_number, visitors.c.erased_at.is_(None))
+        ).first()
+        if row is None:
+            verify_secret(_DUMMY_HASH, pin)
+            raise DomainError("visitor_login_failed", field="pin")
+        if row.locked_at is not None:
+            raise DomainError("card_locked", field="pin")
+        actor = Actor("visitor", row.id, "visitor", row.card_number, f"{row.first_name} {row.last_name}")
+        if verify_secret(row.pin_hash, pin):
+            conn.execute(visitors.update().where(visitors.c.id == row.id).values(pin_failures=0))
+            audit.record(conn, actor, now, "login", "visitor", row.card_number)
+            return actor
+        failures = row.pin_failures + 1
+        conn.execute(
+            visitors.update()
+            .where(visitors.c.id == row.id)
+            .values(pin_failures=failures, locked_at=now if failures >= MAX_PIN_FAILURES else None)
+        )
+        audit.record(conn, actor, now, "login_failed", "visitor", row.card_number)
+    if failures >= MAX_PIN_FAILURES:
+        raise DomainError("card_locked", field="pin")
+    raise DomainError("visitor_login_failed", field="pin")
+
+
+def reset_pin(engine: Engine, visitor_id: int, actor: Actor, now: datetime) -> str:
+    """Issue a new PIN and unlock the card (staff and volunteers)."""
+    pin = new_pin()
+    with engine.begin() as conn:
+        conn.execute(
+            visitors.update()
+            .where(visitors.c.id == visitor_id)
+            .values(pin_hash=hash_secret(pin), pin_failures=0, locked_at=None)
+        )
+        audit.record(conn, actor, now, "pin_reset", "visitor", visitor_id)
+    return pin
+
+
+def find_visitors(conn: Connection, query: str, limit: int = 10) -> list[VisitorRow]:
+    """Suggestions as one types: card number, phone digits, or "фамилия имя" prefix."""
+    text = (query or "").strip()
+    if len(text) < 2:
+        return []
+    base = sa.select(visitors).where(visitors.c.erased_at.is_(None))
+    digits = "".join(ch for ch in text if ch.isdigit())
+    if digits and len(digits) == len(text.replace(" ", "").replace("+", "").replace("-", "").replace("(", "").replace(")", "")):
+        conditions = [visitors.c.card_number.startswith(digits)]
+        if len(digits) >= 4:
+            conditions.append(visitors.c.phone.contains(digits.removeprefix("8") if len(digits) == 11 else digits))
+        stmt = base.where(sa.or_(*conditions))
+    else:
+        key = search_key(text)
+        words = key.split(" ")
+        stmt = base.where(*[visitors.c.search_key.contains(word) for word in words])
+        stmt = stmt.order_by(sa.case((visitors.c.search_key.startswith(key), 0), else_=1))
+    rows = conn.execute(stmt.order_by(visitors.c.last_name, visitors.c.first_name).limit(limit)).all()
+    return [_visitor(row) for row in rows]
+
+
+def visitors_by_surname(conn: Connection, last_name: str, limit: int = 20) -> list[VisitorRow]:
+    """Namesakes for the visitor's own sign-in: an exact surname match, shown masked."""
+    key = search_key(last_name)
+    if not key:
+        return []
+    rows = conn.execute(
+        sa.select(visitors)
+        .where(visitors.c.erased_at.is_(None), visitors.c.search_key.startswith(key + " "))
+        .order_by(visitors.c.first_name, visitors.c.card_number)
+        .limit(limit)
+    ).all()
+    return [_visitor(row) for row in rows]

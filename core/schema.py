@@ -1,0 +1,209 @@
+"""Every table on one MetaData.
+
+DuckDB needs an explicit Sequence per integer key, and supports neither ON DELETE CASCADE nor
+deleting a child and its parent in one transaction: rows are soft-deleted and history is kept.
+Occurrences of a series are computed, not stored: `occurrences` and `sessions` hold a row only
+for a date somebody touched (a booking, a change, a cancellation).
+"""
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData()
+
+
+def _key(table_name: str) -> sa.Column:
+    seq = sa.Sequence(f"{table_name}_id_seq", metadata=metadata)
+    return sa.Column("id", sa.Integer, seq, server_default=seq.next_value(), primary_key=True)
+
+
+schema_version = sa.Table(
+    "schema_version",
+    metadata,
+    sa.Column("version", sa.Integer, nullable=False),
+)
+
+places = sa.Table(
+    "places",
+    metadata,
+    _key("places"),
+    sa.Column("name", sa.String(60), nullable=False),
+    # case-folded name: uniqueness regardless of case ("цветной" == "Цветной")
+    sa.Column("name_key", sa.String(60), nullable=False, unique=True),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+)
+
+services = sa.Table(
+    "services",
+    metadata,
+    _key("services"),
+    sa.Column("name", sa.String(80), nullable=False, unique=True),
+    sa.Column("description", sa.String(500), nullable=False),
+    sa.Column("default_capacity", sa.Integer, nullable=False),
+    sa.Column("default_window_days", sa.Integer, nullable=False),
+    sa.Column("default_duration_min", sa.Integer, nullable=False),
+)
+
+events = sa.Table(
+    "events",
+    metadata,
+    _key("events"),
+    sa.Column("title", sa.String(120), nullable=False),
+    sa.Column("place_id", sa.Integer, sa.ForeignKey("places.id"), nullable=False),
+    sa.Column("first_date", sa.Date, nullable=False),
+    sa.Column("capacity", sa.Integer, nullable=False),
+    # NULL freq means a one-off event
+    sa.Column("freq", sa.String(10)),
+    sa.Column("interval", sa.Integer, nullable=False, server_default="1"),
+    # weekly weekdays as "2,4" (0 = Monday)
+    sa.Column("weekdays", sa.String(20), nullable=False, server_default=""),
+    sa.Column("count", sa.Integer),
+    sa.Column("until", sa.Date),
+    sa.Column("archived_at", sa.DateTime),
+    sa.Column("deleted_at", sa.DateTime),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("updated_at", sa.DateTime, nullable=False),
+)
+
+event_services = sa.Table(
+    "event_services",
+    metadata,
+    _key("event_services"),
+    sa.Column("event_id", sa.Integer, sa.ForeignKey("events.id"), nullable=False, index=True),
+    sa.Column("service_id", sa.Integer, sa.ForeignKey("services.id"), nullable=False),
+    sa.Column("start_time", sa.Time, nullable=False),
+    sa.Column("end_time", sa.Time, nullable=False),
+    sa.Column("capacity", sa.Integer, nullable=False),
+    sa.Column("window_days", sa.Integer, nullable=False),
+    # removed from the event by an edit; kept because bookings point at it
+    sa.Column("removed_at", sa.DateTime),
+)
+
+occurrences = sa.Table(
+    "occurrences",
+    metadata,
+    _key("occurrences"),
+    sa.Column("event_id", sa.Integer, sa.ForeignKey("events.id"), nullable=False),
+    sa.Column("date", sa.Date, nullable=False),
+    sa.Column("capacity", sa.Integer),
+    sa.Column("cancelled_at", sa.DateTime),
+    # bumped by every booking write on this date, so concurrent writers conflict (DuckDB)
+    # or queue behind the row lock (PostgreSQL); never read as a count
+    sa.Column("version", sa.Integer, nullable=False, server_default="0"),
+    sa.UniqueConstraint("event_id", "date", name="uq_occurrence"),
+)
+
+sessions = sa.Table(
+    "sessions",
+    metadata,
+    _key("sessions"),
+    sa.Column("event_service_id", sa.Integer, sa.ForeignKey("event_services.id"), nullable=False),
+    sa.Column("event_id", sa.Integer, sa.ForeignKey("events.id"), nullable=False, index=True),
+    sa.Column("date", sa.Date, nullable=False, index=True),
+    # overrides for this one date; NULL means "as the event service says"
+    sa.Column("start_time", sa.Time),
+    sa.Column("end_time", sa.Time),
+    sa.Column("capacity", sa.Integer),
+    sa.Column("cancelled_at", sa.DateTime),
+    sa.Column("version", sa.Integer, nullable=False, server_default="0"),
+    sa.UniqueConstraint("event_service_id", "date", name="uq_session"),
+)
+
+visitors = sa.Table(
+    "visitors",
+    metadata,
+    _key("visitors"),
+    sa.Column("card_number", sa.String(12), nullable=False, unique=True),
+    sa.Column("first_name", sa.String(60), nullable=False),
+    sa.Column("last_name", sa.String(60), nullable=False),
+    # case- and ё-folded "фамилия имя" for search
+    sa.Column("search_key", sa.String(130), nullable=False, index=True),
+    sa.Column("phone", sa.String(16)),
+    sa.Column("comment", sa.String(500)),
+    sa.Column("pin_hash", sa.String(200)),
+    sa.Column("pin_failures", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("locked_at", sa.DateTime),
+    sa.Column("consent_at", sa.DateTime),
+    sa.Column("consent_version", sa.String(20)),
+    sa.Column("consent_by", sa.String(40)),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("created_by", sa.String(40), nullable=False),
+    sa.Column("erased_at", sa.DateTime),
+)
+
+volunteers = sa.Table(
+    "volunteers",
+    metadata,
+    _key("volunteers"),
+    sa.Column("first_name", sa.String(60), nullable=False),
+    sa.Column("last_name", sa.String(60), nullable=False),
+    sa.Column("phone", sa.String(16)),
+    sa.Column("login", sa.String(32), nullable=False, unique=True),
+    sa.Column("password_hash", sa.String(200), nullable=False),
+    # pending -> active -> deactivated
+    sa.Column("status", sa.String(12), nullable=False),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("approved_at", sa.DateTime),
+)
+
+staff = sa.Table(
+    "staff",
+    metadata,
+    _key("staff"),
+    sa.Column("login", sa.String(32), nullable=False, unique=True),
+    sa.Column("display_name", sa.String(120), nullable=False),
+    sa.Column("role", sa.String(12), nullable=False),
+    sa.Column("password_hash", sa.String(200), nullable=False),
+    sa.Column("active", sa.Boolean, nullable=False, server_default=sa.true()),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+)
+
+bookings = sa.Table(
+    "bookings",
+    metadata,
+    _key("bookings"),
+    sa.Column("session_id", sa.Integer, sa.ForeignKey("sessions.id"), nullable=False, index=True),
+    sa.Column("visitor_id", sa.Integer, sa.ForeignKey("visitors.id"), nullable=False, index=True),
+    sa.Column("status", sa.String(12), nullable=False),
+    sa.Column("comment", sa.String(500)),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    # who made it: "visitor" (self), "volunteer" (volunteers.id) or "staff" (staff.id)
+    sa.Column("created_by_kind", sa.String(10), nullable=False),
+    sa.Column("created_by_id", sa.Integer),
+    sa.Column("status_changed_at", sa.DateTime),
+    sa.Column("status_changed_by", sa.String(40)),
+)
+
+status_history = sa.Table(
+    "status_history",
+    metadata,
+    _key("status_history"),
+    sa.Column("booking_id", sa.Integer, sa.ForeignKey("bookings.id"), nullable=False, index=True),
+    sa.Column("status", sa.String(12), nullable=False),
+    sa.Column("comment", sa.String(500)),
+    sa.Column("changed_at", sa.DateTime, nullable=False),
+    sa.Column("changed_by", sa.String(40), nullable=False),
+)
+
+login_attempts = sa.Table(
+    "login_attempts",
+    metadata,
+    _key("login_attempts"),
+    sa.Column("login", sa.String(32), nullable=False, index=True),
+    sa.Column("attempted_at", sa.DateTime, nullable=False),
+    sa.Column("success", sa.Boolean, nullable=False),
+)
+
+audit_log = sa.Table(
+    "audit_log",
+    metadata,
+    _key("audit_log"),
+    sa.Column("happened_at", sa.DateTime, nullable=False),
+    # "admin:admin", "volunteer:В-0007", "visitor:100001", "system"
+    sa.Column("actor", sa.String(40), nullable=False),
+    sa.Column("role", sa.String(12), nullable=False),
+    sa.Column("action", sa.String(40), nullable=False),
+    sa.Column("entity", sa.String(30), nullable=False),
+    sa.Column("entity_id", sa.String(40)),
+    # ids, counts and filter names only: never personal values
+    sa.Column("detail", sa.String(1000)),
+)

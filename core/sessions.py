@@ -1,0 +1,357 @@
+"""Sessions (мероприятия): computed from event series, merged with stored changes and bookings.
+
+A session is one event service on one date. Nothing is stored for a date nobody touched, so
+lists generate the dates of each series for a window of days, then lay the stored rows
+(time and capacity changes, deletions, bookings) over them.
+"""
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from core import audit
+from core.actors import Actor
+from core.booking import ACTIVE_STATUSES
+from core.db import run_in_transaction
+from core.errors import DomainError, ValidationError
+from core.events import Event, EventService
+from core.recurrence import occurrences as series_dates
+from core.schema import bookings, occurrences, sessions, staff, visitors
+from core.validation import clean_capacity, clean_time_range
+
+# How far lists look: upcoming sessions of endless series are shown this far ahead.
+UPCOMING_HORIZON = timedelta(days=366)
+_FIRST_WINDOW_DAYS = 14
+
+
+@dataclass(frozen=True)
+class Session:
+    event_service_id: int
+    date: date
+    event_id: int
+    event_title: str
+    service_id: int
+    service_name: str
+    place_id: int
+    place_name: str
+    start_time: time
+    end_time: time
+    capacity: int
+    window_days: int
+    booked: int
+    event_capacity: int
+    participants: int
+    session_id: int | None
+
+    @property
+    def is_full(self) -> bool:
+        return self.booked >= self.capacity or self.participants >= self.event_capacity
+
+    @property
+    def free_places(self) -> int:
+        return max(0, min(self.capacity - self.booked, self.event_capacity - self.participants))
+
+
+@dataclass(frozen=True)
+class SessionFilter:
+    """The filters of the Мероприятия lists; each empty tuple means "all"."""
+
+    service_ids: tuple[int, ...] = ()
+    place_ids: tuple[int, ...] = ()
+    visitor_id: int | None = None
+
+    def keeps(self, event: Event, es: EventService) -> bool:
+        if self.place_ids and event.place_id not in self.place_ids:
+            return False
+        return not self.service_ids or es.service_id in self.service_ids
+
+
+@dataclass(frozen=True)
+class _Stored:
+    """What the database adds to a computed session."""
+
+    session_id: int
+    start_time: time | None
+    end_time: time | None
+    capacity: int | None
+    cancelled: bool
+    booked: int
+
+
+def _stored_sessions(conn: Connection, event_ids: list[int], start: date, end: date) -> dict[tuple[int, date], _Stored]:
+    active = sa.func.count(bookings.c.id).filter(bookings.c.status.in_(ACTIVE_STATUSES))
+    rows = conn.execute(
+        sa.select(
+            sessions.c.id,
+            sessions.c.event_service_id,
+            sessions.c.date,
+            sessions.c.start_time,
+            sessions.c.end_time,
+            sessions.c.capacity,
+            sessions.c.cancelled_at,
+            active.label("booked"),
+        )
+        .select_from(sessions.outerjoin(bookings, bookings.c.session_id == sessions.c.id))
+        .where(sessions.c.event_id.in_(event_ids), sessions.c.date.between(start, end))
+        .group_by(
+            sessions.c.id,
+            sessions.c.event_service_id,
+            sessions.c.date,
+            sessions.c.start_time,
+            sessions.c.end_time,
+            sessions.c.capacity,
+            sessions.c.cancelled_at,
+        )
+    ).all()
+    return {
+        (r.event_service_id, r.date): _Stored(r.id, r.start_time, r.end_time, r.capacity, r.cancelled_at is not None, r.booked)
+        for r in rows
+    }
+
+
+def _stored_occurrences(conn: Connection, event_ids: list[int], start: date, end: date) -> dict[tuple[int, date], tuple]:
+    """(capacity override, cancelled, participants) per touched event date."""
+    participants = (
+        sa.select(sessions.c.event_id, sessions.c.date, sa.func.count(sa.distinct(bookings.c.visitor_id)).label("n"))
+        .select_from(bookings.join(sessions, sessions.c.id == bookings.c.session_id))
+        .where(
+            sessions.c.event_id.in_(event_ids),
+            sessions.c.date.between(start, end),
+            bookings.c.status.in_(ACTIVE_STATUSES),
+        )
+        .group_by(sessions.c.event_id, sessions.c.date)
+    )
+    counts = {(r.event_id, r.date): r.n for r in conn.execute(participants)}
+    rows = conn.execute(
+        sa.select(occurrences.c.event_id, occurrences.c.date, occurrences.c.capacity, occurrences.c.cancelled_at).where(
+            occurrences.c.event_id.in_(event_ids), occurrences.c.date.between(start, end)
+        )
+    ).all()
+    result = {key: (None, False, n) for key, n in counts.items()}
+    for r in rows:
+        result[(r.event_id, r.date)] = (r.capacity, r.cancelled_at is not None, counts.get((r.event_id, r.date), 0))
+    return result
+
+
+def _in_window(
+    conn: Connection, events: list[Event], flt: SessionFilter, start: date, end: date, today: date, upcoming: bool
+) -> list[Session]:
+    """Every live session of the given events between start and end (inclusive), unsorted."""
+    scoped = []
+    for event in events:
+        if upcoming and event.is_archived(today):
+            continue
+        kept = [es for es in event.services if flt.keeps(event, es)]
+        if kept:
+            scoped.append((event, kept))
+    if not scoped:
+        return []
+    event_ids = [event.id for event, _ in scoped]
+    stored = _stored_sessions(conn, event_ids, start, end)
+    stored_days = _stored_occurrences(conn, event_ids, start, end)
+    found = []
+    for event, kept in scoped:
+        last = end
+        if event.archived_at is not None:
+            last = min(end, event.archived_at.date())
+        for day in series_dates(event.first_date, event.rule, start, last):
+            capacity_override, day_cancelled, participants = stored_days.get((event.id, day), (None, False, 0))
+            if day_cancelled:
+                continue
+            for es in kept:
+                row = stored.get((es.id, day))
+                if row and row.cancelled:
+                    continue
+                found.append(
+                    Session(
+                        event_service_id=es.id,
+                        date=day,
+                        event_id=event.id,
+                        event_title=event.title,
+                        service_id=es.service_id,
+                        service_name=es.service_name,
+                        place_id=event.place_id,
+                        place_name=event.place_name,
+                        start_time=(row and row.start_time) or es.start_time,
+                        end_time=(row and row.end_time) or es.end_time,
+                        capacity=(row and row.capacity) or es.capacity,
+                        window_days=es.window_days,
+                        booked=row.booked if row else 0,
+                        event_capacity=capacity_override or event.capacity,
+                        participants=participants,
+                        session_id=row.session_id if row else None,
+                    )
+                )
+    return found
+
+
+def _sort_key(session: Session):
+    return (session.date, session.start_time, session.service_name, session.place_name, session.event_service_id)
+
+
+def list_sessions(
+    conn: Connection,
+    events: list[Event],
+    flt: SessionFilter,
+    today: date,
+    *,
+    upcoming: bool,
+    offset: int = 0,
+    limit: int = 50,
+) -> tuple[list[Session], bool]:
+    """One page of Предстоящие (today on, nearest first) or Прошедшие (before today, latest first).
+
+    Returns the page and whether there is a next one. Windows of days grow until the page is
+    full, so an endless series costs only the dates a page shows.
+    """
+    if flt.visitor_id is not None:
+        return _sessions_of_visitor(conn, events, flt, today, upcoming=upcoming, offset=offset, limit=limit)
+    wanted = offset + limit + 1
+    found: list[Session] = []
+    span = timedelta(days=_FIRST_WINDOW_DAYS)
+    if upcoming:
+        start, stop = today, today + UPCOMING_HORIZON
+        while start <= stop and len(found) < wanted:
+            end = min(stop, start + span - timedelta(days=1))
+            found.extend(sorted(_in_window(conn, events, flt, start, end, today, True), key=_sort_key))
+            start, span = end + timedelta(days=1), span * 2
+    else:
+        earliest = min((e.first_date for e in events), default=today)
+        end = today - timedelta(days=1)
+        while end >= earliest and len(found) < wanted:
+            start = max(earliest, end - span + timedelta(days=1))
+            found.extend(sorted(_in_window(conn, events, flt, start, end, today, False), key=_sort_key, reverse=True))
+            end, span = start - timedelta(days=1), span * 2
+    return found[offset : offset + limit], len(found) > offset + limit
+
+
+def _sessions_of_visitor(conn, events, flt, today, *, upcoming, offset, limit) -> tuple[list[Session], bool]:
+    """Only the sessions this person has an active booking on (the participant filter)."""
+    keys = conn.execute(
+        sa.select(sessions.c.event_service_id, sessions.c.date)
+        .select_from(bookings.join(sessions, sessions.c.id == bookings.c.session_id))
+        .where(
+            bookings.c.visitor_id == flt.visitor_id,
+            bookings.c.status.in_(ACTIVE_STATUSES),
+            sessions.c.date >= today if upcoming else sessions.c.date < today,
+        )
+    ).all()
+    if not keys:
+        return [], False
+    start, end = min(k.date for k in keys), max(k.date for k in keys)
+    wanted = {(k.event_service_id, k.date) for k in keys}
+    found = [
+        s
+        for s in _in_window(conn, events, flt, start, end, today, upcoming)
+        if (s.event_service_id, s.date) in wanted
+    ]
+    found.sort(key=_sort_key, reverse=not upcoming)
+    return found[offset : offset + limit], len(found) > offset + limit
+
+
+def sessions_between(conn: Connection, events: list[Event], flt: SessionFilter, start: date, end: date, today: date) -> list[Session]:
+    """All live sessions in a date range, for the calendar and the visitor's booking."""
+    return sorted(_in_window(conn, events, flt, start, end, today, upcoming=start >= today), key=_sort_key)
+
+
+def get_session(conn: Connection, events: list[Event], event_service_id: int, day: date, today: date) -> Session:
+    for event in events:
+        for es in event.services:
+            if es.id == event_service_id:
+                found = _in_window(conn, [event], SessionFilter(), day, day, today, upcoming=False)
+                for session in found:
+                    if session.event_service_id == event_service_id:
+                        return session
+    raise DomainError("session_not_found")
+
+
+def _ensure_session_row(conn: Connection, session: Session) -> int:
+    if session.session_id is not None:
+        return session.session_id
+    return conn.execute(
+        sessions.insert()
+        .values(event_service_id=session.event_service_id, event_id=session.event_id, date=session.date)
+        .returning(sessions.c.id)
+    ).scalar_one()
+
+
+def edit_session(
+    engine: Engine, session: Session, start_time: time, end_time: time, capacity, actor: Actor, now: datetime
+) -> None:
+    """Change the time and capacity of this one session; the series is untouched.
+
+    The capacity must hold the people already booked and stay within the event's capacity.
+    """
+    start_time, end_time = clean_time_range(start_time, end_time)
+    capacity = clean_capacity(capacity)
+    if capacity > session.event_capacity:
+        raise ValidationError("service_capacity_above_event", field="capacity", event_capacity=session.event_capacity)
+
+    def work(conn: Connection) -> None:
+        session_id = _ensure_session_row(conn, session)
+        # bump the version so a booking racing this edit conflicts and re-reads the capacity
+        conn.execute(sessions.update().where(sessions.c.id == session_id).values(version=sessions.c.version + 1))
+        booked = conn.execute(
+            sa.select(sa.func.count())
+            .select_from(bookings)
+            .where(bookings.c.session_id == session_id, bookings.c.status.in_(ACTIVE_STATUSES))
+        ).scalar()
+        if capacity < booked:
+            raise ValidationError("capacity_below_booked", field="capacity", where=f"записано {booked}")
+        conn.execute(
+            sessions.update()
+            .where(sessions.c.id == session_id)
+            .values(start_time=start_time, end_time=end_time, capacity=capacity)
+        )
+        audit.record(conn, actor, now, "update", "session", session_id, capacity=capacity)
+
+    run_in_transaction(engine, work)
+
+
+def delete_session(engine: Engine, session: Session, actor: Actor, now: datetime) -> None:
+    """Remove one occurrence of a service; refused while anybody is booked on it."""
+
+    def work(conn: Connection) -> None:
+        session_id = _ensure_session_row(conn, session)
+        conn.execute(sessions.update().where(sessions.c.id == session_id).values(version=sessions.c.version + 1))
+        booked = conn.execute(
+            sa.select(sa.func.count())
+            .select_from(bookings)
+            .where(bookings.c.session_id == session_id, bookings.c.status.in_(ACTIVE_STATUSES))
+        ).scalar()
+        if booked:
+            raise DomainError("session_has_bookings", count=booked)
+        conn.execute(sessions.update().where(sessions.c.id == session_id).values(cancelled_at=now))
+        audit.record(conn, actor, now, "delete", "session", session_id)
+
+    run_in_transaction(engine, work)
+
+
+def participants_of(conn: Connection, session_id: int) -> list[sa.Row]:
+    """Bookings of one session with the person and who booked them, for the participants dialog."""
+    return conn.execute(
+        sa.select(
+            bookings.c.id,
+            bookings.c.status,
+            bookings.c.comment,
+            bookings.c.created_at,
+            bookings.c.created_by_kind,
+            bookings.c.created_by_id,
+            visitors.c.id.label("visitor_id"),
+            visitors.c.card_number,
+            visitors.c.first_name,
+            visitors.c.last_name,
+            visitors.c.phone,
+            staff.c.login.label("staff_login"),
+        )
+        .select_from(
+            bookings.join(visitors, visitors.c.id == bookings.c.visitor_id).outerjoin(
+                staff, sa.and_(bookings.c.created_by_kind == "staff", staff.c.id == bookings.c.created_by_id)
+            )
+        )
+        .where(bookings.c.session_id == session_id)
+        .order_by(visitors.c.last_name, visitors.c.first_name)
+    ).all()
+
