@@ -563,3 +563,72 @@ def default_end_time(start: time, minutes: int) -> time:
     """Start plus the catalog's default duration, capped at 23:59."""
     moment = datetime.combine(date(2000, 1, 1), start) + timedelta(minutes=minutes)
     return moment.time() if moment.date() == date(2000, 1, 1) else time(23, 59)
+
+
+@dataclass(frozen=True)
+class EventFilter:
+    """The filters of the Расписание list; it filters and describes itself in words."""
+
+    text: str = ""
+    date_from: date | None = None
+    date_to: date | None = None
+    kind: str = "all"  # "all" | "one_off" | "recurring"
+    service_id: int | None = None
+    place_id: int | None = None
+
+    def keeps(self, event: Event) -> bool:
+        if self.text:
+            needle = search_key(self.text)
+            if needle not in search_key(event.title) and needle not in search_key(event.place_name):
+                return False
+        if self.kind == "one_off" and event.is_recurring or self.kind == "recurring" and not event.is_recurring:
+            return False
+        if self.place_id is not None and event.place_id != self.place_id:
+            return False
+        if self.service_id is not None and all(es.service_id != self.service_id for es in event.services):
+            return False
+        if self.date_from or self.date_to:
+            first_inside = next_occurrences(event.first_date, event.rule, self.date_from or event.first_date, 1)
+            if not first_inside or (self.date_to is not None and first_inside[0] > self.date_to):
+                return False
+        return True
+
+    def describe(self, service_names: dict[int, str], place_names: dict[int, str]) -> str:
+        parts = []
+        if self.text:
+            parts.append(f"поиск «{self.text}»")
+        if self.date_from or self.date_to:
+            parts.append(f"даты {format_ru_date(self.date_from) or '…'}–{format_ru_date(self.date_to) or '…'}")
+        if self.kind != "all":
+            parts.append("разовые" if self.kind == "one_off" else "повторяющиеся")
+        if self.service_id is not None:
+            parts.append(f"услуга: {service_names.get(self.service_id, '?')}")
+        if self.place_id is not None:
+            parts.append(f"место: {place_names.get(self.place_id, '?')}")
+        return "; ".join(parts) if parts else "все события"
+
+
+def split_active_archived(events: list[Event], today: date) -> tuple[list[Event], list[Event]]:
+    active = [e for e in events if not e.is_archived(today)]
+    archived = [e for e in events if e.is_archived(today)]
+    return active, archived
+
+
+def next_participants(conn: Connection, event_list: list[Event], today: date) -> dict[int, tuple[date, int]]:
+    """For each event with a date ahead: (its next date, participants booked on it)."""
+    nexts = {e.id: next_occurrence(e, today) for e in event_list}
+    nexts = {event_id: day for event_id, day in nexts.items() if day is not None}
+    if not nexts:
+        return {}
+    rows = conn.execute(
+        sa.select(sessions.c.event_id, sessions.c.date, sa.func.count(sa.distinct(bookings.c.visitor_id)))
+        .select_from(bookings.join(sessions, sessions.c.id == bookings.c.session_id))
+        .where(
+            sessions.c.event_id.in_(list(nexts)),
+            sessions.c.date.in_(sorted(set(nexts.values()))),
+            bookings.c.status.in_(ACTIVE_STATUSES),
+        )
+        .group_by(sessions.c.event_id, sessions.c.date)
+    ).all()
+    counts = {(event_id, day): n for event_id, day, n in rows}
+    return {event_id: (day, counts.get((event_id, day), 0)) for event_id, day in nexts.items()}

@@ -1,0 +1,43 @@
+# Two commands on a fresh machine: `make run` (app with demo data) and `make test`.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PORT ?= 8501
+export PYTHONPATH := $(CURDIR)
+
+.PHONY: run test demo screenshots bench venv dev-venv chromium clean
+
+$(VENV)/.installed: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: requirements-dev.txt $(VENV)/.installed
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+venv: $(VENV)/.installed
+dev-venv: $(VENV)/.installed-dev
+
+chromium:
+	@dpkg -s chromium fonts-noto-color-emoji >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-color-emoji >/dev/null)
+
+run: venv
+	$(PY) -m core.manage init
+	$(PY) -m streamlit run app.py --server.address 127.0.0.1 --server.port $(PORT)
+
+demo: venv
+	$(PY) -m core.manage demo
+
+test: dev-venv chromium
+	$(PY) -m pytest -q -p no:cacheprovider
+
+screenshots: dev-venv chromium
+	$(PY) -m tests.browser.screenshots
+
+bench: dev-venv
+	$(PY) -m bench.run
+
+clean:
+	rm -rf $(VENV) screenshots .pytest_cache

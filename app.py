@@ -1,0 +1,34 @@
+"""The frame: page config, sign-in state and navigation by role.
+
+Screens live in app_pages/, not pages/: with a pages/ folder beside app.py, a fresh server
+serves a page URL without running this file, so without its login gate.
+"""
+
+import streamlit as st
+
+from core.actors import ROLE_LABELS
+from ui.auth import current_actor, sign_out
+from ui.db import get_engine
+from ui.navigation import MENU_BY_ROLE, st_pages
+from ui.style import apply_style
+
+st.set_page_config(page_title="Запись на помощь", page_icon="🤝", layout="wide")
+apply_style()
+get_engine()
+
+pages = st_pages()
+# Every page is registered, so a direct URL always runs one of our pages, and each page checks
+# the role itself; the menu shows each role only its own pages.
+current = st.navigation(list(pages.values()), position="hidden")
+actor = current_actor()
+with st.sidebar:
+    st.markdown("### 🤝 Запись на помощь")
+    for name in MENU_BY_ROLE[actor.role if actor else None]:
+        st.page_link(pages[name])
+    if actor is not None:
+        st.divider()
+        st.caption(f"{ROLE_LABELS[actor.role]}: {actor.label}")
+        if st.button("Выйти", key="logout", use_container_width=True):
+            sign_out()
+            st.switch_page(pages["home"])
+current.run()

@@ -1,0 +1,7 @@
+"""Посещаемость: not built yet."""
+
+from ui.auth import require_role
+from ui.placeholder import under_construction
+
+require_role("admin", "coordinator")
+under_construction("Посещаемость")

@@ -1,0 +1,7 @@
+"""Стойка волонтёра: not built yet."""
+
+from ui.auth import require_role
+from ui.placeholder import under_construction
+
+require_role("volunteer")
+under_construction("Стойка волонтёра")

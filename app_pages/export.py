@@ -1,0 +1,7 @@
+"""Экспорт данных: not built yet."""
+
+from ui.auth import require_role
+from ui.placeholder import under_construction
+
+require_role("admin", "coordinator")
+under_construction("Экспорт данных")

@@ -1,0 +1,214 @@
+"""Расписание: events with their services; Активные and Архивные; filters; row actions."""
+
+from datetime import date
+
+import streamlit as st
+
+from core.errors import DomainError
+from core.events import (
+    Event,
+    EventFilter,
+    activate_event,
+    archive_event,
+    booked_people_on_or_after,
+    delete_event,
+    has_history,
+    next_participants,
+    split_active_archived,
+)
+from core.recurrence import plural
+from ui import event_form
+from ui.auth import require_role
+from ui.clock import now, today
+from ui.db import after_write, cached_catalog, cached_events, cached_places, get_engine
+from ui.format import md, ru_date, time_range
+from ui.forms import keep_widget_values
+
+actor = require_role("admin")
+FILTER_KEYS = ("ef_text", "ef_dates", "ef_kind", "ef_service", "ef_place", "ev_tab")
+keep_widget_values(*FILTER_KEYS)
+
+ALL = 0
+places = {p.id: p.name for p in cached_places()}
+catalog = {s.id: s.name for s in cached_catalog()}
+
+
+def reset_filters() -> None:
+    st.session_state.update(ef_text="", ef_dates=(), ef_kind="all", ef_service=ALL, ef_place=ALL)
+
+
+def current_filter() -> EventFilter:
+    s = st.session_state
+    dates = tuple(s.get("ef_dates") or ())
+    return EventFilter(
+        text=(s.get("ef_text") or "").strip(),
+        date_from=dates[0] if len(dates) > 0 else None,
+        date_to=dates[1] if len(dates) > 1 else None,
+        kind=s.get("ef_kind", "all"),
+        service_id=s.get("ef_service") or None,
+        place_id=s.get("ef_place") or None,
+    )
+
+
+def ask(action: str, event_id: int) -> None:
+    st.session_state["ev_confirm"] = (action, event_id)
+
+
+def forget() -> None:
+    st.session_state["ev_confirm"] = None
+
+
+def run_action(label: str, work) -> None:
+    """Call core; report the outcome above the list and keep every filter as it was."""
+    try:
+        message = work()
+    except DomainError as refusal:
+        st.session_state["ev_action_error"] = refusal.message
+        return
+    forget()
+    after_write()
+    st.session_state["ev_flash"] = message or label
+
+
+def do_archive(event: Event) -> None:
+    def work():
+        people = archive_event(get_engine(), event.id, actor, now())
+        return f"Событие «{event.title}» в архиве." + (f" Отменены записи: {people} {plural(people, 'человек', 'человека', 'человек')}." if people else "")
+
+    run_action("", work)
+
+
+def do_delete(event: Event) -> None:
+    run_action("", lambda: delete_event(get_engine(), event.id, actor, now()) or f"Событие «{event.title}» удалено.")
+
+
+def do_activate(event: Event) -> None:
+    new_date = st.session_state.get(f"ev_new_date_{event.id}") if not event.is_recurring else None
+    run_action("", lambda: activate_event(get_engine(), event.id, actor, now(), new_date) or f"Событие «{event.title}» снова активно.")
+
+
+def confirm_box(event: Event, archived: bool) -> None:
+    """The inline confirmation under a row: what will happen, then Да / Отмена."""
+    action, event_id = st.session_state.get("ev_confirm") or (None, None)
+    if event_id != event.id:
+        return
+    error = st.session_state.pop("ev_action_error", None)
+    if action == "archive":
+        with get_engine().connect() as conn:
+            people = booked_people_on_or_after(conn, event.id, today())
+        if people:
+            st.warning(
+                f"На будущие даты записаны {people} {plural(people, 'человек', 'человека', 'человек')}. "
+                "Их записи будут отменены и появятся в их истории как «Отменено»."
+            )
+        else:
+            st.info("Будущих записей нет. Событие перейдёт в архив.")
+        cols = st.columns(2)
+        cols[0].button("Да, в архив", key=f"ev_yes_archive_{event.id}", type="primary", on_click=do_archive, args=(event,))
+        cols[1].button("Отмена", key=f"ev_no_{event.id}", on_click=forget)
+    elif action == "delete":
+        with get_engine().connect() as conn:
+            history = has_history(conn, event.id)
+        if history:
+            st.error("У события есть история записей: удалить его нельзя, чтобы не потерять статистику.")
+            cols = st.columns(2)
+            if not archived:
+                cols[0].button("Отправить в архив", key=f"ev_to_archive_{event.id}", on_click=ask, args=("archive", event.id))
+            cols[1].button("Закрыть", key=f"ev_no_{event.id}", on_click=forget)
+        else:
+            st.warning(f"Удалить событие «{event.title}»? Это действие нельзя отменить.")
+            cols = st.columns(2)
+            cols[0].button("Да, удалить", key=f"ev_yes_delete_{event.id}", type="primary", on_click=do_delete, args=(event,))
+            cols[1].button("Отмена", key=f"ev_no_{event.id}", on_click=forget)
+    elif action == "activate":
+        st.date_input("Новая дата события", key=f"ev_new_date_{event.id}", value=today(), format="DD.MM.YYYY")
+        cols = st.columns(2)
+        cols[0].button("Активировать", key=f"ev_yes_activate_{event.id}", type="primary", on_click=do_activate, args=(event,))
+        cols[1].button("Отмена", key=f"ev_no_{event.id}", on_click=forget)
+    if error:
+        st.error(error, icon="⚠️")
+
+
+ROW_COLUMNS = [3, 2.6, 1.6]
+
+
+def event_row(event: Event, archived: bool, next_info: tuple[date, int] | None) -> None:
+    with st.container(border=True):
+        cols = st.columns(ROW_COLUMNS)
+        with cols[0]:
+            st.markdown(f"**{md(event.title)}**" + (" · 🗄️ Архив" if archived else ""))
+            kind = "🔁" if event.is_recurring else "📅"
+            st.caption(f"{kind} {event.schedule_text()}  \n📍 {md(event.place_name)} · 👥 до {event.capacity} чел.")
+        cols[1].markdown(
+            "  \n".join(f"{md(es.service_name)} {time_range(es.start_time, es.end_time)}" for es in event.services) or "—"
+        )
+        if next_info and not archived:
+            day, people = next_info
+            cols[2].markdown(f"{ru_date(day)}  \nзаписано {people} из {event.capacity}")
+        else:
+            cols[2].markdown("—")
+        actions = st.columns(3)
+        if archived:
+            if event.is_recurring:
+                actions[0].button("Активировать", key=f"ev_activate_{event.id}", on_click=do_activate, args=(event,), use_container_width=True)
+            else:
+                actions[0].button("Активировать", key=f"ev_activate_{event.id}", on_click=ask, args=("activate", event.id), use_container_width=True)
+        else:
+            actions[0].button("Редактировать", key=f"ev_edit_{event.id}", on_click=event_form.open_edit, args=(event.id,), use_container_width=True)
+            actions[1].button("Архивировать", key=f"ev_archive_{event.id}", on_click=ask, args=("archive", event.id), use_container_width=True)
+        actions[2].button("Удалить", key=f"ev_delete_{event.id}", on_click=ask, args=("delete", event.id), use_container_width=True)
+        confirm_box(event, archived)
+
+
+def header_row() -> None:
+    with st.container(key="table_header"):
+        cols = st.columns(ROW_COLUMNS)
+        for col, label in zip(cols, ["Событие, расписание, место", "Услуги и время", "Ближайшая дата"]):
+            col.caption(label)
+
+
+def filters() -> None:
+    with st.expander("🔎 Фильтры: " + current_filter().describe(catalog, places), expanded=False):
+        cols = st.columns([2, 2, 1.4, 1.6, 1.4])
+        cols[0].text_input("Поиск по названию или месту", key="ef_text", placeholder="Например: стирка")
+        cols[1].date_input("Даты (с — по)", key="ef_dates", value=(), format="DD.MM.YYYY")
+        cols[2].selectbox("Тип", ["all", "one_off", "recurring"], key="ef_kind",
+                          format_func={"all": "Все", "one_off": "Разовые", "recurring": "Повторяющиеся"}.get)
+        cols[3].selectbox("Услуга", [ALL, *catalog], key="ef_service", format_func=lambda i: catalog.get(i, "Все услуги"))
+        cols[4].selectbox("Место", [ALL, *places], key="ef_place", format_func=lambda i: places.get(i, "Все места"))
+        st.button("Сбросить фильтры", key="ef_reset", on_click=reset_filters)
+
+
+top = st.columns([3, 1], vertical_alignment="center")
+top[0].title("Расписание")
+top[1].button("+ Создать событие", key="ev_create", type="primary", on_click=event_form.open_create, use_container_width=True)
+event_form.flash()
+flash = st.session_state.pop("ev_flash", None)
+if flash:
+    st.success(flash)
+if event_form.is_open():
+    event_form.render()
+
+filters()
+flt = current_filter()
+all_events = cached_events()
+active, archived = split_active_archived([e for e in all_events if flt.keeps(e)], today())
+st.session_state.setdefault("ev_tab", "active")
+tab = st.radio(
+    "Раздел",
+    ["active", "archived"],
+    key="ev_tab",
+    horizontal=True,
+    label_visibility="collapsed",
+    format_func=lambda t: f"Активные ({len(active)})" if t == "active" else f"Архивные ({len(archived)})",
+)
+shown = active if tab == "active" else archived
+if not shown:
+    st.info("Нет событий по выбранным фильтрам." if flt != EventFilter() else "Событий пока нет.")
+else:
+    with get_engine().connect() as conn:
+        upcoming = next_participants(conn, shown, today()) if tab == "active" else {}
+    header_row()
+    with st.container(key="archived_rows" if tab == "archived" else "active_rows"):
+        for event in shown:
+            event_row(event, tab == "archived", upcoming.get(event.id))

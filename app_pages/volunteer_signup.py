@@ -1,0 +1,5 @@
+"""Стать волонтёром: not built yet."""
+
+from ui.placeholder import under_construction
+
+under_construction("Стать волонтёром")

@@ -1,0 +1,122 @@
+"""Start the real app on a free port with its own database, for browser tests and screenshots."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from playwright.sync_api import Browser, Page, Playwright
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-quic",
+    "--no-first-run",
+]
+WIDTHS = {"desktop": 1280, "phone": 320}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class AppServer:
+    """`streamlit run app.py` in a subprocess; stopped with `stop()`."""
+
+    def __init__(self, database_path: Path, env: dict | None = None):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        environment = os.environ | {"DATABASE_URL": f"duckdb:///{database_path}", "PYTHONPATH": str(ROOT)} | (env or {})
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(self.port),
+             "--server.address", "127.0.0.1", "--server.headless", "true"],
+            cwd=ROOT,
+            env=environment,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        self._wait_ready()
+
+    def _wait_ready(self, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(self.url + "/_stcore/health", timeout=2) as response:
+                    if response.status == 200:
+                        return
+            except OSError:
+                time.sleep(0.3)
+        self.stop()
+        raise RuntimeError("the app did not start")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+
+def launch_chromium(playwright: Playwright) -> Browser:
+    return playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+
+
+def new_page(browser: Browser, width: int) -> Page:
+    context = browser.new_context(viewport={"width": width, "height": 900 if width > 600 else 740}, locale="ru-RU")
+    page = context.new_page()
+    page.set_default_timeout(20_000)
+    return page
+
+
+def wait_idle(page: Page) -> None:
+    """Wait until Streamlit has finished the current run."""
+    page.wait_for_selector("[data-testid='stApp'][data-test-connection-state='CONNECTED']", timeout=60_000)
+    page.wait_for_timeout(200)
+    page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']", timeout=60_000)
+    page.wait_for_timeout(300)
+
+
+def log_in(page: Page, base_url: str, login: str, password: str) -> None:
+    page.goto(base_url + "/")
+    wait_idle(page)
+    page.get_by_label("Логин").fill(login)
+    page.get_by_label("Пароль").fill(password)
+    page.get_by_role("button", name="Войти").click()
+    wait_idle(page)
+
+
+def open_page(page: Page, title: str) -> None:
+    """Go to a page through the menu, as a person would (a reload would start a new session)."""
+    expand = page.locator("[data-testid='stExpandSidebarButton']")
+    if expand.is_visible():
+        expand.click()
+        page.wait_for_timeout(400)
+    page.locator("[data-testid='stSidebar'] a", has_text=title).first.click()
+    wait_idle(page)
+    if page.viewport_size["width"] < 600 and page.locator("[data-testid='stSidebarCollapseButton']").is_visible():
+        page.locator("[data-testid='stSidebarCollapseButton'] button").click()
+        page.wait_for_timeout(400)
+
+
+def screenshot(page: Page, path: str) -> None:
+    """The whole page: Streamlit scrolls inside its own container, so grow the viewport to fit."""
+    width = page.viewport_size["width"]
+    height = page.evaluate(
+        "() => Math.max(...[...document.querySelectorAll('[data-testid=stMain], [data-testid=stAppViewContainer]')]"
+        ".map(e => e.scrollHeight), 600)"
+    )
+    original = page.viewport_size["height"]
+    page.set_viewport_size({"width": width, "height": min(height + 40, 12000)})
+    page.wait_for_timeout(300)
+    page.screenshot(path=path)
+    page.set_viewport_size({"width": width, "height": original})

@@ -1,0 +1,13 @@
+"""The one place the app reads the clock; core functions get `now`/`today` passed in."""
+
+from datetime import date, datetime
+
+from core.config import local_now, settings
+
+
+def now() -> datetime:
+    return local_now(settings().timezone)
+
+
+def today() -> date:
+    return now().date()

@@ -1,0 +1,56 @@
+"""The engine (once per server process) and cached reads, cleared after every write."""
+
+import streamlit as st
+from sqlalchemy.engine import Engine
+
+from core import demo
+from core.config import settings
+from core.db import is_empty, make_engine, migrate
+from core.events import Event, list_catalog, list_places, load_events
+from core.people import ensure_admin
+from ui.clock import now
+
+
+def app_settings():
+    """Settings from the environment, then .streamlit/secrets.toml."""
+    try:
+        secrets = {key: st.secrets[key] for key in ("ADMIN_LOGIN", "ADMIN_PASSWORD") if key in st.secrets}
+    except FileNotFoundError:
+        secrets = {}
+    return settings(secrets)
+
+
+@st.cache_resource(show_spinner=False)
+def get_engine() -> Engine:
+    """Migrate, load the demo into an empty database, create the configured first admin."""
+    engine = make_engine()
+    migrate(engine)
+    config = app_settings()
+    if is_empty(engine):
+        demo.load(engine, now())
+    if config.admin_login and config.admin_password:
+        ensure_admin(engine, config.admin_login, config.admin_password, now())
+    return engine
+
+
+@st.cache_data(show_spinner=False, ttl=600)
+def cached_events() -> list[Event]:
+    with get_engine().connect() as conn:
+        return load_events(conn)
+
+
+@st.cache_data(show_spinner=False, ttl=600)
+def cached_places():
+    with get_engine().connect() as conn:
+        return list_places(conn)
+
+
+@st.cache_data(show_spinner=False, ttl=600)
+def cached_catalog():
+    with get_engine().connect() as conn:
+        return list_catalog(conn)
+
+
+def after_write() -> None:
+    """Drop cached reads so every page shows what was just written."""
+    st.cache_data.clear()

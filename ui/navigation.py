@@ -1,0 +1,36 @@
+"""Which pages exist and which each role sees in its menu."""
+
+import streamlit as st
+
+# name -> (file, title, icon, url path)
+PAGES = {
+    "home": ("app_pages/home.py", "Главная", "🏠", "home"),
+    "schedule": ("app_pages/schedule.py", "Расписание", "🗓️", "schedule"),
+    "sessions": ("app_pages/sessions.py", "Мероприятия", "📋", "sessions"),
+    "attendance": ("app_pages/attendance.py", "Посещаемость", "📊", "attendance"),
+    "export": ("app_pages/export.py", "Экспорт данных", "⬇️", "export"),
+    "volunteers": ("app_pages/volunteers.py", "Волонтёры", "🙋", "volunteers"),
+    "desk": ("app_pages/desk.py", "Стойка волонтёра", "🧾", "desk"),
+    "visitor": ("app_pages/visitor.py", "Запись для посетителей", "👤", "visitor"),
+    "volunteer_signup": ("app_pages/volunteer_signup.py", "Стать волонтёром", "✍️", "volunteer-signup"),
+}
+
+MENU_BY_ROLE: dict[str | None, list[str]] = {
+    None: ["home", "visitor", "volunteer_signup"],
+    "admin": ["schedule", "sessions", "attendance", "volunteers"],
+    "coordinator": ["attendance", "export"],
+    "volunteer": ["desk"],
+    "visitor": ["visitor"],
+}
+
+
+def st_pages() -> dict[str, st.Page]:
+    return {
+        name: st.Page(path, title=title, icon=icon, url_path=url, default=(name == "home"))
+        for name, (path, title, icon, url) in PAGES.items()
+    }
+
+
+def start_page(role: str | None) -> str:
+    """The file a role lands on after signing in."""
+    return PAGES[MENU_BY_ROLE[role][0]][0]
