@@ -28,13 +28,17 @@ actor = require_role("admin")
 FILTER_KEYS = ("ef_text", "ef_dates", "ef_kind", "ef_service", "ef_place", "ev_tab")
 keep_widget_values(*FILTER_KEYS)
 
-ALL = 0
+ALL_SERVICES, ALL_PLACES = "Все услуги", "Все места"
 places = {p.id: p.name for p in cached_places()}
 catalog = {s.id: s.name for s in cached_catalog()}
 
 
 def reset_filters() -> None:
-    st.session_state.update(ef_text="", ef_dates=(), ef_kind="all", ef_service=ALL, ef_place=ALL)
+    st.session_state.update(ef_text="", ef_dates=(), ef_kind="all", ef_service=ALL_SERVICES, ef_place=ALL_PLACES)
+
+
+def id_of(names: dict[int, str], name: str | None) -> int | None:
+    return next((key for key, value in names.items() if value == name), None)
 
 
 def current_filter() -> EventFilter:
@@ -45,8 +49,8 @@ def current_filter() -> EventFilter:
         date_from=dates[0] if len(dates) > 0 else None,
         date_to=dates[1] if len(dates) > 1 else None,
         kind=s.get("ef_kind", "all"),
-        service_id=s.get("ef_service") or None,
-        place_id=s.get("ef_place") or None,
+        service_id=id_of(catalog, s.get("ef_service")),
+        place_id=id_of(places, s.get("ef_place")),
     )
 
 
@@ -174,8 +178,8 @@ def filters() -> None:
         cols[1].date_input("Даты (с — по)", key="ef_dates", value=(), format="DD.MM.YYYY")
         cols[2].selectbox("Тип", ["all", "one_off", "recurring"], key="ef_kind",
                           format_func={"all": "Все", "one_off": "Разовые", "recurring": "Повторяющиеся"}.get)
-        cols[3].selectbox("Услуга", [ALL, *catalog], key="ef_service", format_func=lambda i: catalog.get(i, "Все услуги"))
-        cols[4].selectbox("Место", [ALL, *places], key="ef_place", format_func=lambda i: places.get(i, "Все места"))
+        cols[3].selectbox("Услуга", [ALL_SERVICES, *sorted(catalog.values())], key="ef_service")
+        cols[4].selectbox("Место", [ALL_PLACES, *places.values()], key="ef_place")
         st.button("Сбросить фильтры", key="ef_reset", on_click=reset_filters)
 
 

@@ -1,7 +1,9 @@
 """Every table on one MetaData.
 
-DuckDB needs an explicit Sequence per integer key, and supports neither ON DELETE CASCADE nor
-deleting a child and its parent in one transaction: rows are soft-deleted and history is kept.
+DuckDB needs an explicit Sequence per integer key. There are no FOREIGN KEY constraints: DuckDB
+refuses to UPDATE a row that another table references (it rewrites updates as delete + insert),
+and bookings must update the session rows they point at. Core keeps references valid; rows are
+soft-deleted and history is kept.
 Occurrences of a series are computed, not stored: `occurrences` and `sessions` hold a row only
 for a date somebody touched (a booking, a change, a cancellation).
 """
@@ -48,7 +50,7 @@ events = sa.Table(
     metadata,
     _key("events"),
     sa.Column("title", sa.String(120), nullable=False),
-    sa.Column("place_id", sa.Integer, sa.ForeignKey("places.id"), nullable=False),
+    sa.Column("place_id", sa.Integer, nullable=False),
     sa.Column("first_date", sa.Date, nullable=False),
     sa.Column("capacity", sa.Integer, nullable=False),
     # NULL freq means a one-off event
@@ -68,8 +70,8 @@ event_services = sa.Table(
     "event_services",
     metadata,
     _key("event_services"),
-    sa.Column("event_id", sa.Integer, sa.ForeignKey("events.id"), nullable=False, index=True),
-    sa.Column("service_id", sa.Integer, sa.ForeignKey("services.id"), nullable=False),
+    sa.Column("event_id", sa.Integer, nullable=False, index=True),
+    sa.Column("service_id", sa.Integer, nullable=False),
     sa.Column("start_time", sa.Time, nullable=False),
     sa.Column("end_time", sa.Time, nullable=False),
     sa.Column("capacity", sa.Integer, nullable=False),
@@ -82,7 +84,7 @@ occurrences = sa.Table(
     "occurrences",
     metadata,
     _key("occurrences"),
-    sa.Column("event_id", sa.Integer, sa.ForeignKey("events.id"), nullable=False),
+    sa.Column("event_id", sa.Integer, nullable=False),
     sa.Column("date", sa.Date, nullable=False),
     sa.Column("capacity", sa.Integer),
     sa.Column("cancelled_at", sa.DateTime),
@@ -96,8 +98,8 @@ sessions = sa.Table(
     "sessions",
     metadata,
     _key("sessions"),
-    sa.Column("event_service_id", sa.Integer, sa.ForeignKey("event_services.id"), nullable=False),
-    sa.Column("event_id", sa.Integer, sa.ForeignKey("events.id"), nullable=False, index=True),
+    sa.Column("event_service_id", sa.Integer, nullable=False),
+    sa.Column("event_id", sa.Integer, nullable=False, index=True),
     sa.Column("date", sa.Date, nullable=False, index=True),
     # overrides for this one date; NULL means "as the event service says"
     sa.Column("start_time", sa.Time),
@@ -161,8 +163,8 @@ bookings = sa.Table(
     "bookings",
     metadata,
     _key("bookings"),
-    sa.Column("session_id", sa.Integer, sa.ForeignKey("sessions.id"), nullable=False, index=True),
-    sa.Column("visitor_id", sa.Integer, sa.ForeignKey("visitors.id"), nullable=False, index=True),
+    sa.Column("session_id", sa.Integer, nullable=False, index=True),
+    sa.Column("visitor_id", sa.Integer, nullable=False, index=True),
     sa.Column("status", sa.String(12), nullable=False),
     sa.Column("comment", sa.String(500)),
     sa.Column("created_at", sa.DateTime, nullable=False),
@@ -177,7 +179,7 @@ status_history = sa.Table(
     "status_history",
     metadata,
     _key("status_history"),
-    sa.Column("booking_id", sa.Integer, sa.ForeignKey("bookings.id"), nullable=False, index=True),
+    sa.Column("booking_id", sa.Integer, nullable=False, index=True),
     sa.Column("status", sa.String(12), nullable=False),
     sa.Column("comment", sa.String(500)),
     sa.Column("changed_at", sa.DateTime, nullable=False),

@@ -88,8 +88,8 @@ def _add_row(service_id: int, start: time, end: time, capacity: int, window: int
 
 
 def _add_catalog_service() -> None:
-    service_id = st.session_state.get("ev_add_service")
-    item = next((s for s in cached_catalog() if s.id == service_id), None)
+    name = st.session_state.get("ev_add_service")
+    item = next((s for s in cached_catalog() if s.name == name), None)
     if item is None:
         return
     start = time(10, 0)
@@ -252,7 +252,7 @@ def render() -> None:
                 for name in ("end_time", "capacity", "window_days", "service_id"):
                     field_error(FORM, f"row_{uid}_{name}")
         add = st.columns([3, 1], vertical_alignment="bottom")
-        add[0].selectbox("Услуга из каталога", list(catalog), key="ev_add_service", format_func=lambda i: catalog[i].name)
+        add[0].selectbox("Услуга из каталога", [item.name for item in catalog.values()], key="ev_add_service")
         add[1].button("Добавить услугу", key="ev_add_service_button", on_click=_add_catalog_service)
         field_error(FORM, "services")
 
