@@ -120,3 +120,11 @@ def screenshot(page: Page, path: str) -> None:
     page.wait_for_timeout(300)
     page.screenshot(path=path)
     page.set_viewport_size({"width": width, "height": original})
+
+
+def choose(page: Page, selectbox, option: str) -> None:
+    """Pick an option of a Streamlit selectbox by typing it, as a keyboard user would."""
+    selectbox.click()
+    selectbox.fill(option)
+    page.get_by_role("option", name=option, exact=True).click()
+    wait_idle(page)
