@@ -227,33 +227,41 @@ def list_sessions(
     return found[offset : offset + limit], len(found) > offset + limit
 
 
-def _sessions_of_visitor(conn, events, flt, today, *, upcoming, offset, limit) -> tuple[list[Session], bool]:
-    """Only the sessions this person has an active booking on (the participant filter)."""
-    keys = conn.execute(
+def booked_session_keys(conn: Connection, visitor_id: int, start: date | None = None, end: date | None = None) -> set[tuple[int, date]]:
+    """(event service, date) of every session this person has an active booking on."""
+    stmt = (
         sa.select(sessions.c.event_service_id, sessions.c.date)
         .select_from(bookings.join(sessions, sessions.c.id == bookings.c.session_id))
-        .where(
-            bookings.c.visitor_id == flt.visitor_id,
-            bookings.c.status.in_(ACTIVE_STATUSES),
-            sessions.c.date >= today if upcoming else sessions.c.date < today,
-        )
-    ).all()
-    if not keys:
+        .where(bookings.c.visitor_id == visitor_id, bookings.c.status.in_(ACTIVE_STATUSES))
+    )
+    if start is not None:
+        stmt = stmt.where(sessions.c.date >= start)
+    if end is not None:
+        stmt = stmt.where(sessions.c.date <= end)
+    return {(r.event_service_id, r.date) for r in conn.execute(stmt)}
+
+
+def _sessions_of_visitor(conn, events, flt, today, *, upcoming, offset, limit) -> tuple[list[Session], bool]:
+    """Only the sessions this person has an active booking on (the participant filter)."""
+    if upcoming:
+        wanted = booked_session_keys(conn, flt.visitor_id, start=today)
+    else:
+        wanted = booked_session_keys(conn, flt.visitor_id, end=today - timedelta(days=1))
+    if not wanted:
         return [], False
-    start, end = min(k.date for k in keys), max(k.date for k in keys)
-    wanted = {(k.event_service_id, k.date) for k in keys}
-    found = [
-        s
-        for s in _in_window(conn, events, flt, start, end, today, upcoming)
-        if (s.event_service_id, s.date) in wanted
-    ]
+    start, end = min(d for _, d in wanted), max(d for _, d in wanted)
+    found = [s for s in _in_window(conn, events, flt, start, end, today, upcoming) if (s.event_service_id, s.date) in wanted]
     found.sort(key=_sort_key, reverse=not upcoming)
     return found[offset : offset + limit], len(found) > offset + limit
 
 
 def sessions_between(conn: Connection, events: list[Event], flt: SessionFilter, start: date, end: date, today: date) -> list[Session]:
-    """All live sessions in a date range, for the calendar and the visitor's booking."""
-    return sorted(_in_window(conn, events, flt, start, end, today, upcoming=start >= today), key=_sort_key)
+    """All live sessions in a date range (for the calendar and booking), participant filter included."""
+    found = _in_window(conn, events, flt, start, end, today, upcoming=start >= today)
+    if flt.visitor_id is not None:
+        wanted = booked_session_keys(conn, flt.visitor_id, start, end)
+        found = [s for s in found if (s.event_service_id, s.date) in wanted]
+    return sorted(found, key=_sort_key)
 
 
 def get_session(conn: Connection, events: list[Event], event_service_id: int, day: date, today: date) -> Session:

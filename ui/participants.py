@@ -1,0 +1,145 @@
+"""The participants of one session: who is booked, bulk attendance marks, adding a person.
+
+Drawn inside st.dialog on the Мероприятия page; the body is a plain function so tests can run it
+directly (AppTest cannot click buttons inside a dialog).
+"""
+
+from datetime import date
+
+import streamlit as st
+
+from core.booking import ACTIVE_STATUSES, SessionKey, book, set_status
+from core.errors import DomainError
+from core.people import find_visitors
+from core.sessions import Session, get_session, participants_of
+from core.validation import format_phone
+from ui.auth import ACTOR_KEY
+from ui.clock import now, today
+from ui.db import after_write, cached_events, get_engine
+from ui.format import ADMIN_STATUS, booked_by, md, ru_datetime, ru_day_short, time_range
+
+STATUS_BADGE = {"expected": "yellow", "attended": "green", "no_show": "red", "cancelled": "gray"}
+MARKS = ["attended", "no_show", "expected"]
+
+
+def load_session(event_service_id: int, day: date) -> Session:
+    with get_engine().connect() as conn:
+        return get_session(conn, cached_events(), event_service_id, day, today())
+
+
+def _select_all(booking_ids: list[int]) -> None:
+    value = st.session_state.get("pp_all", False)
+    for booking_id in booking_ids:
+        st.session_state[f"pp_sel_{booking_id}"] = value
+
+
+def _apply_status(booking_ids: list[int]) -> None:
+    chosen = [b for b in booking_ids if st.session_state.get(f"pp_sel_{b}")]
+    try:
+        changed = set_status(
+            get_engine(), chosen, st.session_state["pp_status"], st.session_state[ACTOR_KEY], now(),
+            comment=st.session_state.get("pp_comment"),
+        )
+    except DomainError as refusal:
+        st.session_state["pp_error"] = refusal.message
+        return
+    for booking_id in booking_ids:
+        st.session_state[f"pp_sel_{booking_id}"] = False
+    st.session_state.update(pp_all=False, pp_comment="")
+    st.session_state["pp_flash"] = f"Статус «{ADMIN_STATUS[st.session_state['pp_status']]}» отмечен: {changed}."
+    after_write()
+
+
+def _add_person(session: Session) -> None:
+    visitor_id = st.session_state.get("pp_add_choice")
+    if visitor_id is None:
+        st.session_state["pp_add_error"] = "Выберите человека из списка."
+        return
+    try:
+        book(
+            get_engine(), visitor_id, [SessionKey(session.event_service_id, session.date)],
+            st.session_state[ACTOR_KEY], now(),
+        )
+    except DomainError as refusal:
+        st.session_state["pp_add_error"] = refusal.message
+        return
+    st.session_state.update(pp_add_query="", pp_add_choice=None)
+    st.session_state["pp_flash"] = "Участник добавлен."
+    after_write()
+
+
+def _header(session: Session) -> None:
+    st.markdown(
+        f"**{md(session.service_name)}** · {ru_day_short(session.date)}.{session.date.year} "
+        f"{time_range(session.start_time, session.end_time)} · {md(session.place_name)}"
+    )
+    cols = st.columns(2)
+    cols[0].metric("Записано на услугу", f"{session.booked} / {session.capacity}")
+    cols[1].metric("Участников события в этот день", f"{session.participants} / {session.event_capacity}")
+
+
+def _person_row(row) -> None:
+    with st.container(border=True):
+        cols = st.columns([0.5, 2.4, 1.2, 1.8, 1.5, 1.3, 1.6])
+        selectable = row.status in ACTIVE_STATUSES
+        cols[0].checkbox(
+            "Выбрать", key=f"pp_sel_{row.id}", label_visibility="collapsed", disabled=not selectable
+        )
+        cols[1].markdown(f"**{md(row.last_name)} {md(row.first_name)}**")
+        cols[2].write(f"карта {row.card_number}")
+        cols[3].write(format_phone(row.phone) or "без телефона")
+        with cols[4]:
+            st.badge(ADMIN_STATUS[row.status], color=STATUS_BADGE[row.status])
+        cols[5].write(booked_by(row.created_by_kind, row.created_by_id, row.staff_login))
+        cols[6].caption(f"записан {ru_datetime(row.created_at)}")
+        if row.comment:
+            st.caption(f"💬 {md(row.comment)}")
+
+
+def _add_form(session: Session) -> None:
+    """＋ Добавить участника: search by ФИО, card or phone; a refusal explains itself."""
+    with st.container(border=True, key="pp_add_box"):
+        st.markdown("**+ Добавить участника**")
+        st.text_input("Поиск: фамилия и имя, номер карты или телефон", key="pp_add_query", placeholder="Например: Петрова или 100042")
+        query = st.session_state.get("pp_add_query", "")
+        with get_engine().connect() as conn:
+            matches = find_visitors(conn, query) if query else []
+        if query and not matches:
+            st.caption("Никого не нашли. Проверьте написание.")
+        labels = {v.id: f"{v.last_name} {v.first_name} · карта {v.card_number}" + (f" · {v.phone_display}" if v.phone else "") for v in matches}
+        if matches:
+            st.radio("Найдено", list(labels), key="pp_add_choice", format_func=labels.get)
+        st.button("Добавить", key="pp_add", type="primary", on_click=_add_person, args=(session,), disabled=not matches)
+        error = st.session_state.pop("pp_add_error", None)
+        if error:
+            st.warning(error, icon="⚠️")
+
+
+def render(event_service_id: int, day: date) -> None:
+    """The dialog body: header with both counts, the table, bulk status, add a person."""
+    session = load_session(event_service_id, day)
+    _header(session)
+    flash = st.session_state.pop("pp_flash", None)
+    if flash:
+        st.success(flash)
+    rows = []
+    if session.session_id is not None:
+        with get_engine().connect() as conn:
+            rows = participants_of(conn, session.session_id)
+    active_ids = [r.id for r in rows if r.status in ACTIVE_STATUSES]
+    if not rows:
+        st.info("На это мероприятие пока никто не записан.")
+    else:
+        st.checkbox("Выбрать всех", key="pp_all", on_change=_select_all, args=(active_ids,))
+        for row in rows:
+            _person_row(row)
+        with st.container(border=True, key="pp_bulk"):
+            cols = st.columns([2, 3, 1.4], vertical_alignment="bottom")
+            cols[0].selectbox("Новый статус", MARKS, key="pp_status", format_func=ADMIN_STATUS.get)
+            cols[1].text_input("Комментарий (необязательно)", key="pp_comment", max_chars=500)
+            cols[2].button("Применить", key="pp_apply", type="primary", on_click=_apply_status, args=(active_ids,), use_container_width=True)
+            error = st.session_state.pop("pp_error", None)
+            if error:
+                st.error(error, icon="⚠️")
+    _add_form(session)
+
