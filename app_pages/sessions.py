@@ -149,7 +149,7 @@ ROW_COLUMNS = [2.2, 1.9, 1.4, 1.1, 1.3, 1.3]
 
 def session_row(session: Session, past: bool) -> None:
     key = key_of(session)
-    with st.container(border=True):
+    with st.container(border=True, key=f"ss_row_{key}"):
         cols = st.columns(ROW_COLUMNS, vertical_alignment="center")
         cols[0].markdown(f"**{md(session.service_name)}**  \n{md(session.event_title)}")
         cols[1].write(f"{ru_date(session.date)}, {time_range(session.start_time, session.end_time)}")

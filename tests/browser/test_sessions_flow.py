@@ -1,0 +1,50 @@
+"""Real browser: participants of a demo session marked present; the calendar with a busy day."""
+
+from playwright.sync_api import expect
+
+from tests.browser.server import log_in, new_page, open_page, screenshot, wait_idle
+
+
+def test_admin_marks_three_participants_present_and_sees_green(server, browser, shots):
+    page = new_page(browser, 1280)
+    log_in(page, server.url, "admin", "admin-demo")
+    open_page(page, "Мероприятия")
+    rows = page.locator("[class*='st-key-ss_row_']").filter(has_text="Выдача одежды")
+    rows.get_by_role("button", name="Участники").first.click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog.get_by_text("Записано на услугу")).to_be_visible()
+    boxes = dialog.locator("[data-testid='stCheckbox'] input:not([disabled])")
+    # the first box is "Выбрать всех"; take three people
+    for index in (1, 2, 3):
+        boxes.nth(index).check(force=True)
+        wait_idle(page)
+    dialog.get_by_role("button", name="Применить").click()
+    wait_idle(page)
+    expect(dialog.get_by_text("Статус «Присутствовал» отмечен: 3.")).to_be_visible()
+    green = dialog.locator("[data-testid='stBadge'], span").filter(has_text="Присутствовал")
+    expect(green.first).to_be_visible()
+    colour = green.first.evaluate("e => getComputedStyle(e).color")
+    red, green_channel, blue = [int(x) for x in colour[colour.index("(") + 1 : colour.index(")")].split(",")[:3]]
+    assert green_channel > red and green_channel > blue
+    page.screenshot(path=str(shots / "participants-1280.png"))
+    page.context.close()
+
+
+def test_calendar_week_with_a_busy_day_at_both_widths(server, browser, shots):
+    for width in (1280, 320):
+        page = new_page(browser, width)
+        log_in(page, server.url, "admin", "admin-demo")
+        open_page(page, "Мероприятия")
+        page.get_by_text("Календарь", exact=True).click()
+        wait_idle(page)
+        page.get_by_role("button", name="→").click()
+        wait_idle(page)
+        busy = page.get_by_text("11 мероприятий")
+        if not busy.count():
+            page.get_by_role("button", name="←").click()
+            wait_idle(page)
+        expect(page.get_by_text("11 мероприятий")).to_be_visible()
+        overflow = page.evaluate("() => document.querySelector('[data-testid=stMain]').scrollWidth")
+        assert overflow <= width
+        screenshot(page, str(shots / f"calendar-{width}.png"))
+        page.context.close()
