@@ -1,7 +1,61 @@
-"""Волонтёры: not built yet."""
+"""Волонтёры (admin): the list, approve a pending account, deactivate one."""
 
+import streamlit as st
+
+from core.errors import DomainError
+from core.people import VOLUNTEER_STATUS_LABELS, list_volunteers, set_volunteer_status
+from core.validation import format_phone
 from ui.auth import require_role
-from ui.placeholder import under_construction
+from ui.clock import now
+from ui.db import after_write, get_engine
+from ui.format import md, ru_date
 
-require_role("admin")
-under_construction("Волонтёры")
+actor = require_role("admin")
+STATUS_BADGE = {"pending": "orange", "active": "green", "deactivated": "gray"}
+ROW_COLUMNS = [1, 2.4, 1.8, 1.6, 1.2, 1, 1.6]
+
+
+def change(volunteer_id: int, status: str, name: str) -> None:
+    try:
+        set_volunteer_status(get_engine(), volunteer_id, status, actor, now())
+    except DomainError as refusal:
+        st.session_state["vl_error"] = refusal.message
+        return
+    verb = "подтверждён" if status == "active" else "отключён"
+    st.session_state["vl_flash"] = f"Волонтёр {name} {verb}."
+    after_write()
+
+
+st.title("Волонтёры")
+flash = st.session_state.pop("vl_flash", None)
+if flash:
+    st.success(flash)
+error = st.session_state.pop("vl_error", None)
+if error:
+    st.error(error)
+
+with get_engine().connect() as conn:
+    people = list_volunteers(conn)
+pending = sum(1 for v in people if v.status == "pending")
+st.caption(f"Всего: {len(people)}. Ждут подтверждения: {pending}.")
+with st.container(key="table_header"):
+    for col, label in zip(st.columns(ROW_COLUMNS), ["ID", "ФИО", "Телефон", "Статус", "Регистрация", "Записей", ""]):
+        col.caption(label)
+for volunteer in people:
+    with st.container(border=True, key=f"vl_row_{volunteer.id}"):
+        cols = st.columns(ROW_COLUMNS, vertical_alignment="center")
+        cols[0].markdown(f"**{volunteer.code}**")
+        cols[1].markdown(f"{md(volunteer.full_name)}  \nлогин: {md(volunteer.login)}")
+        cols[2].write(format_phone(volunteer.phone) or "—")
+        with cols[3]:
+            st.badge(VOLUNTEER_STATUS_LABELS[volunteer.status], color=STATUS_BADGE[volunteer.status])
+        cols[4].write(ru_date(volunteer.created_at.date()))
+        cols[5].write(str(volunteer.bookings_made))
+        with cols[6]:
+            if volunteer.status == "active":
+                st.button("Отключить", key=f"vl_off_{volunteer.id}", on_click=change,
+                          args=(volunteer.id, "deactivated", volunteer.full_name), use_container_width=True)
+            else:
+                label = "Подтвердить" if volunteer.status == "pending" else "Включить"
+                st.button(label, key=f"vl_on_{volunteer.id}", type="primary", on_click=change,
+                          args=(volunteer.id, "active", volunteer.full_name), use_container_width=True)

@@ -13,8 +13,8 @@ from sqlalchemy.engine import Connection, Engine
 from core import audit
 from core.actors import Actor, volunteer_code
 from core.db import run_in_transaction
-from core.errors import DomainError, ValidationError
-from core.schema import login_attempts, staff, visitors, volunteers
+from core.errors import DomainError, NotAllowed, ValidationError
+from core.schema import bookings, login_attempts, staff, visitors, volunteers
 from core.validation import (
     clean_login,
     clean_name,
@@ -335,7 +335,9 @@ def visitor_sign_in(engine: Engine, card_number: str, pin: str, now: datetime) -
 
 
 def reset_pin(engine: Engine, visitor_id: int, actor: Actor, now: datetime) -> str:
-    """Issue a new PIN and unlock the card (staff and volunteers)."""
+    """Issue a new PIN and unlock the card (admins and volunteers at the desk)."""
+    if actor.role not in ("admin", "volunteer"):
+        raise NotAllowed()
     pin = new_pin()
     with engine.begin() as conn:
         conn.execute(
@@ -380,3 +382,60 @@ def visitors_by_surname(conn: Connection, last_name: str, limit: int = 20) -> li
         .limit(limit)
     ).all()
     return [_visitor(row) for row in rows]
+
+
+@dataclass(frozen=True)
+class VolunteerRow:
+    id: int
+    code: str
+    first_name: str
+    last_name: str
+    phone: str | None
+    login: str
+    status: str
+    created_at: datetime
+    bookings_made: int
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.last_name} {self.first_name}"
+
+
+VOLUNTEER_STATUS_LABELS = {"pending": "Ждёт подтверждения", "active": "Работает", "deactivated": "Отключён"}
+
+
+def list_volunteers(conn: Connection) -> list[VolunteerRow]:
+    """Every volunteer with how many bookings they made; the pending ones first."""
+    made = (
+        sa.select(bookings.c.created_by_id, sa.func.count().label("n"))
+        .where(bookings.c.created_by_kind == "volunteer")
+        .group_by(bookings.c.created_by_id)
+        .subquery()
+    )
+    rows = conn.execute(
+        sa.select(volunteers, sa.func.coalesce(made.c.n, 0).label("made"))
+        .select_from(volunteers.outerjoin(made, made.c.created_by_id == volunteers.c.id))
+        .order_by(sa.case((volunteers.c.status == "pending", 0), else_=1), volunteers.c.last_name, volunteers.c.first_name)
+    ).all()
+    return [
+        VolunteerRow(r.id, volunteer_code(r.id), r.first_name, r.last_name, r.phone, r.login, r.status, r.created_at, r.made)
+        for r in rows
+    ]
+
+
+def set_volunteer_status(engine: Engine, volunteer_id: int, status: str, actor: Actor, now: datetime) -> None:
+    """Approve (active) or deactivate a volunteer; their past bookings keep their ID."""
+    if actor.role != "admin":
+        raise NotAllowed()
+    if status not in ("active", "deactivated"):
+        raise ValueError(status)
+
+    def work(conn: Connection) -> None:
+        values: dict = dict(status=status)
+        if status == "active":
+            values["approved_at"] = now
+        conn.execute(volunteers.update().where(volunteers.c.id == volunteer_id).values(**values))
+        action = "approve" if status == "active" else "deactivate"
+        audit.record(conn, actor, now, action, "volunteer", volunteer_code(volunteer_id))
+
+    run_in_transaction(engine, work)

@@ -18,7 +18,7 @@ from core.db import run_in_transaction
 from core.errors import DomainError, ValidationError
 from core.events import Event, EventService
 from core.recurrence import occurrences as series_dates
-from core.schema import bookings, occurrences, sessions, staff, visitors
+from core.schema import bookings, event_services, events, occurrences, places, services, sessions, staff, visitors
 from core.validation import clean_capacity, clean_time_range
 
 # How far lists look: upcoming sessions of endless series are shown this far ahead.
@@ -363,3 +363,52 @@ def participants_of(conn: Connection, session_id: int) -> list[sa.Row]:
         .order_by(visitors.c.last_name, visitors.c.first_name)
     ).all()
 
+
+
+@dataclass(frozen=True)
+class MadeBooking:
+    """A booking as the volunteer who made it sees it at the desk."""
+
+    booking_id: int
+    date: date
+    start_time: time
+    service_name: str
+    place_name: str
+    visitor_name: str
+    card_number: str
+    status: str
+
+
+def bookings_made_by(conn: Connection, volunteer_id: int, on_or_after: date) -> list[MadeBooking]:
+    """Bookings this volunteer made for today and later, nearest first."""
+    rows = conn.execute(
+        sa.select(
+            bookings.c.id,
+            bookings.c.status,
+            sessions.c.date,
+            sa.func.coalesce(sessions.c.start_time, event_services.c.start_time).label("start_time"),
+            services.c.name.label("service_name"),
+            places.c.name.label("place_name"),
+            visitors.c.first_name,
+            visitors.c.last_name,
+            visitors.c.card_number,
+        )
+        .select_from(
+            bookings.join(sessions, sessions.c.id == bookings.c.session_id)
+            .join(event_services, event_services.c.id == sessions.c.event_service_id)
+            .join(services, services.c.id == event_services.c.service_id)
+            .join(events, events.c.id == sessions.c.event_id)
+            .join(places, places.c.id == events.c.place_id)
+            .join(visitors, visitors.c.id == bookings.c.visitor_id)
+        )
+        .where(
+            bookings.c.created_by_kind == "volunteer",
+            bookings.c.created_by_id == volunteer_id,
+            sessions.c.date >= on_or_after,
+        )
+        .order_by(sessions.c.date, "start_time", services.c.name)
+    ).all()
+    return [
+        MadeBooking(r.id, r.date, r.start_time, r.service_name, r.place_name, f"{r.last_name} {r.first_name}", r.card_number, r.status)
+        for r in rows
+    ]

@@ -1,0 +1,85 @@
+"""Volunteers: self-registration, approval, deactivation, and who-booked attribution."""
+
+import pytest
+import sqlalchemy as sa
+
+from core.booking import SessionKey, book
+from core.errors import DomainError
+from core.people import authenticate
+from core.schema import volunteers
+from ui.clock import now
+
+
+def click(at, key):
+    at.button(key=key).click().run()
+    assert not at.exception
+    return at
+
+
+def fill_signup(at, first="Мария", last="Волкова", phone="8 916 111-22-33", login="maria.v", password="очень-длинный-пароль"):
+    for key, value in (("vs_first", first), ("vs_last", last), ("vs_phone", phone), ("vs_login", login), ("vs_password", password)):
+        at.text_input(key=key).input(value)
+    return click(at, "vs_submit")
+
+
+def volunteer_count(engine) -> int:
+    with engine.connect() as conn:
+        return conn.execute(sa.select(sa.func.count()).select_from(volunteers)).scalar()
+
+
+def test_a_volunteer_registers_and_waits_for_approval(app, db_engine):
+    at = fill_signup(app("volunteer_signup"))
+    assert any("Заявка отправлена" in s.value for s in at.success)
+    with db_engine.connect() as conn:
+        row = conn.execute(sa.select(volunteers).where(volunteers.c.login == "maria.v")).one()
+    assert (row.status, row.phone) == ("pending", "+79161112233")
+    with pytest.raises(DomainError) as refusal:
+        authenticate(db_engine, "maria.v", "очень-длинный-пароль", now())
+    assert refusal.value.code == "account_pending"
+
+
+@pytest.mark.parametrize(
+    "field, value, message",
+    [
+        ("first", "А", "Не меньше 2 букв."),
+        ("last", "Smith1", "Только буквы, дефис, апостроф и пробел."),
+        ("phone", "12345", "Неверный номер. Пример: +7 (916) 123-45-67."),
+        ("login", "я", "Логин — от 3 до 32 латинских букв, цифр, точек, дефисов или подчёркиваний."),
+        ("password", "короткий", "Пароль — не меньше 10 символов."),
+        ("login", "volunteer", "Этот логин уже занят."),
+    ],
+)
+def test_bad_registration_input_is_refused_next_to_its_field_and_saves_nothing(app, db_engine, field, value, message):
+    before = volunteer_count(db_engine)
+    at = fill_signup(app("volunteer_signup"), **{field: value})
+    assert [e.value for e in at.error] == [message]
+    assert volunteer_count(db_engine) == before
+
+
+def test_admin_approves_a_pending_volunteer_who_can_then_sign_in(app, db_engine):
+    fill_signup(app("volunteer_signup"))
+    at = app("volunteers", "admin")
+    with db_engine.connect() as conn:
+        volunteer_id = conn.execute(sa.select(volunteers.c.id).where(volunteers.c.login == "maria.v")).scalar()
+    assert any("Ждут подтверждения: 1" in c.value for c in at.caption)
+    click(at, f"vl_on_{volunteer_id}")
+    assert any("подтверждён" in s.value for s in at.success)
+    actor = authenticate(db_engine, "maria.v", "очень-длинный-пароль", now())
+    assert actor.label == f"В-{volunteer_id:04d}"
+
+
+def test_a_deactivated_volunteer_cannot_sign_in_and_keeps_their_bookings(app, db_engine):
+    at = app("volunteers", "admin")
+    click(at, "vl_off_1")
+    with pytest.raises(DomainError) as refusal:
+        authenticate(db_engine, "volunteer", "volunteer-demo", now())
+    assert refusal.value.code == "login_failed"
+    texts = " ".join(m.value for m in at.markdown)
+    assert "В-0001" in texts
+
+
+def test_the_list_shows_id_name_status_and_bookings_made(app):
+    at = app("volunteers", "admin")
+    texts = [m.value for m in at.markdown]
+    assert "**В-0001**" in texts
+    assert any("Орлова Ксения" in t for t in texts)
