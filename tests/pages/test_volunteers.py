@@ -61,7 +61,7 @@ def test_admin_approves_a_pending_volunteer_who_can_then_sign_in(app, db_engine)
     at = app("volunteers", "admin")
     with db_engine.connect() as conn:
         volunteer_id = conn.execute(sa.select(volunteers.c.id).where(volunteers.c.login == "maria.v")).scalar()
-    assert any("Ждут подтверждения: 1" in c.value for c in at.caption)
+    assert any("Ждут подтверждения: 2" in c.value for c in at.caption)
     click(at, f"vl_on_{volunteer_id}")
     assert any("подтверждён" in s.value for s in at.success)
     actor = authenticate(db_engine, "maria.v", "очень-длинный-пароль", now())
