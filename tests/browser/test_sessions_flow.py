@@ -2,13 +2,14 @@
 
 from playwright.sync_api import expect
 
-from tests.browser.server import log_in, new_page, open_page, screenshot, wait_idle
+from tests.browser.server import choose, log_in, new_page, open_page, screenshot, wait_idle
 
 
 def test_admin_marks_three_participants_present_and_sees_green(server, browser, shots):
     page = new_page(browser, 1280)
     log_in(page, server.url, "admin", "admin-demo")
     open_page(page, "Мероприятия")
+    choose(page, page.get_by_label("Услуга", exact=True), "Выдача одежды")
     rows = page.locator("[class*='st-key-ss_row_']").filter(has_text="Выдача одежды")
     rows.get_by_role("button", name="Участники").first.click()
     dialog = page.get_by_role("dialog")
