@@ -8,6 +8,7 @@ gets a write-write conflict and is retried; on PostgreSQL it waits for the row l
 counts what the first one committed. Either way the count a transaction checks is current.
 """
 
+import threading
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -17,7 +18,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from core import audit
 from core.actors import Actor
-from core.db import run_in_transaction
+from core.db import is_duckdb, run_in_transaction
 from core.errors import BookingRefused, DomainError, NotAllowed, ValidationError
 from core.recurrence import occurs_on, rule_from_stored
 from core.schema import bookings, event_services, events, occurrences, sessions, status_history, visitors
@@ -97,11 +98,57 @@ def _active_count(conn: Connection, session_id: int) -> int:
 
 def _participants(conn: Connection, event_id: int, day: date) -> set[int]:
     rows = conn.execute(
-        sa.select(sa.distinct(bookings.c.visitor_id))
+        sa.select(bookings.c.visitor_id)
+        .distinct()
         .select_from(bookings.join(sessions, sessions.c.id == bookings.c.session_id))
         .where(sessions.c.event_id == event_id, sessions.c.date == day, bookings.c.status.in_(ACTIVE_STATUSES))
     ).all()
     return {r[0] for r in rows}
+
+
+_DAY_LOCKS = [threading.Lock() for _ in range(64)]
+
+
+def _day_lock(event_id: int, day: date) -> threading.Lock:
+    return _DAY_LOCKS[hash((event_id, day)) % len(_DAY_LOCKS)]
+
+
+def _check_person(conn: Connection, visitor_id: int) -> None:
+    person = conn.execute(sa.select(visitors.c.id, visitors.c.erased_at).where(visitors.c.id == visitor_id)).first()
+    if person is None:
+        raise BookingRefused("person_not_found")
+    if person.erased_at is not None:
+        raise BookingRefused("person_erased")
+
+
+def _check_date_and_window(conn: Connection, event, es_rows, day: date, actor: Actor, now: datetime) -> None:
+    """The date belongs to the series and nothing is cancelled; non-admins book inside the window."""
+    rule = rule_from_stored(event.freq, event.interval, event.weekdays, event.count, event.until)
+    if not occurs_on(event.first_date, rule, day):
+        raise BookingRefused("session_not_found")
+    cancelled_day = conn.execute(
+        sa.select(occurrences.c.id).where(
+            occurrences.c.event_id == event.id, occurrences.c.date == day, occurrences.c.cancelled_at.is_not(None)
+        )
+    ).first()
+    if cancelled_day:
+        raise BookingRefused("session_cancelled")
+    stored = {
+        r.event_service_id: r
+        for r in conn.execute(
+            sa.select(sessions.c.event_service_id, sessions.c.start_time, sessions.c.cancelled_at).where(
+                sessions.c.event_service_id.in_([es.id for es in es_rows]), sessions.c.date == day
+            )
+        )
+    }
+    for es in es_rows:
+        row = stored.get(es.id)
+        if row is not None and row.cancelled_at is not None:
+            raise BookingRefused("session_cancelled")
+        if actor.role != "admin":
+            refusal = _window_refusal(day, (row and row.start_time) or es.start_time, es.window_days, now)
+            if refusal:
+                raise BookingRefused(refusal)
 
 
 def book(
@@ -126,20 +173,17 @@ def book(
     comment = clean_text(comment, "comment")
     keys = sorted(set(keys), key=lambda k: k.event_service_id)
 
+    day = keys[0].date
     with engine.connect() as conn:
-        event, _ = _load_targets(conn, keys)
+        event, es_rows = _load_targets(conn, keys)
+        # Refusals that need no lock come first, so a refused attempt writes nothing at all.
+        _check_date_and_window(conn, event, es_rows, day, actor, now)
+        _check_person(conn, visitor_id)
     _ensure_rows(engine, event.id, keys)
 
     def work(conn: Connection) -> list[int]:
         event, es_rows = _load_targets(conn, keys)
-        day = keys[0].date
-        if not occurs_on(event.first_date, rule_from_stored(event.freq, event.interval, event.weekdays, event.count, event.until), day):
-            raise BookingRefused("session_not_found")
-        person = conn.execute(sa.select(visitors.c.id, visitors.c.erased_at).where(visitors.c.id == visitor_id)).first()
-        if person is None:
-            raise BookingRefused("person_not_found")
-        if person.erased_at is not None:
-            raise BookingRefused("person_erased")
+        _check_person(conn, visitor_id)
 
         # Lock order is always occurrence first, then sessions by event-service id, so two
         # PostgreSQL transactions cannot deadlock on each other.
@@ -173,6 +217,7 @@ def book(
             if row.cancelled_at is not None:
                 raise BookingRefused("session_cancelled")
             if actor.role != "admin":
+                # again under the lock: an admin may have moved the time meanwhile
                 refusal = _window_refusal(day, row.start_time or es.start_time, es.window_days, now)
                 if refusal:
                     raise BookingRefused(refusal)
@@ -209,6 +254,11 @@ def book(
         audit.record(conn, actor, now, "book", "booking", ",".join(map(str, new_ids)), sessions=len(new_ids))
         return new_ids
 
+    if is_duckdb(engine):
+        # One process writes a DuckDB file, so an in-process lock per event day queues its
+        # bookers instead of letting them collide and burn their retries on conflicts.
+        with _day_lock(event.id, day):
+            return run_in_transaction(engine, work)
     return run_in_transaction(engine, work)
 
 

@@ -96,8 +96,14 @@ def _create_initial_schema(conn: Connection) -> None:
     schema.metadata.create_all(conn, tables=[t for t in schema.metadata.sorted_tables if t.name != "schema_version"])
 
 
+def _create_visitor_photos(conn: Connection) -> None:
+    # checkfirst: on a new database migration 1 already created every table of the metadata
+    schema.visitor_photos.create(conn, checkfirst=True)
+
+
 MIGRATIONS: list[Callable[[Connection], None]] = [
     _create_initial_schema,
+    _create_visitor_photos,
 ]
 
 

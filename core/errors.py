@@ -26,7 +26,7 @@ MESSAGES: dict[str, str] = {
     "text_too_long": "Не больше {maximum} символов.",
     "weekdays_required": "Выберите хотя бы один день недели.",
     "services_required": "Добавьте хотя бы одну услугу.",
-    "service_repeated": "Услуга «{service}» добавлена дважды в одно время.",
+    "service_repeated": "Эта услуга уже добавлена на то же время.",
     "place_exists": "Такое место уже есть: «{place}».",
     "login_invalid": "Логин — от 3 до 32 латинских букв, цифр, точек, дефисов или подчёркиваний.",
     "login_taken": "Этот логин уже занят.",
@@ -65,6 +65,15 @@ MESSAGES: dict[str, str] = {
     "event_already_archived": "Событие уже в архиве.",
     "not_allowed": "Недостаточно прав для этого действия.",
     "busy_try_again": "Система занята, попробуйте ещё раз.",
+    # visitor page
+    "photo_too_big": "Фото больше 5 МБ. Выберите файл поменьше.",
+    "photo_invalid": "Это не фото в формате JPEG или PNG.",
+    "photo_required": "Сначала выберите фото.",
+    "nothing_to_cancel": "Отменять нечего: записи этого дня уже прошли или отменены.",
+    # export
+    "fields_required": "Выберите хотя бы одно поле.",
+    "period_reversed": "Начало периода позже его конца.",
+    "print_too_many": "В печатную форму помещается не больше {maximum} строк, а выбрано {count}. Уточните фильтры или выгрузите Excel.",
 }
 
 

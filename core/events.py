@@ -201,11 +201,11 @@ def get_event(conn: Connection, event_id: int) -> Event:
 
 
 def booked_people_on_or_after(conn: Connection, event_id: int, day: date) -> int:
-    """Distinct people with active bookings on this event from `day` on: what archiving affects."""
+    """Distinct people still expected on this event from `day` on: whom archiving affects."""
     return conn.execute(
         sa.select(sa.func.count(sa.distinct(bookings.c.visitor_id)))
         .select_from(bookings.join(sessions, sessions.c.id == bookings.c.session_id))
-        .where(sessions.c.event_id == event_id, sessions.c.date >= day, bookings.c.status.in_(ACTIVE_STATUSES))
+        .where(sessions.c.event_id == event_id, sessions.c.date >= day, bookings.c.status == "expected")
     ).scalar()
 
 
@@ -260,7 +260,7 @@ def validate_spec(spec: EventSpec, today: date | None = None) -> CleanEvent:
         service_capacity = clean_service_capacity(row.capacity, capacity, field=prefix + "capacity")
         window = clean_window_days(row.window_days, field=prefix + "window_days")
         if (row.service_id, start) in seen:
-            raise ValidationError("service_repeated", field=prefix + "service_id", service=str(index + 1))
+            raise ValidationError("service_repeated", field=prefix + "service_id")
         seen.add((row.service_id, start))
         clean_services.append(ServiceSpec(row.service_id, start, end, service_capacity, window))
     return CleanEvent(title, spec.first_date, capacity, spec.place_id, new_place, rule, tuple(clean_services))
@@ -471,12 +471,13 @@ def update_event(
 
 
 def _cancel_bookings_where(conn: Connection, condition, actor: Actor, now: datetime, reason: str) -> int:
+    """Cancel the still-expected bookings matching `condition`; marked attendance is history and stays."""
     ids = [
         r.id
         for r in conn.execute(
             sa.select(bookings.c.id)
             .select_from(bookings.join(sessions, sessions.c.id == bookings.c.session_id))
-            .where(condition, bookings.c.status.in_(ACTIVE_STATUSES))
+            .where(condition, bookings.c.status == "expected")
         )
     ]
     return cancel_bookings_in_transaction(conn, ids, actor, now, reason)

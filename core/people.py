@@ -155,9 +155,12 @@ def authenticate(engine: Engine, login: str, password: str, now: datetime) -> Ac
     """Staff or volunteer sign-in; one generic refusal whatever was wrong."""
     login_key = (login or "").strip().lower()[:32]
     with engine.begin() as conn:
-        if _recent_failures(conn, login_key, now) >= LOGIN_FAILURE_LIMIT:
+        throttled = _recent_failures(conn, login_key, now) >= LOGIN_FAILURE_LIMIT
+        if throttled:
             audit.record(conn, _anonymous(login_key), now, "login_throttled", "account")
-            raise DomainError("login_throttled", minutes=int(LOGIN_FAILURE_WINDOW.total_seconds() // 60))
+    if throttled:
+        raise DomainError("login_throttled", minutes=int(LOGIN_FAILURE_WINDOW.total_seconds() // 60))
+    with engine.begin() as conn:
         actor, secret_hash, pending = _find_account(conn, login_key)
         ok = verify_secret(secret_hash or _DUMMY_HASH, password or "") and actor is not None
         conn.execute(login_attempts.insert().values(login=login_key, attempted_at=now, success=ok))

@@ -209,3 +209,13 @@ audit_log = sa.Table(
     # ids, counts and filter names only: never personal values
     sa.Column("detail", sa.String(1000)),
 )
+
+# One optional profile photo per visitor, re-encoded as a small JPEG (core/photos.py); never
+# the uploaded bytes as they came. Migration 2.
+visitor_photos = sa.Table(
+    "visitor_photos",
+    metadata,
+    sa.Column("visitor_id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("image", sa.LargeBinary, nullable=False),
+    sa.Column("updated_at", sa.DateTime, nullable=False),
+)

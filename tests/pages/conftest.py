@@ -1,6 +1,8 @@
 """AppTest fixtures: the real app.py on a fresh copy of a demo database, signed in as a role."""
 
+import os
 import shutil
+import uuid
 from pathlib import Path
 
 import pytest
@@ -10,7 +12,10 @@ from streamlit.testing.v1 import AppTest
 from core import demo
 from core.actors import Actor, volunteer_code
 from core.db import make_engine, migrate
+from tests.backend import on_postgres
+from tests.postgres import create_database
 from ui.clock import now
+from ui.db import get_engine
 
 ROOT = Path(__file__).resolve().parents[2]
 ACTORS = {
@@ -22,24 +27,34 @@ ACTORS = {
 
 
 @pytest.fixture(scope="session")
-def demo_template(tmp_path_factory) -> Path:
-    """One demo database per test run; each test gets its own copy of the file."""
-    path = tmp_path_factory.mktemp("demo") / "template.duckdb"
-    engine = make_engine(f"duckdb:///{path}")
+def demo_template(tmp_path_factory) -> str:
+    """One demo database per test run; each test gets its own copy of it."""
+    if on_postgres():
+        url = create_database(os.environ["TEST_POSTGRES_ADMIN_URL"], "demo_template")
+    else:
+        url = f"duckdb:///{tmp_path_factory.mktemp('demo') / 'template.duckdb'}"
+    engine = make_engine(url)
     migrate(engine)
     demo.load(engine, now())
     engine.dispose()
-    return path
+    return url
 
 
 @pytest.fixture
-def app_db(demo_template, tmp_path, monkeypatch) -> Path:
-    path = tmp_path / "app.duckdb"
-    shutil.copy(demo_template, path)
-    monkeypatch.setenv("DATABASE_URL", f"duckdb:///{path}")
+def app_db(demo_template, tmp_path, monkeypatch) -> str:
+    """A fresh copy of the demo for this test; the app's DATABASE_URL points at it."""
+    if on_postgres():
+        url = create_database(os.environ["TEST_POSTGRES_ADMIN_URL"], f"app_{uuid.uuid4().hex[:12]}", template="demo_template")
+    else:
+        path = tmp_path / "app.duckdb"
+        shutil.copy(demo_template.removeprefix("duckdb:///"), path)
+        url = f"duckdb:///{path}"
+    monkeypatch.setenv("DATABASE_URL", url)
     st.cache_resource.clear()
     st.cache_data.clear()
-    yield path
+    yield url
+    # the app's engine lives in st.cache_resource: close its connections before the next test
+    get_engine().dispose()
     st.cache_resource.clear()
     st.cache_data.clear()
 
@@ -47,7 +62,7 @@ def app_db(demo_template, tmp_path, monkeypatch) -> Path:
 @pytest.fixture
 def db_engine(app_db):
     """A second engine on the app's database, to check what was written."""
-    engine = make_engine(f"duckdb:///{app_db}")
+    engine = make_engine(app_db)
     yield engine
     engine.dispose()
 

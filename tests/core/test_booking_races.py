@@ -1,0 +1,182 @@
+"""The capacity invariants under concurrent bookings (SPEC §3.3, §5 "Correct under load").
+
+Every race starts its threads on a barrier, so they really do hit the same rows at once. The
+last test races a deliberately naive count-then-insert booking the same way and shows that it
+overbooks: proof that these races are able to catch the bug they are looking for.
+
+Each round uses a fresh session (a new event), so a round cannot pass on what an earlier one
+left behind. RACE_ROUNDS sets the number of rounds (default 20); each round of 32 bookers costs
+one to two seconds on DuckDB, because a DuckDB database takes one writer of a row at a time.
+"""
+
+import os
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from datetime import datetime
+from datetime import time as time_of_day
+
+import pytest
+import sqlalchemy as sa
+
+from core.booking import book
+from core.errors import BookingRefused, DomainError
+from core.schema import bookings
+from tests.conftest import key_of
+from tests.core.conftest import invariant_violations
+
+ROUNDS = int(os.environ.get("RACE_ROUNDS", "20"))
+BOOKERS = 32
+
+
+def race(attempts: list[Callable[[], object]]) -> Counter:
+    """Run every attempt in its own thread, all released at once; count how each ended.
+
+    An attempt ends "booked", or as "<ErrorClass>:<code>" for a domain refusal, or as the
+    repr of any other exception (a driver error leaking out is a failure to report, not hide).
+    """
+    barrier = threading.Barrier(len(attempts))
+    outcomes: list[str | None] = [None] * len(attempts)
+
+    def run(index: int) -> None:
+        barrier.wait()
+        try:
+            attempts[index]()
+            outcomes[index] = "booked"
+        except DomainError as exc:
+            outcomes[index] = f"{type(exc).__name__}:{exc.code}"
+        except Exception as exc:  # noqa: BLE001 - reported in the assertion, see docstring
+            outcomes[index] = repr(exc)[:160]
+
+    threads = [threading.Thread(target=run, args=(i,), daemon=True) for i in range(len(attempts))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not any(thread.is_alive() for thread in threads), "a booking thread hung"
+    return Counter(outcomes)
+
+
+@pytest.fixture
+def bookers(make_visitor) -> list[int]:
+    """The 32 people who race in every round."""
+    return [make_visitor(first_name="Участник") for _ in range(BOOKERS)]
+
+
+def active_of_event(engine, event_id: int) -> tuple[int, int]:
+    """(active bookings, distinct participants) on an event's sessions."""
+    with engine.connect() as conn:
+        row = conn.execute(
+            sa.text(
+                "SELECT count(*), count(DISTINCT b.visitor_id) FROM bookings b JOIN sessions s ON s.id = b.session_id "
+                "WHERE s.event_id = :event AND b.status IN ('expected', 'attended', 'no_show')"
+            ),
+            {"event": event_id},
+        ).one()
+    return row[0], row[1]
+
+
+def test_the_last_places_of_a_session_go_to_exactly_as_many_people(
+    engine, now, make_event, make_visitor, bookers, visitor_actor, add_booking
+):
+    regulars = [make_visitor(first_name="Постоянный") for _ in range(7)]
+    actors = {person: visitor_actor(person) for person in bookers}
+
+    for round_number in range(ROUNDS):
+        # the event day seats 50, so only the session's 10 places can run out
+        event = make_event(capacity=50, services=[dict(capacity=10)])
+        for person in regulars:
+            add_booking(key_of(event), person)  # 7 of 10 taken: 3 places left
+
+        outcomes = race([lambda p=p: book(engine, p, [key_of(event)], actors[p], now) for p in bookers])
+
+        assert outcomes == Counter({"booked": 3, "BookingRefused:session_full": BOOKERS - 3}), f"round {round_number}"
+        assert active_of_event(engine, event.id) == (10, 10)
+    assert invariant_violations(engine) == {}
+
+
+def test_the_last_places_of_an_event_day_go_to_exactly_as_many_people_across_sessions(
+    engine, now, make_event, bookers, visitor_actor
+):
+    actors = {person: visitor_actor(person) for person in bookers}
+
+    for round_number in range(ROUNDS):
+        # four services of 3 places would seat 12; the event day seats only 3 people
+        event = make_event(capacity=3, services=[dict(capacity=3, start=time_of_day(9 + i)) for i in range(4)])
+        keys = [key_of(event, service=i % 4) for i in range(BOOKERS)]
+
+        outcomes = race([lambda p=p, k=k: book(engine, p, [k], actors[p], now) for p, k in zip(bookers, keys, strict=True)])
+
+        assert outcomes == Counter({"booked": 3, "BookingRefused:event_full": BOOKERS - 3}), f"round {round_number}"
+        assert active_of_event(engine, event.id) == (3, 3)
+    assert invariant_violations(engine) == {}
+
+
+def test_one_person_racing_themself_is_booked_once(engine, now, make_event, make_visitor, visitor_actor):
+    person = make_visitor()
+    actor = visitor_actor(person)
+    attempts = 20
+
+    for round_number in range(ROUNDS):
+        event = make_event(capacity=10, services=[dict(capacity=10)])
+
+        outcomes = race([lambda: book(engine, person, [key_of(event)], actor, now)] * attempts)
+
+        assert outcomes == Counter({"booked": 1, "BookingRefused:already_booked": attempts - 1}), f"round {round_number}"
+        assert active_of_event(engine, event.id) == (1, 1)
+    assert invariant_violations(engine) == {}
+
+
+# --- the control: a booking that checks and writes in separate steps --------------------
+
+
+def naive_book(engine, session_id: int, capacity: int, visitor_id: int, now: datetime) -> None:
+    """Count, then insert, each in its own transaction: the classic overbooking bug."""
+    with engine.begin() as conn:
+        taken = conn.execute(
+            sa.select(sa.func.count())
+            .select_from(bookings)
+            .where(bookings.c.session_id == session_id, bookings.c.status.in_(("expected", "attended", "no_show")))
+        ).scalar()
+    time.sleep(0.02)  # the gap every real request has between reading and writing, made wide
+    if taken >= capacity:
+        raise BookingRefused("session_full")
+    with engine.begin() as conn:
+        conn.execute(
+            bookings.insert().values(
+                session_id=session_id, visitor_id=visitor_id, status="expected", created_at=now, created_by_kind="visitor", created_by_id=visitor_id
+            )
+        )
+
+
+def test_the_race_catches_a_naive_count_then_insert_booking(engine, now, make_event, make_visitor, bookers, add_booking):
+    regulars = [make_visitor(first_name="Постоянный") for _ in range(7)]
+    overbooked_rounds = 0
+
+    for _ in range(ROUNDS):
+        event = make_event(capacity=10, services=[dict(capacity=10)])
+        for person in regulars:
+            booking_id = add_booking(key_of(event), person)
+        with engine.connect() as conn:
+            session_id = conn.execute(sa.select(bookings.c.session_id).where(bookings.c.id == booking_id)).scalar_one()
+
+        race([lambda p=p: naive_book(engine, session_id, 10, p, now) for p in bookers])
+
+        booked, _ = active_of_event(engine, event.id)
+        overbooked_rounds += booked > 10
+
+    assert overbooked_rounds >= 1
+    assert "session above capacity" in invariant_violations(engine)
+
+
+def test_a_crowd_booking_the_last_places_gets_clear_answers(engine, now, make_event, make_visitor, visitor_actor):
+    # twice the usual crowd, once: nobody may be told "busy, try again" while a clear answer exists
+    crowd = [make_visitor(first_name="Участник") for _ in range(2 * BOOKERS)]
+    actors = {person: visitor_actor(person) for person in crowd}
+    event = make_event(capacity=100, services=[dict(capacity=3)])
+
+    outcomes = race([lambda p=p: book(engine, p, [key_of(event)], actors[p], now) for p in crowd])
+
+    assert outcomes == Counter({"booked": 3, "BookingRefused:session_full": len(crowd) - 3})
+    assert invariant_violations(engine) == {}

@@ -1,0 +1,318 @@
+"""Экспорт данных: the query, the filters and their sentence, the Excel file, the print form."""
+
+import io
+import json
+import zipfile
+from datetime import date, datetime, time, timedelta
+
+import openpyxl
+import pytest
+import sqlalchemy as sa
+
+from core import export
+from core.errors import DomainError, NotAllowed, ValidationError
+from core.export import FIELDS, ExportFilter, export_print, export_xlsx, preview, print_form
+from core.schema import audit_log, bookings, visitors
+from tests.conftest import key_of
+from ui.format import ADMIN_STATUS, booked_by
+
+ALL_FIELDS = [f.code for f in FIELDS]
+INJECTIONS = [
+    "=1+2",
+    '=HYPERLINK("http://x","y")',
+    "+1+2",
+    "-1+2",
+    "@SUM(1,1)",
+    "\t=1+2",
+    '=1+2";=1+2',
+]
+PLAIN = ["-5", "+7 (916) 123-45-67", "Фёдоров"]
+
+
+def xlsx_sheet(data: bytes):
+    return openpyxl.load_workbook(io.BytesIO(data)).active
+
+
+def xlsx_rows(data: bytes) -> list[tuple]:
+    """The data rows (below the description line and the header), as openpyxl reads them back."""
+    return [tuple(row) for row in xlsx_sheet(data).iter_rows(min_row=3, values_only=True)]
+
+
+def sheet_xml(data: bytes) -> str:
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        return "".join(archive.read(name).decode("utf-8") for name in archive.namelist() if name.endswith(".xml"))
+
+
+@pytest.fixture
+def scene(engine, make_event, make_service, make_visitor, add_booking, make_volunteer, now):
+    """Two services on two days, four people, every status, three kinds of booker."""
+    laundry, shower = make_service("Стирка"), make_service("Душ")
+    day1, day2 = date(2026, 3, 12), date(2026, 3, 20)
+    first = make_event(capacity=10, services=[{"service_id": laundry}, {"service_id": shower, "start": time(12)}], first_date=day1)
+    second = make_event(capacity=10, services=[{"service_id": laundry, "start": time(9, 30)}], first_date=day2)
+    anna = make_visitor("Анна", "Петрова", phone="+79161234567")
+    boris = make_visitor("Борис", "Иванов", phone=None)
+    vera = make_visitor("Вера", "Смирнова")
+    gleb = make_visitor("Глеб", "Орлов")
+    volunteer = make_volunteer()
+    ids = {
+        "anna_laundry": add_booking(key_of(first, day1, 0), anna, "attended", "visitor", None),
+        "boris_laundry": add_booking(key_of(first, day1, 0), boris, "no_show", "volunteer", volunteer),
+        "vera_shower": add_booking(key_of(first, day1, 1), vera, "expected", "staff", 1),
+        "gleb_late": add_booking(key_of(second, day2, 0), gleb, "cancelled", "staff", 1),
+    }
+    # booked on different days, for the booking-period filter
+    with engine.begin() as conn:
+        for name, created in [("anna_laundry", now - timedelta(days=10)), ("boris_laundry", now - timedelta(days=3)),
+                              ("vera_shower", now - timedelta(days=1)), ("gleb_late", now)]:
+            conn.execute(bookings.update().where(bookings.c.id == ids[name]).values(created_at=created))
+        conn.execute(bookings.update().where(bookings.c.id == ids["anna_laundry"]).values(comment="Опоздаю"))
+    return {"laundry": laundry, "shower": shower, "volunteer": volunteer, "day1": day1, "day2": day2}
+
+
+def names(engine, admin, flt: ExportFilter) -> list[str]:
+    with engine.connect() as conn:
+        return [row[0] for row in preview(conn, admin, flt, ["name"]).rows]
+
+
+# --- the rows ---------------------------------------------------------------------------
+
+
+def test_a_row_holds_real_dates_and_times_russian_status_and_who_booked(engine, admin, scene, now):
+    with engine.connect() as conn:
+        shown = preview(conn, admin, ExportFilter(), ALL_FIELDS)
+    assert shown.count == 4
+    assert shown.columns == ("Тип мероприятия", "Дата", "Время", "Место", "ФИО", "Номер карты", "Телефон",
+                             "Статус", "Кем записан", "Дата записи", "Комментарий")
+    anna = next(r for r in shown.rows if r[4] == "Петрова Анна")
+    assert anna[:3] == ("Стирка", scene["day1"], time(10))
+    assert anna[6:] == ("+7 (916) 123-45-67", "Присутствовал", "сам", now - timedelta(days=10), "Опоздаю")
+
+
+def test_rows_come_in_order_of_date_time_and_then_surname(engine, admin, scene):
+    assert names(engine, admin, ExportFilter()) == ["Иванов Борис", "Петрова Анна", "Смирнова Вера", "Орлов Глеб"]
+
+
+def test_who_booked_reads_as_in_the_participants_dialog(engine, admin, scene):
+    with engine.connect() as conn:
+        rows = preview(conn, admin, ExportFilter(), ["name", "booked_by"]).rows
+    assert dict(rows) == {"Иванов Борис": "В-0001", "Петрова Анна": "сам", "Смирнова Вера": "admin", "Орлов Глеб": "admin"}
+    for kind, maker, login in [("visitor", None, None), ("volunteer", 7, None), ("staff", 1, "admin"), ("staff", 1, None)]:
+        assert export.who_booked(kind, maker, login) == booked_by(kind, maker, login)
+
+
+def test_statuses_use_the_admin_vocabulary_of_the_app():
+    assert export.STATUS_LABELS == ADMIN_STATUS
+
+
+def test_an_erased_visitor_shows_no_personal_value(engine, admin, scene, now):
+    with engine.begin() as conn:
+        conn.execute(visitors.update().where(visitors.c.last_name == "Петрова").values(erased_at=now))
+    with engine.connect() as conn:
+        rows = preview(conn, admin, ExportFilter(statuses=("attended",)), ALL_FIELDS).rows
+    assert len(rows) == 1
+    service, day, start, place, name, card, phone, status, by, booked_at, comment = rows[0]
+    assert (name, card, phone, comment) == ("Данные удалены", None, None, None)
+    assert (service, status) == ("Стирка", "Присутствовал")
+
+
+# --- fields and filters -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "fields, columns",
+    [
+        (["name", "status"], ["ФИО", "Статус"]),
+        (["status", "service", "date"], ["Тип мероприятия", "Дата", "Статус"]),
+        (["comment"], ["Комментарий"]),
+    ],
+)
+def test_the_chosen_fields_are_the_columns_in_a_fixed_order(engine, admin, scene, now, fields, columns):
+    made = export_xlsx(engine, admin, ExportFilter(), fields, now, service_names={})
+    sheet = xlsx_sheet(made.data)
+    assert [c.value for c in sheet[2]] == columns
+    assert all(len(row) == len(columns) for row in xlsx_rows(made.data))
+
+
+def test_no_field_chosen_is_refused(engine, admin, scene, now):
+    with pytest.raises(ValidationError) as refused:
+        export_xlsx(engine, admin, ExportFilter(), [], now, service_names={})
+    assert (refused.value.code, refused.value.field) == ("fields_required", "fields")
+
+
+@pytest.mark.parametrize(
+    "make_filter, expected",
+    [
+        (lambda s: ExportFilter(), ["Иванов Борис", "Петрова Анна", "Смирнова Вера", "Орлов Глеб"]),
+        (lambda s: ExportFilter(service_ids=(s["shower"],)), ["Смирнова Вера"]),
+        (lambda s: ExportFilter(service_ids=(s["shower"], s["laundry"])), ["Иванов Борис", "Петрова Анна", "Смирнова Вера", "Орлов Глеб"]),
+        (lambda s: ExportFilter(statuses=("no_show",)), ["Иванов Борис"]),
+        (lambda s: ExportFilter(statuses=("attended", "cancelled")), ["Петрова Анна", "Орлов Глеб"]),
+        (lambda s: ExportFilter(session_from=s["day2"]), ["Орлов Глеб"]),
+        (lambda s: ExportFilter(session_to=s["day1"]), ["Иванов Борис", "Петрова Анна", "Смирнова Вера"]),
+        (lambda s: ExportFilter(session_from=s["day1"], session_to=s["day1"]), ["Иванов Борис", "Петрова Анна", "Смирнова Вера"]),
+        # booked 10, 3, 1 and 0 days before 10.03.2026: the last day of a period counts whole
+        (lambda s: ExportFilter(booked_from=date(2026, 3, 7), booked_to=date(2026, 3, 9)), ["Иванов Борис", "Смирнова Вера"]),
+        (lambda s: ExportFilter(booked_to=date(2026, 2, 28)), ["Петрова Анна"]),
+        (lambda s: ExportFilter(booked_from=date(2026, 3, 10)), ["Орлов Глеб"]),
+        (lambda s: ExportFilter(service_ids=(s["laundry"],), statuses=("attended", "no_show"), session_to=s["day1"]),
+         ["Иванов Борис", "Петрова Анна"]),
+    ],
+)
+def test_each_filter_keeps_only_matching_bookings(engine, admin, scene, make_filter, expected):
+    assert names(engine, admin, make_filter(scene)) == expected
+
+
+@pytest.mark.parametrize(
+    "flt, sentence",
+    [
+        (ExportFilter(), "Все услуги; все статусы"),
+        (ExportFilter(service_ids=(2, 1), statuses=("no_show",), session_from=date(2026, 3, 1), session_to=date(2026, 3, 31)),
+         "Душ, Стирка; статус: Не пришел; мероприятия 01.03.2026–31.03.2026"),
+        (ExportFilter(statuses=("cancelled", "attended")), "Все услуги; статус: Присутствовал, Отменено"),
+        (ExportFilter(session_from=date(2026, 3, 1)), "Все услуги; все статусы; мероприятия с 01.03.2026"),
+        (ExportFilter(booked_to=date(2026, 3, 5)), "Все услуги; все статусы; записи по 05.03.2026"),
+        (ExportFilter(booked_from=date(2026, 3, 5), booked_to=date(2026, 3, 5)), "Все услуги; все статусы; записи 05.03.2026"),
+    ],
+)
+def test_a_filter_describes_itself_in_one_sentence(flt, sentence):
+    assert flt.describe({1: "Стирка", 2: "Душ"}) == sentence
+
+
+@pytest.mark.parametrize(
+    "kwargs, field",
+    [
+        (dict(session_from=date(2026, 3, 2), session_to=date(2026, 3, 1)), "session_period"),
+        (dict(booked_from=date(2026, 3, 2), booked_to=date(2026, 3, 1)), "booked_period"),
+        (dict(statuses=("lost",)), "statuses"),
+    ],
+)
+def test_a_reversed_period_or_unknown_status_is_refused_at_its_field(kwargs, field):
+    with pytest.raises(ValidationError) as refused:
+        ExportFilter(**kwargs)
+    assert refused.value.field == field
+
+
+# --- the Excel file ---------------------------------------------------------------------
+
+
+def test_the_excel_file_holds_what_the_preview_shows(engine, admin, scene, now):
+    flt = ExportFilter(service_ids=(scene["laundry"],))
+    with engine.connect() as conn:
+        shown = preview(conn, admin, flt, ALL_FIELDS)
+    made = export_xlsx(engine, admin, flt, ALL_FIELDS, now, service_names={scene["laundry"]: "Стирка"})
+    assert made.rows == shown.count == 3
+    assert made.file_name == "zapisi-10.03.2026.xlsx"
+    # openpyxl reads dates back as datetimes at midnight and times as times
+    back = [
+        tuple(v.date() if i == 1 and isinstance(v, datetime) else v for i, v in enumerate(row))
+        for row in xlsx_rows(made.data)
+    ]
+    assert back == shown.rows
+
+
+def test_the_excel_file_has_the_sentence_a_frozen_styled_header_and_a_filter(engine, admin, scene, now):
+    made = export_xlsx(engine, admin, ExportFilter(statuses=("no_show",)), ALL_FIELDS, now, service_names={})
+    sheet = xlsx_sheet(made.data)
+    assert sheet["A1"].value == "Записи на мероприятия: Все услуги; статус: Не пришел. Выгружено 10.03.2026 09:00, строк: 1."
+    assert sheet.freeze_panes == "A3"
+    assert sheet.auto_filter.ref == "A2:K3"
+    assert all(cell.font.b for cell in sheet[2])
+    formats = {cell.column_letter: cell.number_format for cell in sheet[3]}
+    assert (formats["B"], formats["C"], formats["J"]) == ("DD.MM.YYYY", "HH:MM", "DD.MM.YYYY HH:MM")
+    assert sheet.column_dimensions["E"].width >= len("Иванов Борис")
+
+
+@pytest.mark.parametrize("payload", INJECTIONS + PLAIN)
+def test_user_text_never_becomes_a_formula(engine, admin, make_event, make_visitor, add_booking, now, payload):
+    event = make_event()
+    person = make_visitor(first_name=payload, last_name=payload, phone=payload)
+    booking = add_booking(key_of(event), person)
+    with engine.begin() as conn:
+        conn.execute(bookings.update().where(bookings.c.id == booking).values(comment=payload))
+    made = export_xlsx(engine, admin, ExportFilter(), ["name", "phone", "comment"], now, service_names={})
+    assert "<f>" not in sheet_xml(made.data) and "<f " not in sheet_xml(made.data)
+    row = xlsx_sheet(made.data)[3]
+    assert [c.value for c in row] == [f"{payload} {payload}", payload, payload]
+    assert all(c.data_type == "s" for c in row)
+    assert row[2].quotePrefix == (payload in INJECTIONS or payload[0] in "+-")
+
+
+def test_a_stray_control_character_does_not_break_the_file(engine, admin, make_event, make_visitor, add_booking, now):
+    event = make_event()
+    booking = add_booking(key_of(event), make_visitor())
+    with engine.begin() as conn:
+        conn.execute(bookings.update().where(bookings.c.id == booking).values(comment="до\x0bпосле"))
+    made = export_xlsx(engine, admin, ExportFilter(), ["comment"], now, service_names={})
+    assert xlsx_rows(made.data) == [("допосле",)]
+
+
+def test_progress_is_reported_up_to_the_last_row(engine, admin, scene, now):
+    seen = []
+    export_xlsx(engine, admin, ExportFilter(), ["name"], now, service_names={}, on_progress=lambda done, total: seen.append((done, total)))
+    assert seen[-1] == (4, 4)
+
+
+# --- the print form ---------------------------------------------------------------------
+
+
+def test_the_print_form_escapes_every_user_text():
+    page = print_form("<b>услуга</b>", ["ФИО", "Комментарий"], [("<script>alert(1)</script>", 'a" onmouseover="x')], datetime(2026, 3, 10, 9))
+    assert "<script>" not in page and "<b>" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "&lt;b&gt;услуга&lt;/b&gt;" in page
+    assert 'a&quot; onmouseover=&quot;x' in page
+
+
+def test_the_print_form_is_an_a4_page_with_title_date_filters_table_signature_and_page_numbers(engine, admin, scene, now):
+    made = export_print(engine, admin, ExportFilter(statuses=("attended",)), ["date", "time", "name", "status"], now, service_names={})
+    page = made.data.decode("utf-8")
+    assert made.file_name == "zapisi-10.03.2026.html" and made.mime == "text/html"
+    assert "size: A4 portrait" in page and "counter(page)" in page
+    assert "<h1>Записи на мероприятия</h1>" in page
+    assert "Дата: 10.03.2026 09:00 · записей: 1" in page
+    assert "Фильтры: Все услуги; статус: Присутствовал" in page
+    assert "<th>Дата</th><th>Время</th><th>ФИО</th><th>Статус</th>" in page
+    assert "<td>12.03.2026</td><td>10:00</td><td>Петрова Анна</td><td>Присутствовал</td>" in page
+    assert "Подпись" in page
+
+
+def test_a_wide_print_form_turns_to_landscape(engine, admin, scene, now):
+    made = export_print(engine, admin, ExportFilter(), ALL_FIELDS, now, service_names={})
+    assert "size: A4 landscape" in made.data.decode("utf-8")
+
+
+def test_a_print_form_too_long_for_paper_is_refused(engine, admin, scene, now, monkeypatch):
+    monkeypatch.setattr(export, "PRINT_MAX_ROWS", 3)
+    with pytest.raises(DomainError) as refused:
+        export_print(engine, admin, ExportFilter(), ["name"], now, service_names={})
+    assert refused.value.message == "В печатную форму помещается не больше 3 строк, а выбрано 4. Уточните фильтры или выгрузите Excel."
+
+
+# --- who may export, and the audit log --------------------------------------------------
+
+
+@pytest.mark.parametrize("who", ["volunteer", "visitor"])
+def test_volunteers_and_visitors_may_not_export(engine, scene, now, volunteer_actor, visitor_actor, make_visitor, who):
+    actor = volunteer_actor if who == "volunteer" else visitor_actor(make_visitor())
+    with pytest.raises(NotAllowed):
+        export_xlsx(engine, actor, ExportFilter(), ["name"], now, service_names={})
+    with pytest.raises(NotAllowed):
+        export_print(engine, actor, ExportFilter(), ["name"], now, service_names={})
+    with engine.connect() as conn, pytest.raises(NotAllowed):
+        preview(conn, actor, ExportFilter(), ["name"])
+
+
+def test_each_export_is_audited_with_filters_and_count_but_no_personal_value(engine, admin, coordinator, scene, now):
+    flt = ExportFilter(service_ids=(scene["laundry"],), session_from=date(2026, 3, 1))
+    export_xlsx(engine, coordinator, flt, ALL_FIELDS, now, service_names={scene["laundry"]: "Стирка"})
+    export_print(engine, admin, ExportFilter(statuses=("no_show",)), ["name"], now, service_names={})
+    with engine.connect() as conn:
+        rows = conn.execute(sa.select(audit_log).where(audit_log.c.action == "export").order_by(audit_log.c.id)).all()
+    assert [(r.actor, r.role, r.entity) for r in rows] == [("staff:coordinator", "coordinator", "bookings"), ("staff:admin", "admin", "bookings")]
+    first, second = (json.loads(r.detail) for r in rows)
+    assert (first["format"], first["rows"], first["filters"]) == ("xlsx", 3, "Стирка; все статусы; мероприятия с 01.03.2026")
+    assert first["service_ids"] == [scene["laundry"]] and first["session_period"] == ["2026-03-01", None]
+    assert (second["format"], second["rows"], second["statuses"]) == ("print", 1, ["no_show"])
+    for row in rows:
+        assert not any(word in row.detail for word in ("Петрова", "Иванов", "+7", "Опоздаю"))

@@ -1,0 +1,315 @@
+"""People (SPEC §3.7, §4.7, §5 Safe): sign-in, throttling, visitor registration, PINs, search."""
+
+import re
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from core.errors import DomainError, ValidationError
+from core.people import (
+    authenticate,
+    find_visitors,
+    get_visitor,
+    register_visitor,
+    reset_pin,
+    visitor_sign_in,
+    visitors_by_surname,
+)
+from tests.conftest import STAFF_PASSWORD, VISITOR_PIN, VOLUNTEER_PASSWORD
+
+
+def refusal(call) -> DomainError:
+    with pytest.raises(DomainError) as caught:
+        call()
+    return caught.value
+
+
+def card_of(engine, visitor_id: int) -> str:
+    with engine.connect() as conn:
+        return get_visitor(conn, visitor_id).card_number
+
+
+# --- staff and volunteer sign-in --------------------------------------------------------
+
+
+def test_staff_sign_in_with_the_right_password(engine, now, admin):
+    actor = authenticate(engine, "admin", STAFF_PASSWORD, now)
+
+    assert (actor.kind, actor.id, actor.role, actor.label) == ("staff", admin.id, "admin", "admin")
+
+
+def test_a_login_is_read_without_case_or_surrounding_spaces(engine, now, admin):
+    assert authenticate(engine, "  Admin ", STAFF_PASSWORD, now).id == admin.id
+
+
+@pytest.mark.parametrize(
+    "login, password",
+    [("admin", "wrong-password-1"), ("nobody", STAFF_PASSWORD), ("admin", ""), ("", "")],
+    ids=["wrong password", "unknown login", "empty password", "nothing typed"],
+)
+def test_a_failed_sign_in_never_says_what_was_wrong(login, password, engine, now, admin):
+    error = refusal(lambda: authenticate(engine, login, password, now))
+
+    assert (error.code, error.message) == ("login_failed", "Неверный логин или пароль.")
+
+
+def test_five_failures_in_fifteen_minutes_throttle_even_the_right_password(engine, now, admin):
+    for minute in range(5):
+        refusal(lambda: authenticate(engine, "admin", "wrong-password-1", now + timedelta(minutes=minute)))
+
+    error = refusal(lambda: authenticate(engine, "admin", STAFF_PASSWORD, now + timedelta(minutes=5)))
+
+    assert (error.code, error.params) == ("login_throttled", {"minutes": 15})
+
+
+def test_four_failures_do_not_throttle(engine, now, admin):
+    for minute in range(4):
+        refusal(lambda: authenticate(engine, "admin", "wrong-password-1", now + timedelta(minutes=minute)))
+
+    assert authenticate(engine, "admin", STAFF_PASSWORD, now + timedelta(minutes=4)).id == admin.id
+
+
+def test_the_throttle_lifts_after_fifteen_minutes(engine, now, admin):
+    for _ in range(5):
+        refusal(lambda: authenticate(engine, "admin", "wrong-password-1", now))
+
+    assert authenticate(engine, "admin", STAFF_PASSWORD, now + timedelta(minutes=15, seconds=1)).id == admin.id
+
+
+def test_unknown_logins_are_throttled_too(engine, now):
+    for _ in range(5):
+        refusal(lambda: authenticate(engine, "nobody", "wrong-password-1", now))
+
+    assert refusal(lambda: authenticate(engine, "nobody", "wrong-password-1", now)).code == "login_throttled"
+
+
+def test_sign_in_attempts_are_audited_without_passwords(engine, now, admin):
+    refusal(lambda: authenticate(engine, "admin", "wrong-password-1", now))
+    authenticate(engine, "admin", STAFF_PASSWORD, now)
+
+    with engine.connect() as conn:
+        rows = conn.execute(sa.text("SELECT actor, action, detail FROM audit_log ORDER BY id")).all()
+    assert [(r.actor, r.action) for r in rows] == [("anonymous:admin", "login_failed"), ("staff:admin", "login")]
+    assert "wrong-password-1" not in str(rows) and STAFF_PASSWORD not in str(rows)
+
+
+def test_a_throttled_attempt_is_audited(engine, now, admin):
+    for _ in range(5):
+        refusal(lambda: authenticate(engine, "admin", "wrong-password-1", now))
+
+    refusal(lambda: authenticate(engine, "admin", STAFF_PASSWORD, now))
+
+    with engine.connect() as conn:
+        actions = [r.action for r in conn.execute(sa.text("SELECT action FROM audit_log ORDER BY id"))]
+    assert actions == ["login_failed"] * 5 + ["login_throttled"]
+
+
+def test_an_active_volunteer_signs_in_with_their_id(engine, now, make_volunteer):
+    volunteer_id = make_volunteer(login="ksenia")
+
+    actor = authenticate(engine, "ksenia", VOLUNTEER_PASSWORD, now)
+
+    assert (actor.kind, actor.id, actor.role, actor.label) == ("volunteer", volunteer_id, "volunteer", f"В-{volunteer_id:04d}")
+
+
+def test_a_pending_volunteer_is_told_to_wait_for_approval(engine, now, make_volunteer):
+    make_volunteer(login="ksenia", status="pending")
+
+    assert refusal(lambda: authenticate(engine, "ksenia", VOLUNTEER_PASSWORD, now)).code == "account_pending"
+
+
+def test_a_pending_volunteer_with_a_wrong_password_learns_nothing(engine, now, make_volunteer):
+    make_volunteer(login="ksenia", status="pending")
+
+    assert refusal(lambda: authenticate(engine, "ksenia", "wrong-password-1", now)).code == "login_failed"
+
+
+def test_a_deactivated_volunteer_cannot_sign_in(engine, now, make_volunteer):
+    volunteer_id = make_volunteer(login="ksenia")
+    with engine.begin() as conn:
+        conn.execute(sa.text("UPDATE volunteers SET status = 'deactivated' WHERE id = :id"), {"id": volunteer_id})
+
+    assert refusal(lambda: authenticate(engine, "ksenia", VOLUNTEER_PASSWORD, now)).code == "login_failed"
+
+
+def test_a_deactivated_staff_account_cannot_sign_in(engine, now, make_staff):
+    make_staff(login="old.admin", active=False)
+
+    assert refusal(lambda: authenticate(engine, "old.admin", STAFF_PASSWORD, now)).code == "login_failed"
+
+
+# --- visitor registration ---------------------------------------------------------------
+
+
+def test_registration_issues_card_numbers_from_100001_and_a_four_digit_pin(engine, now, volunteer_actor):
+    first = register_visitor(engine, "Анна", "Петрова", "8 (916) 123-45-67", None, True, volunteer_actor, now)
+    second = register_visitor(engine, "Сергей", "Иванов", None, None, True, None, now)
+
+    assert (first.card_number, second.card_number) == ("100001", "100002")
+    assert re.fullmatch(r"[0-9]{4}", first.pin) and re.fullmatch(r"[0-9]{4}", second.pin)
+    with engine.connect() as conn:
+        row = conn.execute(sa.text("SELECT * FROM visitors WHERE id = :id"), {"id": first.visitor_id}).one()
+    assert (row.first_name, row.last_name, row.phone) == ("Анна", "Петрова", "+79161234567")
+    assert (row.consent_at, row.consent_by, row.created_by) == (now, volunteer_actor.audit_name, volunteer_actor.audit_name)
+    assert row.consent_version
+    assert row.pin_hash and first.pin not in row.pin_hash
+
+
+def test_a_self_registered_visitor_is_recorded_as_such(engine, now):
+    registration = register_visitor(engine, "Фёдор", "Ёлкин", None, None, True, None, now, pin="0042")
+
+    assert registration.pin == "0042"
+    with engine.connect() as conn:
+        row = conn.execute(sa.text("SELECT first_name, last_name, consent_by FROM visitors")).one()
+    assert tuple(row) == ("Фёдор", "Ёлкин", "visitor:self")
+
+
+def test_registration_without_consent_is_refused_and_writes_nothing(engine, now, admin, table_count):
+    with pytest.raises(ValidationError) as caught:
+        register_visitor(engine, "Анна", "Петрова", None, None, False, admin, now)
+
+    assert (caught.value.code, caught.value.field) == ("consent_required", "consent")
+    assert table_count("visitors") == 0 and table_count("audit_log") == 0
+
+
+@pytest.mark.parametrize(
+    "first, last, phone, code, field",
+    [
+        ("А", "Петрова", None, "name_too_short", "first_name"),
+        ("Анна", "", None, "required", "last_name"),
+        ("Анна", "Петрова1", None, "name_bad_chars", "last_name"),
+        ("Анна", "Петрова", "12345", "phone_invalid", "phone"),
+    ],
+    ids=["one-letter name", "no surname", "digits in a surname", "a phone that is no phone"],
+)
+def test_bad_registration_input_is_refused_and_writes_nothing(first, last, phone, code, field, engine, now, admin, table_count):
+    with pytest.raises(ValidationError) as caught:
+        register_visitor(engine, first, last, phone, None, True, admin, now)
+
+    assert (caught.value.code, caught.value.field) == (code, field)
+    assert table_count("visitors") == 0
+
+
+# --- visitor sign-in and PINs -----------------------------------------------------------
+
+
+def test_a_visitor_signs_in_with_card_and_pin(engine, now, make_visitor):
+    visitor_id = make_visitor()
+    card = card_of(engine, visitor_id)
+
+    actor = visitor_sign_in(engine, f" {card} ", VISITOR_PIN, now)
+
+    assert (actor.kind, actor.id, actor.role, actor.label) == ("visitor", visitor_id, "visitor", card)
+
+
+def test_a_wrong_pin_and_an_unknown_card_get_the_same_answer(engine, now, make_visitor):
+    card = card_of(engine, make_visitor())
+
+    wrong_pin = refusal(lambda: visitor_sign_in(engine, card, "0000", now))
+    unknown_card = refusal(lambda: visitor_sign_in(engine, "999999", VISITOR_PIN, now))
+
+    assert (wrong_pin.code, wrong_pin.message) == (unknown_card.code, unknown_card.message)
+    assert wrong_pin.code == "visitor_login_failed"
+
+
+def test_ten_wrong_pins_lock_the_card(engine, now, make_visitor):
+    card = card_of(engine, make_visitor())
+    for _ in range(9):
+        assert refusal(lambda: visitor_sign_in(engine, card, "0000", now)).code == "visitor_login_failed"
+
+    assert refusal(lambda: visitor_sign_in(engine, card, "0000", now)).code == "card_locked"
+    assert refusal(lambda: visitor_sign_in(engine, card, VISITOR_PIN, now)).code == "card_locked"
+
+
+def test_a_right_pin_clears_earlier_misses(engine, now, make_visitor):
+    card = card_of(engine, make_visitor())
+    for _ in range(9):
+        refusal(lambda: visitor_sign_in(engine, card, "0000", now))
+    visitor_sign_in(engine, card, VISITOR_PIN, now)
+
+    assert refusal(lambda: visitor_sign_in(engine, card, "0000", now)).code == "visitor_login_failed"
+
+
+def test_a_pin_reset_unlocks_the_card(engine, now, make_visitor, volunteer_actor):
+    visitor_id = make_visitor()
+    card = card_of(engine, visitor_id)
+    for _ in range(10):
+        refusal(lambda: visitor_sign_in(engine, card, "0000", now))
+
+    pin = reset_pin(engine, visitor_id, volunteer_actor, now)
+
+    assert re.fullmatch(r"[0-9]{4}", pin)
+    assert visitor_sign_in(engine, card, pin, now).id == visitor_id
+    with engine.connect() as conn:
+        assert not get_visitor(conn, visitor_id).locked
+
+
+# --- finding people ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def people(make_visitor):
+    """Four visitors with cards 100001..100004."""
+    return {
+        "Анна Петрова": make_visitor("Анна", "Петрова", "+79161234567"),
+        "Иван Фёдоров": make_visitor("Иван", "Фёдоров", "+79031112233"),
+        "Анна Петрова 2": make_visitor("Анна", "Петрова", None),
+        "Пётр Петровский": make_visitor("Пётр", "Петровский", "+79250001122"),
+    }
+
+
+def names(found) -> list[str]:
+    return sorted(f"{v.first_name} {v.last_name} {v.card_number}" for v in found)
+
+
+@pytest.mark.parametrize(
+    "query, expected",
+    [
+        ("100002", ["Иван Фёдоров 100002"]),
+        ("10000", ["Анна Петрова 100001", "Анна Петрова 100003", "Иван Фёдоров 100002", "Пётр Петровский 100004"]),
+        ("1112233", ["Иван Фёдоров 100002"]),
+        ("+7 903 111-22-33", ["Иван Фёдоров 100002"]),
+        ("8 (903) 111-22-33", ["Иван Фёдоров 100002"]),
+        ("федоров", ["Иван Фёдоров 100002"]),
+        ("ФЁДОРОВ ИВ", ["Иван Фёдоров 100002"]),
+        ("федоров иван", ["Иван Фёдоров 100002"]),
+        ("петров", ["Анна Петрова 100001", "Анна Петрова 100003", "Пётр Петровский 100004"]),
+        ("петровский п", ["Пётр Петровский 100004"]),
+        ("п", []),
+        ("Сидоров", []),
+    ],
+)
+def test_find_visitors(query, expected, engine, people):
+    with engine.connect() as conn:
+        assert names(find_visitors(conn, query)) == expected
+
+
+def test_find_visitors_skips_erased_people(engine, now, people):
+    with engine.begin() as conn:
+        conn.execute(sa.text("UPDATE visitors SET erased_at = :now WHERE id = :id"), {"now": now, "id": people["Иван Фёдоров"]})
+        assert find_visitors(conn, "федоров") == []
+
+
+def test_namesakes_are_listed_by_exact_surname_and_shown_masked(engine, people):
+    with engine.connect() as conn:
+        found = visitors_by_surname(conn, " петрова ")
+
+    assert [v.masked for v in found] == ["Анна П., карта …01", "Анна П., карта …03"]
+
+
+def test_masked_shows_first_name_initial_and_last_two_card_digits(make_visitor, engine):
+    for _ in range(41):
+        make_visitor("Борис", "Иванов")
+    visitor_id = make_visitor("Анна", "Петрова")
+
+    with engine.connect() as conn:
+        visitor = get_visitor(conn, visitor_id)
+    assert visitor.card_number == "100042"
+    assert visitor.masked == "Анна П., карта …42"
+    assert (visitor.full_name, visitor.phone_display) == ("Петрова Анна", "+7 (916) 123-45-67")
+
+
+def test_a_blank_surname_lists_nobody(engine, people):
+    with engine.connect() as conn:
+        assert visitors_by_surname(conn, "  ") == []

@@ -1,0 +1,338 @@
+"""One person's own bookings (history, reminders, event days, offers) and the profile photo."""
+
+import io
+from datetime import datetime, time, timedelta
+
+import pytest
+import sqlalchemy as sa
+from PIL import Image
+
+from core import db
+from core.booking import SessionKey
+from core.errors import DomainError, NotAllowed, ValidationError
+from core.events import load_events
+from core.photos import MAX_UPLOAD_BYTES, delete_photo, load_photo, prepare_photo, save_photo
+from core.schema import audit_log, bookings, occurrences, status_history, visitor_photos
+from core.sessions import SessionFilter
+from core.visits import (
+    cancel_event_day,
+    comment_event_day,
+    event_days_of,
+    history,
+    offers,
+    reminders,
+    visits_of,
+)
+from tests.conftest import key_of
+
+
+def statuses(engine, visitor_id: int) -> list[str]:
+    with engine.connect() as conn:
+        return conn.execute(
+            sa.select(bookings.c.status).where(bookings.c.visitor_id == visitor_id).order_by(bookings.c.id)
+        ).scalars().all()
+
+
+def at(day, hour: int, minute: int = 0) -> datetime:
+    return datetime.combine(day, time(hour, minute))
+
+
+# --- history ----------------------------------------------------------------------------
+
+
+def test_visits_come_earliest_first_with_service_place_and_who_booked(engine, make_event, make_visitor, add_booking, admin):
+    event = make_event(services=[{"start": time(10)}, {"start": time(12)}])
+    person = make_visitor()
+    by_admin = add_booking(key_of(event, service=1), person)  # 12:00, booked first
+    by_self = add_booking(key_of(event, service=0), person, created_by_kind="visitor", created_by_id=person)
+    add_booking(key_of(event, service=0), make_visitor("Сергей", "Иванов"))  # somebody else's
+
+    with engine.connect() as conn:
+        found = visits_of(conn, person)
+
+    assert [v.booking_id for v in found] == [by_self, by_admin]
+    assert [(v.start_time, v.created_by_kind, v.staff_login) for v in found] == [
+        (time(10), "visitor", None),
+        (time(12), "staff", "admin"),
+    ]
+    assert {(v.event_title, v.place_name, v.recurring) for v in found} == {("Стирка и душ", event.place_name, False)}
+
+
+def test_history_puts_what_is_not_over_ahead_nearest_first_and_the_rest_latest_first(engine, now, today, make_event, make_visitor, add_booking):
+    event = make_event(freq="daily", first_date=today - timedelta(days=5))  # 10:00-11:00 every day
+    person = make_visitor()
+    for offset in (-2, -1, 0, 1, 2):
+        add_booking(key_of(event, today + timedelta(days=offset)), person)
+    with engine.connect() as conn:
+        visits = visits_of(conn, person)
+
+    def offsets(found):
+        return [(v.date - today).days for v in found]
+
+    ahead, past = history(visits, now)  # 09:00: today's session has not begun
+    assert (offsets(ahead), offsets(past)) == ([0, 1, 2], [-1, -2])
+    ahead, past = history(visits, at(today, 11, 30))  # today's is over
+    assert (offsets(ahead), offsets(past)) == ([1, 2], [0, -1, -2])
+
+
+def test_only_a_planned_booking_not_started_yet_can_be_changed(engine, today, make_event, make_visitor, add_booking):
+    event = make_event(freq="daily", first_date=today)
+    person = make_visitor()
+    add_booking(key_of(event, today), person)
+    add_booking(key_of(event, today + timedelta(days=1)), person, status="cancelled")
+    with engine.connect() as conn:
+        planned, cancelled = visits_of(conn, person)
+    assert planned.is_changeable(at(today, 9, 59))
+    assert not planned.is_changeable(at(today, 10, 0))
+    assert not cancelled.is_changeable(at(today, 9))
+
+
+# --- reminders --------------------------------------------------------------------------
+
+
+def test_reminders_name_planned_bookings_ahead_and_no_shows_of_the_last_30_days(engine, now, today, make_event, make_visitor, add_booking):
+    event = make_event(freq="daily", first_date=today - timedelta(days=40))
+    person = make_visitor()
+    planned = add_booking(key_of(event, today + timedelta(days=1)), person)
+    add_booking(key_of(event, today + timedelta(days=2)), person, status="cancelled")
+    missed_30 = add_booking(key_of(event, today - timedelta(days=30)), person, status="no_show")
+    missed_1 = add_booking(key_of(event, today - timedelta(days=1)), person, status="no_show")
+    add_booking(key_of(event, today - timedelta(days=31)), person, status="no_show")
+    add_booking(key_of(event, today - timedelta(days=3)), person, status="attended")
+
+    with engine.connect() as conn:
+        found = reminders(conn, person, now)
+
+    assert [v.booking_id for v in found.upcoming] == [planned]
+    assert [v.booking_id for v in found.missed] == [missed_1, missed_30]
+
+
+def test_a_booking_under_way_is_still_a_reminder_until_it_ends(engine, today, make_event, make_visitor, add_booking):
+    event = make_event(freq="daily", first_date=today)
+    person = make_visitor()
+    add_booking(key_of(event, today), person)
+    with engine.connect() as conn:
+        assert len(reminders(conn, person, at(today, 10, 30)).upcoming) == 1
+        assert reminders(conn, person, at(today, 11, 0)).upcoming == ()
+
+
+# --- event days -------------------------------------------------------------------------
+
+
+def test_an_event_day_gathers_the_persons_services_and_counts_participants_without_names(engine, today, make_event, make_visitor, add_booking):
+    event = make_event(capacity=12, services=[{"start": time(10)}, {"start": time(12)}], freq="weekly", weekdays=(2,))
+    person, other, gone = make_visitor(), make_visitor("Сергей", "Иванов"), make_visitor("Олег", "Сидоров")
+    day = event.first_date
+    add_booking(key_of(event, day, service=1), person)
+    add_booking(key_of(event, day, service=0), person)
+    add_booking(key_of(event, day, service=0), other)
+    add_booking(key_of(event, day, service=1), gone, status="cancelled")
+    with engine.begin() as conn:
+        conn.execute(occurrences.update().where(occurrences.c.event_id == event.id, occurrences.c.date == day).values(capacity=5))
+
+    with engine.connect() as conn:
+        (found,) = event_days_of(conn, person)
+
+    assert (found.event_id, found.date, found.recurring) == (event.id, day, True)
+    assert [v.start_time for v in found.visits] == [time(10), time(12)]
+    assert (found.participants, found.capacity) == (2, 5)
+    assert (found.start_time, found.end_time) == (time(10), time(13))
+
+
+def test_a_day_with_only_cancelled_bookings_is_no_participation(engine, make_event, make_visitor, add_booking):
+    event = make_event()
+    person = make_visitor()
+    add_booking(key_of(event), person, status="cancelled")
+    with engine.connect() as conn:
+        assert event_days_of(conn, person) == []
+
+
+# --- offers -----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def daily(make_event, today):
+    """A daily event from today: A 10:00 (2 places, 2-day window) and B 12:00 (2 places); 2 participants a day."""
+    return make_event(
+        capacity=2,
+        freq="daily",
+        first_date=today,
+        services=[{"start": time(10), "capacity": 2, "window_days": 2}, {"start": time(12), "capacity": 2, "window_days": 2}],
+    )
+
+
+def offered(engine, person, moment) -> dict[tuple[str, int], tuple[int, bool]]:
+    """(service, days from today) -> (free places for the person, already theirs)."""
+    with engine.connect() as conn:
+        found = offers(conn, load_events(conn), person, SessionFilter(), moment)
+    return {(o.session.service_name, (o.session.date - moment.date()).days): (o.free, o.mine) for o in found}
+
+
+def test_offers_are_the_sessions_inside_the_window_not_started_yet(engine, now, daily, make_visitor):
+    person = make_visitor()
+    a, b = (es.service_name for es in daily.services)
+    assert set(offered(engine, person, now)) == {(name, d) for name in (a, b) for d in (0, 1, 2)}
+    later = offered(engine, person, at(now.date(), 11))
+    assert (a, 0) not in later and (b, 0) in later
+
+
+def test_a_participant_may_take_a_service_the_full_event_day_refuses_to_others(engine, now, daily, make_visitor, add_booking):
+    first, second, third = make_visitor(), make_visitor("Сергей", "Иванов"), make_visitor("Олег", "Сидоров")
+    tomorrow = now.date() + timedelta(days=1)
+    add_booking(key_of(daily, tomorrow, service=0), first)
+    add_booking(key_of(daily, tomorrow, service=0), second)
+    a, b = (es.service_name for es in daily.services)
+
+    assert offered(engine, first, now)[(a, 1)] == (0, True)
+    assert offered(engine, first, now)[(b, 1)] == (2, False)  # already taking part: B's own places count
+    assert offered(engine, third, now)[(b, 1)] == (0, False)  # the day already has its 2 participants
+
+
+# --- cancel or comment a whole day ------------------------------------------------------
+
+
+@pytest.fixture
+def two_services_tomorrow(make_event, make_visitor, add_booking, visitor_actor):
+    """A person booked (by themself) on both services of tomorrow's event: 10:00 and 12:00."""
+    event = make_event(services=[{"start": time(10)}, {"start": time(12)}])
+    person = make_visitor()
+    for service in (0, 1):
+        add_booking(key_of(event, service=service), person, created_by_kind="visitor", created_by_id=person)
+    return event, person, visitor_actor(person)
+
+
+def test_leaving_an_event_day_cancels_all_its_bookings_with_the_reason(engine, now, two_services_tomorrow):
+    event, person, actor = two_services_tomorrow
+    assert cancel_event_day(engine, person, event.id, event.first_date, actor, now, reason="Отмена участия") == 2
+    assert statuses(engine, person) == ["cancelled", "cancelled"]
+    with engine.connect() as conn:
+        reasons = conn.execute(sa.select(status_history.c.comment).where(status_history.c.status == "cancelled")).scalars().all()
+        logged = conn.execute(sa.select(audit_log).where(audit_log.c.action == "cancel")).one()
+    assert reasons == ["Отмена участия", "Отмена участия"]
+    assert (logged.entity, logged.entity_id) == ("event_day", f"{event.id}:{event.first_date.isoformat()}")
+
+
+def test_leaving_a_day_under_way_keeps_what_has_started(engine, two_services_tomorrow):
+    event, person, actor = two_services_tomorrow
+    assert cancel_event_day(engine, person, event.id, event.first_date, actor, at(event.first_date, 11)) == 1
+    assert statuses(engine, person) == ["expected", "cancelled"]
+    with pytest.raises(DomainError) as refused:
+        cancel_event_day(engine, person, event.id, event.first_date, actor, at(event.first_date, 11))
+    assert refused.value.code == "nothing_to_cancel"
+
+
+def test_nobody_leaves_a_day_for_another_visitor(engine, now, two_services_tomorrow, make_visitor, visitor_actor):
+    event, person, _ = two_services_tomorrow
+    stranger = visitor_actor(make_visitor("Сергей", "Иванов"))
+    with pytest.raises(NotAllowed):
+        cancel_event_day(engine, person, event.id, event.first_date, stranger, now)
+    with pytest.raises(NotAllowed):
+        comment_event_day(engine, person, event.id, event.first_date, "ха", stranger, now)
+    assert statuses(engine, person) == ["expected", "expected"]
+
+
+def test_a_volunteer_cancels_only_the_bookings_they_made(engine, now, make_event, make_visitor, add_booking, volunteer_actor):
+    event = make_event(services=[{"start": time(10)}, {"start": time(12)}])
+    person = make_visitor()
+    add_booking(key_of(event, service=0), person, created_by_kind="volunteer", created_by_id=volunteer_actor.id)
+    add_booking(key_of(event, service=1), person, created_by_kind="visitor", created_by_id=person)
+    assert cancel_event_day(engine, person, event.id, event.first_date, volunteer_actor, now) == 1
+    assert statuses(engine, person) == ["cancelled", "expected"]
+
+
+def test_a_day_comment_goes_on_every_active_booking_of_that_day(engine, now, two_services_tomorrow):
+    event, person, actor = two_services_tomorrow
+    assert comment_event_day(engine, person, event.id, event.first_date, "  Приду к 11  ", actor, now) == 2
+    with engine.connect() as conn:
+        comments = conn.execute(sa.select(bookings.c.comment).where(bookings.c.visitor_id == person)).scalars().all()
+    assert comments == ["Приду к 11", "Приду к 11"]
+
+
+# --- the photo --------------------------------------------------------------------------
+
+
+def encoded(fmt: str, size=(640, 480), mode="RGB", colour=(30, 120, 200), **save) -> bytes:
+    out = io.BytesIO()
+    Image.new(mode, size, colour).save(out, format=fmt, **save)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("fmt", ["JPEG", "PNG"])
+def test_a_jpeg_or_png_becomes_a_small_square_jpeg(fmt):
+    stored = Image.open(io.BytesIO(prepare_photo(encoded(fmt, size=(1200, 700)))))
+    assert (stored.format, stored.size, stored.mode) == ("JPEG", (256, 256), "RGB")
+
+
+def test_nothing_but_the_pixels_survives(engine):
+    exif = Image.Exif()
+    exif[0x010E] = "Москва, Цветной бульвар"  # ImageDescription
+    stored = Image.open(io.BytesIO(prepare_photo(encoded("JPEG", exif=exif.tobytes()))))
+    assert not stored.getexif()
+
+
+def test_a_transparent_png_is_laid_on_white():
+    stored = Image.open(io.BytesIO(prepare_photo(encoded("PNG", mode="RGBA", colour=(0, 0, 0, 0)))))
+    assert min(stored.getpixel((128, 128))) > 240
+
+
+def test_an_upright_tag_is_applied():
+    exif = Image.Exif()
+    exif[0x0112] = 6  # Orientation: rotate 90° clockwise to view
+    tall = Image.new("RGB", (400, 200), "white")
+    tall.paste((0, 0, 0), (0, 0, 200, 200))  # black on the left half as stored
+    out = io.BytesIO()
+    tall.save(out, format="JPEG", exif=exif.tobytes())
+    stored = Image.open(io.BytesIO(prepare_photo(out.getvalue())))
+    assert sum(stored.getpixel((128, 10))) < 100 and sum(stored.getpixel((128, 245))) > 600  # black on top
+
+
+@pytest.mark.parametrize(
+    "data, code",
+    [
+        (None, "photo_required"),
+        (b"", "photo_required"),
+        (b"%PDF-1.4 not a photo", "photo_invalid"),
+        (encoded("GIF"), "photo_invalid"),
+        (encoded("WEBP"), "photo_invalid"),
+        (encoded("JPEG")[:1500], "photo_invalid"),
+        (encoded("PNG", size=(8000, 6000), mode="1", colour=0), "photo_invalid"),  # 48 megapixels
+        (b"\xff\xd8" + b"\0" * MAX_UPLOAD_BYTES, "photo_too_big"),
+    ],
+    ids=["none", "empty", "pdf", "gif", "webp", "truncated jpeg", "huge png", "over 5 MB"],
+)
+def test_anything_else_is_refused(data, code):
+    with pytest.raises(ValidationError) as refused:
+        prepare_photo(data)
+    assert (refused.value.code, refused.value.field) == (code, "photo")
+
+
+def test_a_new_photo_replaces_the_old_and_deleting_brings_back_none(engine, now, make_visitor, visitor_actor):
+    person = make_visitor()
+    actor = visitor_actor(person)
+    save_photo(engine, person, encoded("PNG", colour=(255, 0, 0)), actor, now)
+    save_photo(engine, person, encoded("PNG", colour=(0, 0, 255)), actor, now)
+    with engine.connect() as conn:
+        red, green, blue = Image.open(io.BytesIO(load_photo(conn, person))).getpixel((128, 128))
+        assert conn.execute(sa.select(sa.func.count()).select_from(visitor_photos)).scalar() == 1
+    assert blue > 200 and red < 50
+    delete_photo(engine, person, actor, now)
+    with engine.connect() as conn:
+        assert load_photo(conn, person) is None
+
+
+def test_a_visitor_cannot_set_another_persons_photo(engine, now, make_visitor, visitor_actor, coordinator):
+    person, stranger = make_visitor(), make_visitor("Сергей", "Иванов")
+    for actor in (visitor_actor(stranger), coordinator):
+        with pytest.raises(NotAllowed):
+            save_photo(engine, person, encoded("PNG"), actor, now)
+    with engine.connect() as conn:
+        assert load_photo(conn, person) is None
+
+
+def test_migration_2_adds_the_photo_table_to_a_version_1_database(engine):
+    with engine.begin() as conn:
+        visitor_photos.drop(conn)
+        conn.execute(sa.text("UPDATE schema_version SET version = 1"))
+    assert db.migrate(engine) == len(db.MIGRATIONS)
+    with engine.connect() as conn:
+        assert load_photo(conn, 1) is None
