@@ -1,0 +1,340 @@
+"""Посещаемость: attendance figures and chart series, aggregated in the database.
+
+Every query here is one GROUP BY over bookings joined to their sessions; nothing loops over
+booking rows in Python, so years of history cost the database a scan, not the app a loop.
+Python only reshapes the small aggregated result (pivot, fill the empty weeks, divide).
+
+Definitions, shared by the page, the charts and the downloads:
+- A booking counts when its status is not cancelled; it belongs to the period by the date of
+  its session (not by when it was made).
+- A session is *held* when it is dated in the period, before `today`, and has at least one
+  counted booking. Sessions nobody booked are never stored (series are computed), so they
+  are not counted: the fill rate describes the sessions people actually came to book.
+- Fill rate = booked places / capacity, summed over held sessions (so a big session weighs
+  more than a small one); capacity is the session's own override or its event service's.
+- No-show rate = no-shows / (attended + no-shows); None when nobody was marked yet.
+- A visitor is *new* in the month of their first counted booking anywhere (any place, any
+  service), *returning* in every later month they book.
+"""
+
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
+
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from core import audit
+from core.actors import Actor
+from core.booking import ACTIVE_STATUSES
+from core.db import run_in_transaction
+from core.errors import ValidationError
+from core.recurrence import plural
+from core.schema import bookings, event_services, events, places, services, sessions
+from core.validation import format_ru_date
+
+DEFAULT_DAYS = 90
+# Longer periods are charted by month: 14 weekly bars fit a phone screen, 52 do not.
+WEEKLY_UP_TO_DAYS = 183
+CHART_STATUSES = ("attended", "no_show", "expected")
+
+_BOOKED = (
+    bookings.join(sessions, sessions.c.id == bookings.c.session_id)
+    .join(event_services, event_services.c.id == sessions.c.event_service_id)
+    .join(events, events.c.id == sessions.c.event_id)
+)
+_CAPACITY = sa.func.coalesce(sessions.c.capacity, event_services.c.capacity)
+_START = sa.func.coalesce(sessions.c.start_time, event_services.c.start_time)
+
+
+@dataclass(frozen=True)
+class AnalyticsFilter:
+    """Which bookings the Посещаемость page counts: a period (inclusive) and optionally one place and service."""
+
+    start: date
+    end: date
+    place_id: int | None = None
+    service_id: int | None = None
+
+    def __post_init__(self):
+        if self.end < self.start:
+            raise ValidationError("period_reversed", field="end")
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+    @property
+    def grain(self) -> str:
+        """"week" or "month": how the attendance-over-time chart buckets this period."""
+        return "week" if self.days <= WEEKLY_UP_TO_DAYS else "month"
+
+    def previous(self) -> "AnalyticsFilter":
+        """The same filter over the period of the same length just before this one."""
+        return replace(self, start=self.start - timedelta(days=self.days), end=self.start - timedelta(days=1))
+
+    def describe_period(self) -> str:
+        return f"{format_ru_date(self.start)}–{format_ru_date(self.end)} ({self.days} {plural(self.days, 'день', 'дня', 'дней')})"
+
+    def describe(self, place_names: dict[int, str], service_names: dict[int, str]) -> str:
+        """The filter in one Russian sentence, for the page and the top line of every download."""
+        place = place_names.get(self.place_id, "?") if self.place_id is not None else "все"
+        service = service_names.get(self.service_id, "?") if self.service_id is not None else "все"
+        return f"Период {self.describe_period()}; место: {place}; услуга: {service}"
+
+
+def default_filter(today: date) -> AnalyticsFilter:
+    """The last 90 days, ending today, every place and service."""
+    return AnalyticsFilter(start=today - timedelta(days=DEFAULT_DAYS - 1), end=today)
+
+
+def _where(flt: AnalyticsFilter) -> list:
+    conditions = [sessions.c.date.between(flt.start, flt.end), bookings.c.status.in_(ACTIVE_STATUSES)]
+    if flt.place_id is not None:
+        conditions.append(events.c.place_id == flt.place_id)
+    if flt.service_id is not None:
+        conditions.append(event_services.c.service_id == flt.service_id)
+    return conditions
+
+
+def _count_of(status: str):
+    return sa.func.count().filter(bookings.c.status == status)
+
+
+def _truncated(grain: str, column):
+    # the unit as a literal, not a bound parameter: PostgreSQL treats two parameters as two
+    # different expressions and would refuse the GROUP BY
+    return sa.cast(sa.func.date_trunc(sa.literal_column(f"'{grain}'"), column), sa.Date)
+
+
+def _held_sessions(flt: AnalyticsFilter, today: date, *extra):
+    """One row per held session: its booked places and capacity (plus any `extra` columns)."""
+    return (
+        sa.select(sessions.c.id, sa.func.count().label("booked"), _CAPACITY.label("capacity"), *extra)
+        .select_from(_BOOKED)
+        .where(*_where(flt), sessions.c.date < today)
+        .group_by(sessions.c.id, sessions.c.capacity, event_services.c.capacity, *extra)
+        .subquery()
+    )
+
+
+# --- key figures --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class KeyFigures:
+    sessions_held: int
+    bookings: int
+    attended: int
+    no_show: int
+    visitors: int
+    booked_places: int  # over held sessions only
+    capacity_places: int  # over held sessions only
+
+    @property
+    def no_show_rate(self) -> float | None:
+        marked = self.attended + self.no_show
+        return self.no_show / marked if marked else None
+
+    @property
+    def fill_rate(self) -> float | None:
+        return self.booked_places / self.capacity_places if self.capacity_places else None
+
+
+def key_figures(conn: Connection, flt: AnalyticsFilter, today: date) -> KeyFigures:
+    """The six key figures of the page for one period."""
+    counts = conn.execute(
+        sa.select(
+            sa.func.count().label("bookings"),
+            _count_of("attended").label("attended"),
+            _count_of("no_show").label("no_show"),
+            sa.func.count(sa.distinct(bookings.c.visitor_id)).label("visitors"),
+        )
+        .select_from(_BOOKED)
+        .where(*_where(flt))
+    ).one()
+    held = _held_sessions(flt, today)
+    sizes = conn.execute(
+        sa.select(
+            sa.func.count().label("sessions"),
+            sa.func.coalesce(sa.func.sum(held.c.booked), 0).label("booked"),
+            sa.func.coalesce(sa.func.sum(held.c.capacity), 0).label("capacity"),
+        )
+    ).one()
+    return KeyFigures(
+        sessions_held=sizes.sessions,
+        bookings=counts.bookings,
+        attended=counts.attended,
+        no_show=counts.no_show,
+        visitors=counts.visitors,
+        booked_places=int(sizes.booked),
+        capacity_places=int(sizes.capacity),
+    )
+
+
+# --- chart series -------------------------------------------------------------------------
+
+
+def _buckets(grain: str, start: date, end: date) -> list[date]:
+    """Every week (Monday) or month (1st) that touches start..end, so empty ones show as zero."""
+    first = start - timedelta(days=start.weekday()) if grain == "week" else start.replace(day=1)
+    found = []
+    day = first
+    while day <= end:
+        found.append(day)
+        if grain == "week":
+            day += timedelta(days=7)
+        else:
+            day = date(day.year + day.month // 12, day.month % 12 + 1, 1)
+    return found
+
+
+def attendance_over_time(conn: Connection, flt: AnalyticsFilter, grain: str | None = None) -> pd.DataFrame:
+    """Bookings per week (or month) by status: columns period, attended, no_show, expected."""
+    grain = grain or flt.grain
+    bucket = _truncated(grain, sessions.c.date).label("period")
+    rows = conn.execute(
+        sa.select(bucket, bookings.c.status, sa.func.count().label("n"))
+        .select_from(_BOOKED)
+        .where(*_where(flt))
+        .group_by(bucket, bookings.c.status)
+    ).all()
+    counts = {(r.period, r.status): r.n for r in rows}
+    return pd.DataFrame(
+        [
+            {"period": period, **{status: counts.get((period, status), 0) for status in CHART_STATUSES}}
+            for period in _buckets(grain, flt.start, flt.end)
+        ],
+        columns=["period", *CHART_STATUSES],
+    )
+
+
+def _breakdown(conn: Connection, flt: AnalyticsFilter, key, name) -> pd.DataFrame:
+    rows = conn.execute(
+        sa.select(
+            name.label("name"),
+            _count_of("attended").label("attended"),
+            _count_of("no_show").label("no_show"),
+            _count_of("expected").label("expected"),
+            sa.func.count().label("bookings"),
+        )
+        .select_from(
+            _BOOKED.join(services, services.c.id == event_services.c.service_id).join(places, places.c.id == events.c.place_id)
+        )
+        .where(*_where(flt))
+        .group_by(key, name)
+        .order_by(sa.func.count().desc(), name)
+    ).all()
+    frame = pd.DataFrame([r._asdict() for r in rows], columns=["name", "attended", "no_show", "expected", "bookings"])
+    marked = frame["attended"] + frame["no_show"]
+    frame["no_show_rate"] = (frame["no_show"] / marked).where(marked > 0)
+    return frame
+
+
+def by_service(conn: Connection, flt: AnalyticsFilter) -> pd.DataFrame:
+    """Per catalog service, most booked first: name, attended, no_show, expected, bookings, no_show_rate."""
+    return _breakdown(conn, flt, services.c.id, services.c.name)
+
+
+def by_place(conn: Connection, flt: AnalyticsFilter) -> pd.DataFrame:
+    """Per place, most booked first: the same columns as `by_service`."""
+    return _breakdown(conn, flt, places.c.id, places.c.name)
+
+
+def fill_by_weekday_hour(conn: Connection, flt: AnalyticsFilter, today: date) -> pd.DataFrame:
+    """Fill rate of held sessions per ISO weekday (1 = Monday) and start hour.
+
+    Columns weekday, hour, sessions, booked, capacity, fill_rate; one row per cell that had a
+    held session, ordered by weekday and hour.
+    """
+    held = _held_sessions(
+        flt, today, sa.extract("isodow", sessions.c.date).label("weekday"), sa.extract("hour", _START).label("hour")
+    )
+    rows = conn.execute(
+        sa.select(
+            held.c.weekday,
+            held.c.hour,
+            sa.func.count().label("sessions"),
+            sa.func.sum(held.c.booked).label("booked"),
+            sa.func.sum(held.c.capacity).label("capacity"),
+        )
+        .group_by(held.c.weekday, held.c.hour)
+        .order_by(held.c.weekday, held.c.hour)
+    ).all()
+    frame = pd.DataFrame(
+        [(int(r.weekday), int(r.hour), r.sessions, int(r.booked), int(r.capacity)) for r in rows],
+        columns=["weekday", "hour", "sessions", "booked", "capacity"],
+    )
+    frame["fill_rate"] = frame["booked"] / frame["capacity"]
+    return frame
+
+
+def visitors_by_month(conn: Connection, flt: AnalyticsFilter) -> pd.DataFrame:
+    """Distinct visitors per month of the period, split into new and returning.
+
+    Columns month (the 1st), visitors, new, returning. "New" looks at all history, whatever
+    the place and service filter: the month of a person's first counted booking anywhere.
+    """
+    first = (
+        sa.select(bookings.c.visitor_id, sa.func.min(sessions.c.date).label("first_day"))
+        .select_from(bookings.join(sessions, sessions.c.id == bookings.c.session_id))
+        .where(bookings.c.status.in_(ACTIVE_STATUSES))
+        .group_by(bookings.c.visitor_id)
+        .subquery()
+    )
+    month = _truncated("month", sessions.c.date)
+    rows = conn.execute(
+        sa.select(
+            month.label("month"),
+            sa.func.count(sa.distinct(bookings.c.visitor_id)).label("visitors"),
+            sa.func.count(sa.distinct(bookings.c.visitor_id))
+            .filter(_truncated("month", first.c.first_day) == month)
+            .label("new"),
+        )
+        .select_from(_BOOKED.join(first, first.c.visitor_id == bookings.c.visitor_id))
+        .where(*_where(flt))
+        .group_by(month)
+    ).all()
+    counts = {r.month: (r.visitors, r.new) for r in rows}
+    table = []
+    for bucket in _buckets("month", flt.start, flt.end):
+        visitors, new = counts.get(bucket, (0, 0))
+        table.append({"month": bucket, "visitors": visitors, "new": new, "returning": visitors - new})
+    return pd.DataFrame(table, columns=["month", "visitors", "new", "returning"])
+
+
+# --- everything the page shows, in one call ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AttendanceReport:
+    current: KeyFigures
+    previous: KeyFigures
+    over_time: pd.DataFrame
+    services: pd.DataFrame
+    places: pd.DataFrame
+    fill: pd.DataFrame
+    visitors: pd.DataFrame
+
+    @property
+    def is_empty(self) -> bool:
+        return self.current.bookings == 0
+
+
+def attendance_report(conn: Connection, flt: AnalyticsFilter, today: date) -> AttendanceReport:
+    """Key figures for this and the previous period, and every chart series."""
+    return AttendanceReport(
+        current=key_figures(conn, flt, today),
+        previous=key_figures(conn, flt.previous(), today),
+        over_time=attendance_over_time(conn, flt),
+        services=by_service(conn, flt),
+        places=by_place(conn, flt),
+        fill=fill_by_weekday_hour(conn, flt, today),
+        visitors=visitors_by_month(conn, flt),
+    )
+
+
+def record_download(engine: Engine, actor: Actor, now: datetime, flt: AnalyticsFilter, table: str) -> None:
+    """Audit one download of the numbers behind a chart: which table and filter, nothing personal."""
+    detail = {"start": flt.start, "end": flt.end, "place_id": flt.place_id, "service_id": flt.service_id}
+    run_in_transaction(engine, lambda conn: audit.record(conn, actor, now, "export", "attendance", table, **detail))

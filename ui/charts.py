@@ -1,0 +1,338 @@
+"""Посещаемость charts: plotly figures with Russian labels, and the numbers behind each one.
+
+Each chart is built once as a `Chart`: the figure the page draws and the table its Excel
+download holds, from the same DataFrame, so the picture and the file never disagree. Figures
+are made to be read at 320 px: short titles, the legend under the plot, names wrapped, no
+zoom or drag (a finger scrolling the page must not pan a chart), no English mode bar.
+Labels come from the database (place names are typed by admins), so they are escaped: plotly
+reads tags such as <a> or <b> inside text.
+"""
+
+from dataclasses import dataclass
+from datetime import date
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from core.analytics import CHART_STATUSES, AttendanceReport, KeyFigures
+from core.spreadsheet import Column
+from ui.format import ADMIN_STATUS, STATUS_COLOUR, WEEKDAYS_SHORT
+
+MONTHS_SHORT = ("янв.", "февр.", "март", "апр.", "май", "июнь", "июль", "авг.", "сент.", "окт.", "нояб.", "дек.")
+MONTHS = (
+    "январь", "февраль", "март", "апрель", "май", "июнь",
+    "июль", "август", "сентябрь", "октябрь", "ноябрь", "декабрь",
+)
+NEW_COLOUR, RETURNING_COLOUR = "#3b6fb6", "#a9c1e6"
+FILL_SCALE = [[0.0, "#f3f7f4"], [0.5, "#8fcf9c"], [1.0, "#1e7b34"]]
+# what st.plotly_chart passes to plotly: no mode bar (its tooltips are English), no zoom
+PLOTLY_CONFIG = {"displayModeBar": False, "scrollZoom": False, "doubleClick": False, "responsive": True}
+
+
+@dataclass(frozen=True)
+class Chart:
+    key: str  # widget keys and the download's file name
+    title: str  # sheet title of the download
+    note: str  # one line under the chart: what is counted
+    figure: go.Figure
+    columns: list[Column]  # the download: header and rows
+    rows: list[tuple]
+
+
+# --- words and numbers --------------------------------------------------------------------
+
+
+def week_label(monday: date) -> str:
+    """"нед. с 02.11"."""
+    return f"нед. с {monday:%d.%m}"
+
+
+def month_label(first: date) -> str:
+    """"нояб. 2026"."""
+    return f"{MONTHS_SHORT[first.month - 1]} {first.year}"
+
+
+def month_name(first: date) -> str:
+    """"ноябрь 2026"."""
+    return f"{MONTHS[first.month - 1]} {first.year}"
+
+
+def percent(rate: float | None, digits: int = 0) -> str:
+    """0.2213 -> "22 %" (Russian: decimal comma, a space before the sign); None -> "—"."""
+    if rate is None or pd.isna(rate):
+        return "—"
+    return f"{rate * 100:.{digits}f}".replace(".", ",") + " %"
+
+
+def _percent_number(rate: float | None) -> float | None:
+    """A rate as a percentage number for a spreadsheet cell (None stays empty)."""
+    return None if rate is None or pd.isna(rate) else round(rate * 100, 1)
+
+
+def plain(text: str) -> str:
+    """Text plotly shows as typed: its pseudo-HTML tags become inert entities."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def wrapped(text: str, width: int = 14) -> str:
+    """A label broken onto lines of about `width` characters, for axes on a phone screen."""
+    lines, line = [], ""
+    for word in plain(text).split(" "):
+        if line and len(line) + 1 + len(word) > width:
+            lines.append(line)
+            line = word
+        else:
+            line = f"{line} {word}" if line else word
+    lines.append(line)
+    return "<br>".join(lines)
+
+
+def _layout(figure: go.Figure, title: str, height: int = 360) -> go.Figure:
+    figure.update_layout(
+        title={"text": title, "x": 0, "xanchor": "left", "font": {"size": 15}},
+        height=height,
+        margin={"l": 4, "r": 8, "t": 40, "b": 4},
+        # under the plot, at the bottom of the figure, in the order the bars are stacked
+        legend={
+            "orientation": "h", "x": 0, "xanchor": "left", "y": 0, "yanchor": "bottom", "yref": "container",
+            "title_text": "", "traceorder": "normal",
+        },
+        barmode="stack",
+        dragmode=False,
+        separators=", ",
+        font={"size": 12},
+        hoverlabel={"align": "left"},
+    )
+    figure.update_xaxes(fixedrange=True, automargin=True)
+    figure.update_yaxes(fixedrange=True, automargin=True)
+    return figure
+
+
+def _status_columns(first: Column) -> list[Column]:
+    return [first, *(Column(ADMIN_STATUS[s]) for s in CHART_STATUSES), Column("Всего")]
+
+
+# --- the charts ---------------------------------------------------------------------------
+
+
+def over_time_chart(frame: pd.DataFrame, grain: str) -> Chart:
+    """Bookings per week (or month), stacked by status."""
+    weekly = grain == "week"
+    labels = [week_label(p) if weekly else month_label(p) for p in frame["period"]]
+    full = [f"неделя с {p:%d.%m.%Y}" if weekly else month_name(p) for p in frame["period"]]
+    figure = go.Figure()
+    for status in CHART_STATUSES:
+        figure.add_bar(
+            x=labels,
+            y=frame[status],
+            name=ADMIN_STATUS[status],
+            marker_color=STATUS_COLOUR[status],
+            customdata=full,
+            hovertemplate=f"%{{customdata}}<br>{ADMIN_STATUS[status]}: %{{y}}<extra></extra>",
+        )
+    title = "Записи по неделям" if weekly else "Записи по месяцам"
+    _layout(figure, title)
+    figure.update_yaxes(title_text="Записей")
+    figure.update_xaxes(tickangle=-45 if len(labels) > 4 else 0)
+    rows = [
+        (r.period if weekly else month_name(r.period), r.attended, r.no_show, r.expected, r.attended + r.no_show + r.expected)
+        for r in frame.itertuples()
+    ]
+    first = Column("Неделя с" if weekly else "Месяц")
+    return Chart(
+        "weeks" if weekly else "months", title,
+        "По дате мероприятия; отменённые записи не считаются.", figure, _status_columns(first), rows,
+    )
+
+
+def breakdown_chart(frame: pd.DataFrame, key: str, title: str, what: str) -> Chart:
+    """Bookings per service or place, most booked on top, stacked by status."""
+    figure = go.Figure()
+    names = [wrapped(n) for n in frame["name"]]
+    for status in CHART_STATUSES:
+        figure.add_bar(
+            y=names,
+            x=frame[status],
+            orientation="h",
+            name=ADMIN_STATUS[status],
+            marker_color=STATUS_COLOUR[status],
+            customdata=[plain(n) for n in frame["name"]],
+            hovertemplate=f"%{{customdata}}<br>{ADMIN_STATUS[status]}: %{{x}}<extra></extra>",
+        )
+    _layout(figure, title, height=150 + 42 * len(frame))
+    figure.update_xaxes(title_text="Записей")
+    figure.update_yaxes(autorange="reversed")
+    rows = [(r.name, r.attended, r.no_show, r.expected, r.bookings) for r in frame.itertuples()]
+    return Chart(key, title, "Отменённые записи не считаются.", figure, _status_columns(Column(what)), rows)
+
+
+def fill_chart(frame: pd.DataFrame) -> Chart:
+    """Fill rate of held sessions as a weekday × start-hour grid."""
+    hours = sorted(frame["hour"].unique())
+    cells = {(r.weekday, r.hour): r for r in frame.itertuples()}
+    z, text, hover = [], [], []
+    for hour in hours:
+        row_z, row_text, row_hover = [], [], []
+        for weekday in range(1, 8):
+            cell = cells.get((weekday, hour))
+            row_z.append(cell.fill_rate if cell else None)
+            # "48%" without the space: a cell is a seventh of a phone screen wide
+            row_text.append(f"{cell.fill_rate * 100:.0f}%" if cell else "")
+            row_hover.append(
+                f"мероприятий: {cell.sessions}<br>записано {cell.booked} из {cell.capacity} мест" if cell else "нет мероприятий"
+            )
+        z.append(row_z)
+        text.append(row_text)
+        hover.append(row_hover)
+    figure = go.Figure(
+        go.Heatmap(
+            x=list(WEEKDAYS_SHORT),
+            y=[f"{h:02d}:00" for h in hours],
+            z=z,
+            zmin=0,
+            zmax=1,
+            text=text,
+            texttemplate="%{text}",
+            customdata=hover,
+            colorscale=FILL_SCALE,
+            showscale=False,
+            xgap=2,
+            ygap=2,
+            textfont={"size": 11},
+            hovertemplate="%{x}, %{y}<br>заполненность: %{text}<br>%{customdata}<extra></extra>",
+        )
+    )
+    title = "Заполненность по дням и часам"
+    _layout(figure, title, height=120 + 34 * max(len(hours), 3))
+    figure.update_xaxes(type="category")
+    figure.update_yaxes(autorange="reversed", type="category", title_text="Начало")
+    rows = [
+        (WEEKDAYS_SHORT[r.weekday - 1], f"{r.hour:02d}:00", r.sessions, r.booked, r.capacity, _percent_number(r.fill_rate))
+        for r in frame.itertuples()
+    ]
+    columns = [Column(title) for title in ("День недели", "Час начала", "Мероприятий", "Записано", "Мест", "Заполненность, %")]
+    note = "Записано / мест, по прошедшим мероприятиям, на которые кто-то записывался."
+    return Chart("fill", title, note, figure, columns, rows)
+
+
+def no_show_chart(frame: pd.DataFrame) -> Chart:
+    """The share of no-shows among marked bookings, per service."""
+    marked = frame[frame["attended"] + frame["no_show"] > 0].sort_values(["no_show_rate", "name"], ascending=[False, True])
+    figure = go.Figure(
+        go.Bar(
+            y=[wrapped(n) for n in marked["name"]],
+            x=marked["no_show_rate"],
+            orientation="h",
+            marker_color=STATUS_COLOUR["no_show"],
+            text=[percent(r) for r in marked["no_show_rate"]],
+            textposition="auto",
+            customdata=[
+                [plain(r.name), r.no_show, r.attended + r.no_show] for r in marked.itertuples()
+            ],
+            hovertemplate="%{customdata[0]}<br>не пришли: %{customdata[1]} из %{customdata[2]}<extra></extra>",
+            showlegend=False,
+        )
+    )
+    title = "Неявки по услугам"
+    _layout(figure, title, height=130 + 42 * max(len(marked), 1))
+    figure.update_xaxes(title_text="Доля неявок", tickformat=".0%", rangemode="tozero")
+    figure.update_yaxes(autorange="reversed")
+    rows = [(r.name, r.attended, r.no_show, _percent_number(r.no_show_rate)) for r in marked.itertuples()]
+    columns = [Column("Услуга"), Column(ADMIN_STATUS["attended"]), Column(ADMIN_STATUS["no_show"]), Column("Доля неявок, %")]
+    note = "Не пришли / (присутствовали + не пришли); «Ожидается» не считается."
+    return Chart("no_show", title, note, figure, columns, rows)
+
+
+def visitors_chart(frame: pd.DataFrame) -> Chart:
+    """Distinct visitors per month: new (first booking ever that month) and returning."""
+    labels = [month_label(m) for m in frame["month"]]
+    full = [month_name(m) for m in frame["month"]]
+    figure = go.Figure()
+    for column, name, colour in (("new", "Новые", NEW_COLOUR), ("returning", "Вернувшиеся", RETURNING_COLOUR)):
+        figure.add_bar(
+            x=labels,
+            y=frame[column],
+            name=name,
+            marker_color=colour,
+            customdata=full,
+            hovertemplate=f"%{{customdata}}<br>{name}: %{{y}}<extra></extra>",
+        )
+    title = "Новые и вернувшиеся"
+    _layout(figure, title)
+    figure.update_yaxes(title_text="Посетителей")
+    rows = [(month_name(r.month), r.visitors, r.new, r.returning) for r in frame.itertuples()]
+    columns = [Column("Месяц"), Column("Посетителей"), Column("Новые"), Column("Вернувшиеся")]
+    note = "Новый — впервые записался к нам именно в этом месяце (в любом месте, на любую услугу)."
+    return Chart("visitors", title, note, figure, columns, rows)
+
+
+def all_charts(report: AttendanceReport, grain: str) -> list[Chart]:
+    """The page's charts, in the order they are shown."""
+    return [
+        over_time_chart(report.over_time, grain),
+        breakdown_chart(report.services, "services", "Записи по услугам", "Услуга"),
+        breakdown_chart(report.places, "places", "Записи по местам", "Место"),
+        fill_chart(report.fill),
+        no_show_chart(report.services),
+        visitors_chart(report.visitors),
+    ]
+
+
+# --- key figures ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class KeyFigure:
+    """One key figure: its label, this period's value and the previous period's, as shown and as numbers."""
+
+    label: str
+    help: str
+    value: float | None
+    previous: float | None
+    is_rate: bool = False
+    lower_is_better: bool = False
+
+    @property
+    def shown(self) -> str:
+        if self.is_rate:
+            return percent(self.value)
+        return "—" if self.value is None else f"{int(self.value):,}".replace(",", " ")
+
+    @property
+    def delta(self) -> str | None:
+        """"+12" or "−3,5 п. п." against the previous period; None when either side is unknown."""
+        if self.value is None or self.previous is None:
+            return None
+        if self.is_rate:
+            points = round((self.value - self.previous) * 100, 1)
+            return f"{points:+.1f}".replace(".", ",") + " п. п."
+        return f"{int(self.value - self.previous):+d}"
+
+
+def key_figure_list(current: KeyFigures, previous: KeyFigures) -> list["KeyFigure"]:
+    """The six figures at the top of the page, each with the previous period's value."""
+    pairs = (
+        ("Мероприятий прошло", "Прошедшие мероприятия периода (до сегодняшнего дня), на которые записался хотя бы один человек.",
+         "sessions_held", False, False),
+        ("Записей", "Все записи на мероприятия периода, кроме отменённых.", "bookings", False, False),
+        ("Пришли", "Записи со статусом «Присутствовал».", "attended", False, False),
+        ("Доля неявок", "Не пришли / (пришли + не пришли).", "no_show_rate", True, True),
+        ("Заполненность", "Занятые места / все места прошедших мероприятий, на которые кто-то записывался.",
+         "fill_rate", True, False),
+        ("Посетителей", "Разных людей хотя бы с одной записью.", "visitors", False, False),
+    )
+    return [
+        KeyFigure(label, help, getattr(current, name), getattr(previous, name), rate, lower)
+        for label, help, name, rate, lower in pairs
+    ]
+
+
+def key_figures_table(figures: list[KeyFigure], period: str, previous_period: str) -> tuple[list[Column], list[tuple]]:
+    columns = [Column("Показатель"), Column(f"Период {period}"), Column(f"Предыдущий период {previous_period}")]
+    rows = [
+        (f.label + (", %" if f.is_rate else ""),
+         _percent_number(f.value) if f.is_rate else f.value,
+         _percent_number(f.previous) if f.is_rate else f.previous)
+        for f in figures
+    ]
+    return columns, rows
