@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8501
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: run test demo screenshots bench venv dev-venv chromium clean
+.PHONY: run test demo screenshots bench venv dev-venv debian-packages clean
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -20,8 +20,10 @@ $(VENV)/.installed-dev: requirements-dev.txt $(VENV)/.installed
 venv: $(VENV)/.installed
 dev-venv: $(VENV)/.installed-dev
 
-chromium:
-	@dpkg -s chromium fonts-noto-color-emoji >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-color-emoji >/dev/null)
+DEBIAN_PACKAGES := chromium fonts-noto-color-emoji postgresql
+
+debian-packages:
+	@dpkg -s $(DEBIAN_PACKAGES) >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEBIAN_PACKAGES) >/dev/null)
 
 run: venv
 	$(PY) -m core.manage init
@@ -30,13 +32,15 @@ run: venv
 demo: venv
 	$(PY) -m core.manage demo
 
-test: dev-venv chromium
-	$(PY) -m pytest -q -p no:cacheprovider
+# the whole suite twice: on DuckDB files, then on a throwaway PostgreSQL server
+test: dev-venv debian-packages
+	$(PY) -m pytest -q
+	TEST_BACKEND=postgresql $(PY) -m pytest -q
 
-screenshots: dev-venv chromium
+screenshots: dev-venv debian-packages
 	$(PY) -m tests.browser.screenshots
 
-bench: dev-venv
+bench: dev-venv debian-packages
 	$(PY) -m bench.run
 
 clean:

@@ -1,16 +1,24 @@
 """One real app server per test run, fresh demo database, headless Debian Chromium."""
 
+import os
+
 import pytest
 from playwright.sync_api import sync_playwright
 
+from tests.backend import on_postgres
 from tests.browser.server import ROOT, AppServer, launch_chromium
+from tests.postgres import create_database
 
 SHOTS = ROOT / "screenshots" / "tests"
 
 
 @pytest.fixture(scope="session")
 def server(tmp_path_factory):
-    app = AppServer(tmp_path_factory.mktemp("browser") / "browser.duckdb")
+    if on_postgres():
+        database = create_database(os.environ["TEST_POSTGRES_ADMIN_URL"], "browser")
+    else:
+        database = tmp_path_factory.mktemp("browser") / "browser.duckdb"
+    app = AppServer(database)
     yield app
     app.stop()
 

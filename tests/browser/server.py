@@ -33,10 +33,12 @@ def free_port() -> int:
 class AppServer:
     """`streamlit run app.py` in a subprocess; stopped with `stop()`."""
 
-    def __init__(self, database_path: Path, env: dict | None = None):
+    def __init__(self, database: Path | str, env: dict | None = None):
+        """`database`: a DuckDB file path or a database URL."""
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        environment = os.environ | {"DATABASE_URL": f"duckdb:///{database_path}", "PYTHONPATH": str(ROOT)} | (env or {})
+        database_url = database if isinstance(database, str) else f"duckdb:///{database}"
+        environment = os.environ | {"DATABASE_URL": database_url, "PYTHONPATH": str(ROOT)} | (env or {})
         self.process = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(self.port),
              "--server.address", "127.0.0.1", "--server.headless", "true"],

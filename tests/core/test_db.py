@@ -5,6 +5,8 @@ from datetime import datetime
 import pytest
 import sqlalchemy as sa
 
+from tests.backend import duckdb_only
+
 from core import db
 from core.errors import BookingRefused, DomainError
 from core.schema import places, schema_version
@@ -74,6 +76,7 @@ def test_migrate_survives_a_restart_on_the_same_file(tmp_path):
     second.dispose()
 
 
+@duckdb_only
 def test_a_write_conflict_is_retried_until_it_goes_through(engine):
     with engine.begin() as conn:
         add_place(conn, "Цветной")
@@ -94,6 +97,7 @@ def test_a_write_conflict_is_retried_until_it_goes_through(engine):
     assert place_names(engine) == ["Ясная"]
 
 
+@duckdb_only
 def test_a_conflict_on_every_attempt_ends_as_busy_try_again(engine):
     with engine.begin() as conn:
         add_place(conn, "Цветной")

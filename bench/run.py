@@ -1,0 +1,408 @@
+"""`make bench`: speed on years of history, each figure beside a limit measured in the same run.
+
+Builds (once) the large data set of bench/generate.py, then measures screens (AppTest), the
+core queries against the raw SQL they send, booking latency and throughput, recurrence against
+raw dateutil, the Excel export, and paint time in headless Chromium. Prints a table and writes
+bench/results.md. Not part of `make test`: timings belong here, never in the test suite.
+"""
+
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import sqlalchemy as sa
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH_DB = ROOT / "data" / "bench.duckdb"
+RESULTS = ROOT / "bench" / "results.md"
+RUNS = 5
+
+
+@dataclass
+class Figure:
+    name: str
+    median: float  # the measured value, in `unit`
+    limit: float
+    unit: str
+    target: str
+    higher_is_better: bool = False
+
+    @property
+    def ratio(self) -> float:
+        if self.higher_is_better:
+            return self.limit / self.median if self.median else float("inf")
+        return self.median / self.limit if self.limit else float("inf")
+
+    @property
+    def verdict(self) -> str:
+        return "OK" if self.ratio <= 1.0 else "НЕ ВЫПОЛНЕНО"
+
+
+def median_of(action: Callable[[], object], runs: int = RUNS, warmup: int = 1) -> float:
+    """Median wall time in milliseconds after `warmup` unmeasured calls."""
+    for _ in range(warmup):
+        action()
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        action()
+        times.append((time.perf_counter() - started) * 1000)
+    return statistics.median(times)
+
+
+# --- data -------------------------------------------------------------------------------
+
+
+def ensure_data(today: date) -> str:
+    from bench.generate import build
+
+    url = f"duckdb:///{BENCH_DB}"
+    stamp = BENCH_DB.with_suffix(".built")
+    if not BENCH_DB.exists() or not stamp.exists() or stamp.read_text() != today.isoformat():
+        BENCH_DB.unlink(missing_ok=True)
+        counts = build(url, today)
+        stamp.write_text(today.isoformat())
+        print(f"данные: {counts}")
+    return url
+
+
+# --- screens ----------------------------------------------------------------------------
+
+
+def page_figures(url: str) -> list[Figure]:
+    import pandas as pd
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    from tests.pages.conftest import ACTORS
+    from ui.clock import now
+
+    os.environ["DATABASE_URL"] = url
+    st.cache_resource.clear()
+    st.cache_data.clear()
+
+    def page_run(page: str, role: str, state: dict | None = None) -> Callable[[], AppTest]:
+        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+        at.session_state["actor"] = ACTORS[role]
+        at.session_state["last_seen"] = now()
+        for key, value in (state or {}).items():
+            at.session_state[key] = value
+        at.run()
+        at.switch_page(f"app_pages/{page}.py")
+
+        def run():
+            at.session_state["last_seen"] = now()
+            at.run()
+            assert not at.exception, at.exception
+            return at
+
+        return run
+
+    def bare(rows: int, columns: int) -> Callable[[], None]:
+        frame = pd.DataFrame({f"c{i}": range(rows) for i in range(columns)})
+        at = AppTest.from_string("import streamlit as st\nst.dataframe(st.session_state['frame'])", default_timeout=60)
+        at.session_state["frame"] = frame
+        return lambda: at.run()
+
+    card = "100001"
+    screens = [
+        ("Расписание", "schedule", "admin", {}, (60, 7)),
+        ("Мероприятия: предстоящие", "sessions", "admin", {}, (20, 6)),
+        ("Мероприятия: прошедшие", "sessions", "admin", {"ss_tab": "past"}, (20, 6)),
+        ("Мероприятия: фильтр по участнику", "sessions", "admin", {"sf_person_q": card}, (20, 6)),
+        ("Посещаемость", "attendance", "coordinator", {}, (60, 6)),
+    ]
+    figures = []
+    for label, page, role, state, shape in screens:
+        screen = median_of(page_run(page, role, state))
+        baseline = median_of(bare(*shape))
+        figures.append(Figure(f"Экран «{label}»", screen, 250.0, "мс", "≤ 250 мс"))
+        figures.append(Figure(f"Экран «{label}» / голая страница", screen / baseline, 1.5, "×", "≤ 1,5× таблицы той же формы"))
+    figures.extend(participants_panel_figures(url))
+    return figures
+
+
+def participants_panel_figures(url: str) -> list[Figure]:
+    from streamlit.testing.v1 import AppTest
+
+    from core.events import load_events
+    from core.sessions import SessionFilter, list_sessions
+    from core.db import make_engine
+    from tests.pages.conftest import ACTORS
+    from ui.clock import today
+
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        busiest = max(
+            list_sessions(conn, load_events(conn), SessionFilter(), today(), upcoming=False, limit=50)[0],
+            key=lambda s: s.booked,
+        )
+    engine.dispose()
+
+    def panel(event_service_id, day_text, actor):
+        from datetime import date
+
+        import streamlit as st
+
+        from ui import participants
+
+        st.session_state.setdefault("actor", actor)
+        participants.render(event_service_id, date.fromisoformat(day_text))
+
+    at = AppTest.from_function(panel, args=(busiest.event_service_id, busiest.date.isoformat(), ACTORS["admin"]), default_timeout=60)
+    screen = median_of(lambda: at.run())
+    return [Figure(f"Окно «Участники» ({busiest.booked} чел.)", screen, 250.0, "мс", "≤ 250 мс")]
+
+
+# --- core queries against their raw SQL -----------------------------------------------------
+
+
+def query_figures(url: str, today: date) -> list[Figure]:
+    from core import analytics
+    from core.db import make_engine
+    from core.events import load_events
+    from core.sessions import SessionFilter, list_sessions, participants_of
+
+    engine = make_engine(url)
+    captured: list[tuple[str, object]] = []
+
+    @sa.event.listens_for(engine, "before_cursor_execute")
+    def capture(conn, cursor, statement, parameters, context, executemany):
+        captured.append((statement, parameters))
+
+    def versus_raw(label: str, call: Callable) -> Figure:
+        with engine.connect() as conn:
+            call(conn)
+            captured.clear()
+            call(conn)
+            statements = list(captured)
+            core_ms = median_of(lambda: call(conn))
+
+            def replay():
+                cursor = conn.connection.cursor()
+                for statement, parameters in statements:
+                    cursor.execute(statement, parameters)
+                    cursor.fetchall()
+
+            raw_ms = median_of(replay)
+        return Figure(f"Запрос «{label}» / сырой SQL ({core_ms:.1f} мс)", core_ms / raw_ms, 1.3, "×", "≤ 1,3× сырого SQL")
+
+    with engine.connect() as conn:
+        events = load_events(conn)
+        some_session = list_sessions(conn, events, SessionFilter(), today, upcoming=False, limit=1)[0][0]
+    person = 1
+    figures = [
+        versus_raw("события", lambda conn: load_events(conn)),
+        versus_raw("предстоящие", lambda conn: list_sessions(conn, events, SessionFilter(), today, upcoming=True, limit=20)),
+        versus_raw("прошедшие", lambda conn: list_sessions(conn, events, SessionFilter(), today, upcoming=False, limit=20)),
+        versus_raw("по участнику", lambda conn: list_sessions(conn, events, SessionFilter(visitor_id=person), today, upcoming=True, limit=20)),
+        versus_raw("участники", lambda conn: participants_of(conn, some_session.session_id)),
+        versus_raw("посещаемость", lambda conn: analytics.attendance_report(conn, analytics.default_filter(today), today)),
+    ]
+    engine.dispose()
+    return figures
+
+
+# --- booking --------------------------------------------------------------------------------
+
+
+def booking_figures(url: str, now: datetime) -> list[Figure]:
+    from core.actors import Actor
+    from core.booking import SessionKey, book
+    from core.db import make_engine
+    from core.events import load_events
+    from core.sessions import SessionFilter, sessions_between
+
+    engine = make_engine(url)
+    admin = Actor("staff", 1, "admin", "admin")
+    with engine.connect() as conn:
+        ahead = sessions_between(conn, load_events(conn), SessionFilter(), now.date() + timedelta(days=30),
+                                 now.date() + timedelta(days=120), now.date())
+    targets = [SessionKey(s.event_service_id, s.date) for s in ahead]
+    people = iter(range(5000, 20000))
+    latencies = []
+    for key in targets[:200]:
+        started = time.perf_counter()
+        book(engine, next(people), [key], admin, now)
+        latencies.append((time.perf_counter() - started) * 1000)
+    p95 = statistics.quantiles(latencies, n=20)[18]
+
+    committed, errors = [], []
+    lock = threading.Lock()
+    work = [(next(people), targets[200 + n % (len(targets) - 200)]) for n in range(1600)]
+
+    def worker(chunk):
+        for visitor_id, key in chunk:
+            try:
+                book(engine, visitor_id, [key], admin, now)
+                with lock:
+                    committed.append(1)
+            except Exception as exc:  # a refusal (full) is an answer, not a failure of the system
+                with lock:
+                    errors.append(type(exc).__name__)
+
+    threads = [threading.Thread(target=worker, args=(work[n::16],)) for n in range(16)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    rate = len(committed) / (time.perf_counter() - started)
+    engine.dispose()
+    return [
+        Figure("Запись: p95 в один поток", p95, 20.0, "мс", "≤ 20 мс"),
+        Figure(f"Запись: 16 потоков (отказов {len(errors)})", rate, 200.0, "зап./с", "≥ 200 в секунду", higher_is_better=True),
+    ]
+
+
+# --- recurrence -----------------------------------------------------------------------------
+
+
+def recurrence_figure(url: str, today: date) -> Figure:
+    from dateutil.rrule import rrule
+
+    from core.db import make_engine
+    from core.events import load_events
+    from core.recurrence import _rrule, occurrences
+
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        events = load_events(conn)
+    engine.dispose()
+    start, end = today - timedelta(days=5 * 365), today
+    rules = [(e.first_date, e.rule) for e in events if e.rule is not None]
+    raw_rules = [_rrule(first, rule) for first, rule in rules]
+    low, high = datetime.combine(start, datetime.min.time()), datetime.combine(end, datetime.min.time())
+
+    ours = median_of(lambda: [occurrences(first, rule, start, end) for first, rule in rules], runs=9)
+    raw = median_of(lambda: [[d.date() for d in r.between(low, high, inc=True)] for r in raw_rules], runs=9)
+    assert isinstance(raw_rules[0], rrule)
+    return Figure(f"Повторения: 5 лет, {len(rules)} событий ({ours:.1f} мс) / dateutil", ours / raw, 1.2, "×", "≤ 1,2× rrule")
+
+
+# --- export -------------------------------------------------------------------------------------
+
+_EXPORT_PROBE = """
+import resource, sys, time
+from datetime import date, datetime, time as t
+from core.spreadsheet import Column, write_xlsx
+rows = ((f"Услуга {n % 12}", date(2026, 1, 1 + n % 28), t(10, 0), "Цветной", f"Фамилия{n} Имя", str(100001 + n),
+         "+7 (916) 123-45-67", "Присутствовал", "В-0007", datetime(2026, 1, 1, 9, 0), "=1+2" if n % 1000 == 0 else "")
+        for n in range(100_000))
+columns = [Column(c) for c in ("Услуга", "Дата", "Время", "Место", "ФИО", "Карта", "Телефон", "Статус", "Кем записан", "Дата записи", "Комментарий")]
+started = time.perf_counter()
+data = write_xlsx("Записи", "Все записи", columns, rows)
+elapsed = time.perf_counter() - started
+print(elapsed, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, len(data))
+"""
+
+
+def export_figures() -> list[Figure]:
+    probe = subprocess.run([sys.executable, "-c", _EXPORT_PROBE], capture_output=True, text=True, cwd=ROOT,
+                           env=os.environ | {"PYTHONPATH": str(ROOT)}, check=True)
+    seconds, peak_mb, size = probe.stdout.split()
+    return [
+        Figure(f"Excel 100 000 строк ({int(size) // 1024} КБ)", float(seconds), 5.0, "с", "≤ 5 с"),
+        Figure("Excel 100 000 строк: пик памяти процесса", float(peak_mb), 500.0, "МБ", "≤ 500 МБ"),
+    ]
+
+
+# --- browser --------------------------------------------------------------------------------
+
+
+def browser_figure(url: str) -> Figure:
+    from playwright.sync_api import sync_playwright
+
+    from tests.browser.server import AppServer, launch_chromium, new_page, log_in, wait_idle
+
+    server = AppServer(Path(url.removeprefix("duckdb:///")))
+    try:
+        with sync_playwright() as playwright:
+            browser = launch_chromium(playwright)
+            page = new_page(browser, 1280)
+            log_in(page, server.url, "admin", "admin-demo")
+            times = []
+            for run in range(RUNS + 1):
+                started = time.perf_counter()
+                page.get_by_role("link", name="Мероприятия").first.click()
+                page.get_by_role("link", name="Расписание").first.click()
+                page.get_by_text("Активные (").wait_for()
+                page.locator("[class*='st-key-'] >> text=Редактировать").first.wait_for()
+                if run:
+                    times.append((time.perf_counter() - started) * 1000)
+                wait_idle(page)
+            browser.close()
+    finally:
+        server.stop()
+    return Figure("Браузер: «Расписание» нарисовано (сервер прогрет)", statistics.median(times), 2000.0, "мс", "≤ 2 с")
+
+
+# --- report ---------------------------------------------------------------------------------
+
+
+def machine() -> str:
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor())
+    memory = next((int(line.split()[1]) // 1024 // 1024 for line in Path("/proc/meminfo").read_text().splitlines()
+                   if line.startswith("MemTotal")), 0)
+    return f"{cpu}, {os.cpu_count()} ядра, {memory} ГБ памяти, Python {platform.python_version()}, {platform.system()}"
+
+
+def report(figures: list[Figure], counts_line: str) -> str:
+    lines = [
+        "# Результаты `make bench`",
+        "",
+        f"Машина: {machine()}. Дата: {date.today():%d.%m.%Y}.",
+        "",
+        counts_line,
+        "",
+        "| показатель | медиана | предел | отношение | цель | итог |",
+        "|---|---|---|---|---|---|",
+    ]
+    for f in figures:
+        lines.append(f"| {f.name} | {f.median:.2f} {f.unit} | {f.limit:g} {f.unit} | {f.ratio:.2f} | {f.target} | {f.verdict} |")
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    sys.path.insert(0, str(ROOT))
+    from ui.clock import now
+
+    moment = now()
+    url = ensure_data(moment.date())
+    engine = sa.create_engine(url)
+    with engine.connect() as conn:
+        counts = {t: conn.execute(sa.text(f"SELECT count(*) FROM {t}")).scalar() for t in ("events", "sessions", "visitors", "bookings")}
+    engine.dispose()
+    counts_line = "Данные: " + ", ".join(f"{name} {value:,}".replace(",", " ") for name, value in counts.items()) + "."
+    # measurements that write go to a copy, so every run starts from the same data
+    with tempfile.TemporaryDirectory() as folder:
+        copy = Path(folder) / "bench-copy.duckdb"
+        copy.write_bytes(BENCH_DB.read_bytes())
+        copy_url = f"duckdb:///{copy}"
+        figures = []
+        figures += page_figures(url)
+        figures += query_figures(url, moment.date())
+        figures.append(recurrence_figure(url, moment.date()))
+        figures += export_figures()
+        figures += booking_figures(copy_url, moment)
+        # the app server is another process: it gets a file this process has never opened
+        served = Path(folder) / "bench-served.duckdb"
+        served.write_bytes(BENCH_DB.read_bytes())
+        figures.append(browser_figure(f"duckdb:///{served}"))
+    text = report(figures, counts_line)
+    RESULTS.write_text(text, encoding="utf-8")
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
