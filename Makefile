@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8501
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: run test demo screenshots bench venv dev-venv debian-packages clean
+.PHONY: run test demo restore screenshots bench venv dev-venv debian-packages clean
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,11 @@ run: venv
 
 demo: venv
 	$(PY) -m core.manage demo
+
+# put a backup in place of the database (stop the app first): make restore BACKUP=data/backups/backup-....duckdb
+restore: venv
+	@test -n "$(BACKUP)" || (echo "Укажите файл: make restore BACKUP=путь/к/копии" && exit 2)
+	$(PY) -m core.manage restore "$(BACKUP)"
 
 # the whole suite twice: on DuckDB files, then on a throwaway PostgreSQL server
 test: dev-venv debian-packages

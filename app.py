@@ -7,7 +7,10 @@ serves a page URL without running this file, so without its login gate.
 import streamlit as st
 
 from core.actors import ROLE_LABELS
+from core.backup import is_stale
 from ui.auth import current_actor, sign_out
+from ui.backups import backup_folder, start_daily_backups
+from ui.clock import now
 from ui.db import get_engine
 from ui.navigation import MENU_BY_ROLE, st_pages
 from ui.style import apply_style
@@ -15,6 +18,7 @@ from ui.style import apply_style
 st.set_page_config(page_title="Запись на помощь", page_icon="🤝", layout="wide")
 apply_style()
 get_engine()
+start_daily_backups()
 
 pages = st_pages()
 # Every page is registered, so a direct URL always runs one of our pages, and each page checks
@@ -28,6 +32,8 @@ with st.sidebar:
     if actor is not None:
         st.divider()
         st.caption(f"{ROLE_LABELS[actor.role]}: {actor.label}")
+        if actor.role == "admin" and is_stale(backup_folder(), now()):
+            st.warning("Последней резервной копии больше суток. Создайте её в разделе «Служебное».")
         if st.button("Выйти", key="logout", use_container_width=True):
             sign_out()
             st.switch_page(pages["home"])

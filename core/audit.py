@@ -25,5 +25,27 @@ def record(conn: Connection, actor: Actor, now: datetime, action: str, entity: s
     )
 
 
-def recent(conn: Connection, limit: int = 200) -> list[sa.Row]:
-    return conn.execute(sa.select(audit_log).order_by(audit_log.c.id.desc()).limit(limit)).all()
+def search(
+    conn: Connection,
+    *,
+    action: str | None = None,
+    actor: str | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    limit: int = 500,
+) -> list[sa.Row]:
+    """The newest audit rows matching the filters (actor: a part of "kind:label")."""
+    stmt = sa.select(audit_log).order_by(audit_log.c.id.desc()).limit(limit)
+    if action:
+        stmt = stmt.where(audit_log.c.action == action)
+    if actor:
+        stmt = stmt.where(audit_log.c.actor.contains(actor.strip()))
+    if start:
+        stmt = stmt.where(audit_log.c.happened_at >= start)
+    if end:
+        stmt = stmt.where(audit_log.c.happened_at < end)
+    return conn.execute(stmt).all()
+
+
+def actions(conn: Connection) -> list[str]:
+    return [r[0] for r in conn.execute(sa.select(audit_log.c.action).distinct().order_by(audit_log.c.action))]

@@ -1,5 +1,6 @@
 """How values look on screen: Russian dates, statuses with colours, who made a booking."""
 
+import json
 import re
 from datetime import date, datetime, time
 
@@ -79,3 +80,58 @@ def booked_by(kind: str, maker_id: int | None, staff_login: str | None = None) -
 
 def fill(booked: int, capacity: int) -> str:
     return f"{booked}/{capacity}"
+
+
+AUDIT_ACTIONS = {
+    "login": "Вход",
+    "login_failed": "Неудачный вход",
+    "login_throttled": "Вход приостановлен",
+    "register": "Регистрация",
+    "create": "Создание",
+    "update": "Изменение",
+    "archive": "В архив",
+    "activate": "Активация",
+    "delete": "Удаление",
+    "book": "Запись",
+    "cancel": "Отмена записи",
+    "set_status": "Смена статуса",
+    "comment": "Комментарий",
+    "pin_reset": "Сброс PIN",
+    "approve": "Подтверждение волонтёра",
+    "deactivate": "Отключение волонтёра",
+    "export": "Выгрузка",
+    "download": "Скачивание",
+    "backup": "Резервная копия",
+    "erase": "Удаление персональных данных",
+    "photo": "Фото",
+}
+AUDIT_ENTITIES = {
+    "event": "Событие", "session": "Мероприятие", "booking": "Запись", "visitor": "Посетитель",
+    "volunteer": "Волонтёр", "account": "Учётная запись", "database": "База данных", "export": "Выгрузка",
+    "analytics": "Посещаемость", "photo": "Фото",
+}
+AUDIT_ACTOR_KINDS = {"staff": "сотрудник", "volunteer": "волонтёр", "visitor": "посетитель", "anonymous": "неизвестный", "system": "система"}
+AUDIT_DETAIL_KEYS = {
+    "services": "услуг", "cancelled_bookings": "отменено записей", "people_affected": "затронуто людей",
+    "status": "статус", "count": "количество", "sessions": "мероприятий", "capacity": "вместимость",
+    "rows": "строк", "format": "формат", "filters": "фильтры", "table": "таблица",
+}
+
+
+def audit_actor(actor: str) -> str:
+    """"staff:admin" -> "сотрудник admin"."""
+    kind, _, label = actor.partition(":")
+    return f"{AUDIT_ACTOR_KINDS.get(kind, kind)} {label}".strip()
+
+
+def audit_detail(detail: str | None) -> str:
+    """The audit row's JSON detail as Russian "ключ: значение" pairs."""
+    if not detail:
+        return ""
+    try:
+        values = json.loads(detail)
+    except ValueError:
+        return detail
+    if not isinstance(values, dict):
+        return str(values)
+    return "; ".join(f"{AUDIT_DETAIL_KEYS.get(k, k)}: {ADMIN_STATUS.get(v, v) if isinstance(v, str) else v}" for k, v in values.items())

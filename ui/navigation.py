@@ -11,13 +11,14 @@ PAGES = {
     "export": ("app_pages/export.py", "Экспорт данных", "⬇️", "export"),
     "volunteers": ("app_pages/volunteers.py", "Волонтёры", "🙋", "volunteers"),
     "desk": ("app_pages/desk.py", "Стойка волонтёра", "🧾", "desk"),
+    "service": ("app_pages/service.py", "Служебное", "🛠️", "service"),
     "visitor": ("app_pages/visitor.py", "Запись для посетителей", "👤", "visitor"),
     "volunteer_signup": ("app_pages/volunteer_signup.py", "Стать волонтёром", "✍️", "volunteer-signup"),
 }
 
 MENU_BY_ROLE: dict[str | None, list[str]] = {
     None: ["home", "visitor", "volunteer_signup"],
-    "admin": ["schedule", "sessions", "attendance", "volunteers"],
+    "admin": ["schedule", "sessions", "attendance", "volunteers", "service"],
     "coordinator": ["attendance", "export"],
     "volunteer": ["desk"],
     "visitor": ["visitor"],

@@ -18,7 +18,7 @@ def server(tmp_path_factory):
         database = create_database(os.environ["TEST_POSTGRES_ADMIN_URL"], "browser")
     else:
         database = tmp_path_factory.mktemp("browser") / "browser.duckdb"
-    app = AppServer(database)
+    app = AppServer(database, env={"DAILY_BACKUPS": "off"})
     yield app
     app.stop()
 

@@ -50,6 +50,8 @@ def app_db(demo_template, tmp_path, monkeypatch) -> str:
         shutil.copy(demo_template.removeprefix("duckdb:///"), path)
         url = f"duckdb:///{path}"
     monkeypatch.setenv("DATABASE_URL", url)
+    # every AppTest would otherwise start its own daily-backup thread
+    monkeypatch.setenv("DAILY_BACKUPS", "off")
     st.cache_resource.clear()
     st.cache_data.clear()
     yield url

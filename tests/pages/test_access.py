@@ -11,6 +11,7 @@ PAGE_ROLES = {
     "export": {"admin", "coordinator"},
     "volunteers": {"admin"},
     "desk": {"volunteer"},
+    "service": {"admin"},
 }
 PUBLIC_PAGES = ["home", "visitor", "volunteer_signup"]
 ROLES = ["admin", "coordinator", "volunteer", "visitor"]

@@ -1,0 +1,80 @@
+"""Служебное (admin): backups and the audit log."""
+
+from datetime import timedelta
+
+import pandas as pd
+import streamlit as st
+
+from core import audit
+from core.backup import is_stale, list_backups, take_backup
+from ui.auth import require_role
+from ui.backups import backup_folder
+from ui.clock import now, today
+from ui.db import get_engine
+from core.actors import ROLE_LABELS
+from ui.format import AUDIT_ACTIONS, AUDIT_ENTITIES, audit_actor, audit_detail, ru_datetime
+
+actor = require_role("admin")
+
+
+def make_backup() -> None:
+    try:
+        backup = take_backup(get_engine(), backup_folder(), now(), actor)
+    except Exception:  # disk full, permissions: the admin gets words, the log gets the traceback
+        st.session_state["sv_error"] = "Не удалось создать резервную копию. Проверьте место на диске."
+        return
+    st.session_state["sv_flash"] = f"Резервная копия создана: {ru_datetime(backup.taken_at)}."
+
+
+st.title("Служебное")
+flash = st.session_state.pop("sv_flash", None)
+if flash:
+    st.success(flash)
+error = st.session_state.pop("sv_error", None)
+if error:
+    st.error(error)
+
+st.subheader("Резервные копии")
+folder = backup_folder()
+backups = list_backups(folder)
+if is_stale(folder, now()):
+    st.warning("Последней резервной копии больше 26 часов. Создайте копию сейчас.")
+st.caption("Копия создаётся автоматически раз в день. Хранятся 7 ежедневных и 3 еженедельные копии (не старше 28 дней).")
+st.button("Создать резервную копию", key="sv_backup", type="primary", on_click=make_backup)
+if backups:
+    st.dataframe(
+        pd.DataFrame(
+            {"Когда": [ru_datetime(b.taken_at) for b in backups], "Размер, МБ": [round(b.path.stat().st_size / 2**20, 1) for b in backups]}
+        ),
+        hide_index=True,
+        use_container_width=True,
+    )
+    st.caption("Восстановление (приложение остановлено): make restore BACKUP=<файл>.")
+
+st.subheader("Журнал действий")
+with get_engine().connect() as conn:
+    known_actions = audit.actions(conn)
+cols = st.columns([1.4, 1.4, 1.2])
+chosen = cols[0].selectbox("Действие", ["Все", *[AUDIT_ACTIONS.get(a, a) for a in known_actions]], key="sv_action")
+who = cols[1].text_input("Кто (логин, ID волонтёра, номер карты)", key="sv_actor")
+days = cols[2].selectbox("За период", [1, 7, 30, 365], index=1, key="sv_days", format_func=lambda d: f"{d} дн.")
+action_code = next((code for code in known_actions if AUDIT_ACTIONS.get(code, code) == chosen), None)
+with get_engine().connect() as conn:
+    rows = audit.search(conn, action=action_code, actor=who or None, start=now() - timedelta(days=days), end=None)
+st.caption(f"Записей: {len(rows)} (показаны последние 500). Сегодня {today():%d.%m.%Y}.")
+if rows:
+    st.dataframe(
+        pd.DataFrame(
+            {
+                "Когда": [ru_datetime(r.happened_at) for r in rows],
+                "Кто": [audit_actor(r.actor) for r in rows],
+                "Роль": [ROLE_LABELS.get(r.role, r.role) for r in rows],
+                "Действие": [AUDIT_ACTIONS.get(r.action, r.action) for r in rows],
+                "Объект": [AUDIT_ENTITIES.get(r.entity, r.entity) for r in rows],
+                "Номер": [r.entity_id or "" for r in rows],
+                "Подробности": [audit_detail(r.detail) for r in rows],
+            }
+        ),
+        hide_index=True,
+        use_container_width=True,
+    )
