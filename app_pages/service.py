@@ -7,10 +7,12 @@ import streamlit as st
 
 from core import audit
 from core.backup import is_stale, list_backups, take_backup
+from core.errors import DomainError
+from core.people import erase_visitor, find_visitors
 from ui.auth import require_role
 from ui.backups import backup_folder
 from ui.clock import now, today
-from ui.db import get_engine
+from ui.db import after_write, get_engine
 from core.actors import ROLE_LABELS
 from ui.format import AUDIT_ACTIONS, AUDIT_ENTITIES, audit_actor, audit_detail, ru_datetime
 
@@ -24,6 +26,17 @@ def make_backup() -> None:
         st.session_state["sv_error"] = "Не удалось создать резервную копию. Проверьте место на диске."
         return
     st.session_state["sv_flash"] = f"Резервная копия создана: {ru_datetime(backup.taken_at)}."
+
+
+def erase(visitor_id: int, label: str) -> None:
+    try:
+        erase_visitor(get_engine(), visitor_id, actor, now())
+    except DomainError as refusal:
+        st.session_state["sv_error"] = refusal.message
+        return
+    st.session_state.update(sv_erase_q="", sv_erase_sure=False)
+    st.session_state["sv_flash"] = f"Персональные данные удалены (карта {label.rsplit(' ', 1)[-1]})."
+    after_write()
 
 
 st.title("Служебное")
@@ -50,6 +63,21 @@ if backups:
         use_container_width=True,
     )
     st.caption("Восстановление (приложение остановлено): make restore BACKUP=<файл>.")
+
+st.subheader("Удалить персональные данные посетителя")
+st.caption("По требованию посетителя (152-ФЗ): имя, телефон, комментарии и фото стираются; записи остаются обезличенными для статистики.")
+st.text_input("Найти посетителя: карта, фамилия и имя или телефон", key="sv_erase_q")
+if st.session_state.get("sv_erase_q"):
+    with get_engine().connect() as conn:
+        found = find_visitors(conn, st.session_state["sv_erase_q"])
+    if not found:
+        st.caption("Никого не нашли.")
+    else:
+        labels = {f"{v.full_name} · карта {v.card_number}": v.id for v in found}
+        chosen_person = st.selectbox("Посетитель", list(labels), key="sv_erase_pick")
+        st.checkbox("Посетитель попросил удалить свои данные. Это действие нельзя отменить.", key="sv_erase_sure")
+        st.button("Удалить персональные данные", key="sv_erase", type="primary", on_click=erase,
+                  args=(labels[chosen_person], chosen_person), disabled=not st.session_state.get("sv_erase_sure"))
 
 st.subheader("Журнал действий")
 with get_engine().connect() as conn:

@@ -14,7 +14,7 @@ from core import audit
 from core.actors import Actor, volunteer_code
 from core.db import run_in_transaction
 from core.errors import DomainError, NotAllowed, ValidationError
-from core.schema import bookings, login_attempts, staff, visitors, volunteers
+from core.schema import bookings, login_attempts, staff, status_history, visitor_photos, visitors, volunteers
 from core.validation import (
     clean_login,
     clean_name,
@@ -75,7 +75,7 @@ class VisitorRow:
 
     @property
     def full_name(self) -> str:
-        return f"{self.last_name} {self.first_name}"
+        return ERASED_NAME if self.erased else f"{self.last_name} {self.first_name}"
 
     @property
     def phone_display(self) -> str:
@@ -440,5 +440,31 @@ def set_volunteer_status(engine: Engine, volunteer_id: int, status: str, actor: 
         conn.execute(volunteers.update().where(volunteers.c.id == volunteer_id).values(**values))
         action = "approve" if status == "active" else "deactivate"
         audit.record(conn, actor, now, action, "volunteer", volunteer_code(volunteer_id))
+
+    run_in_transaction(engine, work)
+
+
+ERASED_NAME = "Данные удалены"
+
+
+def erase_visitor(engine: Engine, visitor_id: int, actor: Actor, now: datetime) -> None:
+    """152-ФЗ erasure: name, phone, comments, photo and PIN go; bookings stay, anonymised, for statistics."""
+    if actor.role != "admin":
+        raise NotAllowed()
+
+    def work(conn: Connection) -> None:
+        row = conn.execute(sa.select(visitors.c.card_number).where(visitors.c.id == visitor_id)).first()
+        if row is None:
+            raise DomainError("person_not_found")
+        conn.execute(
+            visitors.update()
+            .where(visitors.c.id == visitor_id)
+            .values(first_name="", last_name="", search_key="", phone=None, comment=None, pin_hash=None, erased_at=now)
+        )
+        booking_ids = sa.select(bookings.c.id).where(bookings.c.visitor_id == visitor_id).scalar_subquery()
+        conn.execute(bookings.update().where(bookings.c.visitor_id == visitor_id).values(comment=None))
+        conn.execute(status_history.update().where(status_history.c.booking_id.in_(booking_ids)).values(comment=None))
+        conn.execute(visitor_photos.delete().where(visitor_photos.c.visitor_id == visitor_id))
+        audit.record(conn, actor, now, "erase", "visitor", row.card_number)
 
     run_in_transaction(engine, work)

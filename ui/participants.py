@@ -10,7 +10,7 @@ import streamlit as st
 
 from core.booking import ACTIVE_STATUSES, SessionKey, book, set_status
 from core.errors import DomainError
-from core.people import find_visitors
+from core.people import ERASED_NAME, find_visitors
 from core.sessions import Session, get_session, participants_of
 from core.validation import format_phone
 from ui.auth import ACTOR_KEY
@@ -85,7 +85,8 @@ def _person_row(row) -> None:
         cols[0].checkbox(
             "Выбрать", key=f"pp_sel_{row.id}", label_visibility="collapsed", disabled=not selectable
         )
-        cols[1].markdown(f"**{md(row.last_name)} {md(row.first_name)}**")
+        name = f"{row.last_name} {row.first_name}".strip() or ERASED_NAME
+        cols[1].markdown(f"**{md(name)}**")
         cols[2].write(f"карта {row.card_number}")
         cols[3].write(format_phone(row.phone) or "без телефона")
         with cols[4]:
