@@ -48,3 +48,28 @@ def test_admin_creates_a_weekly_event_with_two_services_and_sees_it_on_a_phone(s
     assert overflow <= 320
     screenshot(phone, str(shots / "schedule-after-create-320.png"))
     phone.context.close()
+
+
+def test_html_in_user_text_shows_as_text_and_never_runs(server, browser, shots):
+    payload = "<img src=x onerror=alert(1)> **жирный** [ссылка](javascript:alert(2))"
+    page = new_page(browser, 1280)
+    alerts = []
+    page.on("dialog", lambda dialog: (alerts.append(dialog.message), dialog.dismiss()))
+    log_in(page, server.url, "admin", "admin-demo")
+    page.get_by_role("button", name="+ Создать событие").click()
+    wait_idle(page)
+    form = page.locator(".st-key-event_form")
+    form.get_by_label("Название", exact=True).fill(payload)
+    form.get_by_label("Название", exact=True).press("Enter")
+    wait_idle(page)
+    choose(page, form.get_by_label("Услуга из каталога"), "Душ")
+    form.get_by_role("button", name="Добавить услугу").click()
+    wait_idle(page)
+    form.get_by_role("button", name="Сохранить", exact=True).click()
+    wait_idle(page)
+    main = page.locator("[data-testid='stMain']")
+    expect(main.get_by_text("<img src=x onerror=alert(1)>", exact=False).first).to_be_visible()
+    assert main.locator("img[src='x']").count() == 0
+    assert main.locator("a[href^='javascript']").count() == 0
+    assert alerts == []
+    page.context.close()
