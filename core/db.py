@@ -3,6 +3,7 @@
 import logging
 import os
 import random
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -58,6 +59,21 @@ def is_duplicate(exc: BaseException) -> bool:
     return _driver_error_name(exc) in _DUPLICATE_ERRORS
 
 
+class _ConflictCounter:
+    """How many write conflicts were retried in this process (for the stress test and the bench)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.value = 0
+
+    def add(self) -> None:
+        with self._lock:
+            self.value += 1
+
+
+retried_conflicts = _ConflictCounter()
+
+
 def run_in_transaction(
     engine: Engine,
     work: Callable[[Connection], T],
@@ -83,6 +99,7 @@ def run_in_transaction(
                 raise
             if attempt == attempts - 1:
                 raise DomainError("busy_try_again") from exc
+            retried_conflicts.add()
             time.sleep(min(0.2, 0.002 * 2**attempt) * random.uniform(0.5, 1.5))
     raise AssertionError("unreachable")
 

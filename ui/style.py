@@ -17,6 +17,36 @@ button[data-testid^="stBaseButton"] {min-height: 2.75rem;}
 .st-key-cal_week button {justify-content: flex-start; text-align: left; height: 100%;}
 .st-key-cal_week button * {white-space: normal !important; overflow: visible !important; text-overflow: clip !important;}
 .st-key-archived_rows [data-testid="stVerticalBlockBorderWrapper"] {opacity: 0.72; background: #f4f4f4;}
+/* visitor page: phone first, big touch targets, 16px inputs (no zoom on focus) */
+.st-key-visitor_page button[data-testid^="stBaseButton"] {min-height: 3rem; font-size: 1.05rem;}
+@media (max-width: 640px) {.st-key-visitor_page h1 {font-size: 2rem;}}
+.st-key-visitor_page input, .st-key-visitor_page textarea {font-size: 1rem !important; min-height: 2.75rem;}
+.st-key-visitor_page [data-testid="stButtonGroup"] button {min-height: 2.75rem; padding: 0.35rem 0.9rem; font-size: 1rem;}
+.st-key-visitor_page [role="radiogroup"] label {padding: 0.4rem 0; font-size: 1.05rem;}
+.st-key-visitor_page [data-testid="stCheckbox"] label {padding: 0.35rem 0;}
+.st-key-visitor_page [data-testid="stTab"] p {font-size: 1rem;}
+.st-key-vp_head {margin-top: 1.5rem;}
+.st-key-vp_avatar {width: 64px !important; height: 64px; border-radius: 50%; background: #dbe8f7; flex: 0 0 64px;
+  justify-content: center;}
+.st-key-vp_avatar p {font-size: 1.5rem; margin: 0; text-align: center;}
+@media (max-width: 640px) {
+  /* three section tabs side by side on a phone, each label on two lines if it must */
+  .st-key-vp_tab [data-testid="stTab"] {flex: 1 1 0; min-width: 0; height: auto !important; min-height: 3rem;
+    padding: 0.3rem 0.15rem !important;}
+  .st-key-vp_tab [data-testid="stTab"] p {white-space: normal !important; overflow-wrap: normal; word-break: normal;
+    text-align: center; line-height: 1.2; font-size: 0.85rem !important;}
+  .st-key-vp_tab [role="tablist"] {gap: 0.15rem !important;}
+}
+.st-key-vp_head img {border-radius: 50%;}
+.st-key-vp_name {flex: 1 1 0; min-width: 0;}
+.st-key-vp_name p {overflow-wrap: anywhere;}
+/* Streamlit's "Press Enter to apply" under a typed-in field is English: the buttons say what to do */
+.st-key-visitor_page [data-testid="InputInstructions"] {display: none;}
+/* the file picker's own words are English: hide them, the caption above says it in Russian */
+[class*="st-key-vp_photo_file"] [data-testid="stFileUploaderDropzoneInstructions"] {display: none;}
+[class*="st-key-vp_photo_file"] button[data-testid="stBaseButton-secondary"] [data-testid="stMarkdownContainer"] {display: none;}
+[class*="st-key-vp_photo_file"] button[data-testid="stBaseButton-secondary"]::after {content: "Выбрать фото"; margin-left: 0.4rem;}
+.st-key-issued_card [data-testid="stMetricValue"] {font-size: 2.6rem; letter-spacing: 0.12em;}
 </style>
 """
 

@@ -8,7 +8,6 @@ import sqlalchemy as sa
 from PIL import Image
 
 from core import db
-from core.booking import SessionKey
 from core.errors import DomainError, NotAllowed, ValidationError
 from core.events import load_events
 from core.photos import MAX_UPLOAD_BYTES, delete_photo, load_photo, prepare_photo, save_photo

@@ -1,0 +1,494 @@
+"""Запись для посетителей: register, sign in by card or surname with the PIN, book, cancel, reminders."""
+
+import io
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+from PIL import Image
+from streamlit.testing.v1 import AppTest
+
+from core.actors import Actor
+from core.booking import SessionKey, book, set_status
+from core.events import load_events
+from core.people import load_actor, register_visitor
+from core.schema import bookings, event_services, services, status_history, visitor_photos, visitors
+from core.sessions import edit_session, get_session
+from tests.pages.conftest import ACTORS, ROOT
+from ui.clock import now, today
+
+ADMIN = ACTORS["admin"]
+SAME_ANSWER = "Неверный номер карты или PIN."
+
+
+# --- helpers ----------------------------------------------------------------------------
+
+
+def click(at: AppTest, key: str) -> AppTest:
+    at.button(key=key).click().run()
+    assert not at.exception
+    return at
+
+
+def as_visitor(actor: Actor) -> AppTest:
+    """The app signed in as this visitor, on the visitor page."""
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.session_state["actor"] = actor
+    at.session_state["last_seen"] = now()
+    at.run()
+    at.switch_page("app_pages/visitor.py").run()
+    assert not at.exception
+    return at
+
+
+def open_tab(at: AppTest, label: str) -> AppTest:
+    at.session_state["vp_tab"] = label
+    at.run()
+    assert not at.exception
+    return at
+
+
+def children_of(block) -> list[tuple[str, str | None, str | None]]:
+    """(type, key, value of an error) of every element in a container, in order."""
+    found = []
+    for child in getattr(block, "children", {}).values():
+        found.append((child.type, getattr(child, "key", None), child.value if child.type == "error" else None))
+        found.extend(children_of(child))
+    return found
+
+
+def texts(at: AppTest) -> str:
+    return "\n".join(m.value for m in [*at.markdown, *at.caption, *at.info, *at.warning, *at.success, *at.error])
+
+
+def visitor_count(engine) -> int:
+    with engine.connect() as conn:
+        return conn.execute(sa.select(sa.func.count()).select_from(visitors)).scalar()
+
+
+def service_id(engine, name: str) -> int:
+    with engine.connect() as conn:
+        return conn.execute(sa.select(services.c.id).where(services.c.name == name)).scalar_one()
+
+
+def card_id(engine, card: str) -> int:
+    with engine.connect() as conn:
+        return conn.execute(sa.select(visitors.c.id).where(visitors.c.card_number == card)).scalar_one()
+
+
+def bookings_of(engine, visitor_id: int) -> list:
+    with engine.connect() as conn:
+        return conn.execute(sa.select(bookings).where(bookings.c.visitor_id == visitor_id).order_by(bookings.c.id)).all()
+
+
+@pytest.fixture
+def newcomer(app_db, db_engine) -> Actor:
+    """A visitor registered a minute ago: no bookings yet, so every date is open to them."""
+    registration = register_visitor(db_engine, "Тимур", "Новиков", None, None, True, None, now(), pin="2468")
+    return load_actor(db_engine, "visitor", registration.visitor_id)
+
+
+def start_booking(at: AppTest, engine, service: str, day) -> AppTest:
+    """Доступные услуги → the service's Записаться → the date; the first time slot is preselected."""
+    click(at, f"vb_pick_{service_id(engine, service)}")
+    at.pills(key="vb_date").set_value(day.isoformat()).run()
+    assert not at.exception
+    return at
+
+
+def chosen_key(at: AppTest) -> SessionKey:
+    es_id, day = at.radio(key="vb_slot").value.split(":")
+    return SessionKey(int(es_id), today().fromisoformat(day))
+
+
+# --- entry and registration -------------------------------------------------------------
+
+
+def test_the_start_screen_asks_new_or_registered(app):
+    at = app("visitor")
+    assert [b.label for b in at.button if b.key in ("vp_new", "vp_known")] == ["Новый посетитель", "Зарегистрированный посетитель"]
+    assert not at.tabs  # nothing of anybody's profile before signing in
+
+
+def fill_registration(at, first="Анна", last="Смирнова", phone="", consent=True):
+    click(at, "vp_new")
+    at.text_input(key="vp_first").input(first)
+    at.text_input(key="vp_last").input(last)
+    at.text_input(key="vp_phone").input(phone)
+    if consent:
+        at.checkbox(key="vp_consent").check()
+    return click(at, "vp_register")
+
+
+@pytest.mark.parametrize(
+    "first, last, phone, consent, field, message",
+    [
+        ("А", "Смирнова", "", True, "vp_first", "Не меньше 2 букв."),
+        ("Анна", "Smirnova1", "", True, "vp_last", "Только буквы, дефис, апостроф и пробел."),
+        ("Анна", "Смирнова", "12345", True, "vp_phone", "Неверный номер. Пример: +7 (916) 123-45-67."),
+        ("Анна", "Смирнова", "+7 (777) 123-45-67", True, "vp_phone", "Неверный номер. Пример: +7 (916) 123-45-67."),
+        ("Анна", "Смирнова", "", False, "vp_consent",
+         "Без согласия на обработку персональных данных регистрация невозможна."),
+    ],
+)
+def test_bad_registration_is_refused_under_its_field_and_saves_nobody(app, db_engine, first, last, phone, consent, field, message):
+    before = visitor_count(db_engine)
+    at = fill_registration(at=app("visitor"), first=first, last=last, phone=phone, consent=consent)
+    order = children_of(at.get_by_key("vp_registration"))
+    position = [key for _, key, _ in order].index(field)
+    assert order[position + 1] == ("error", None, message)
+    assert [e.value for e in at.error] == [message]
+    assert visitor_count(db_engine) == before
+    assert "actor" not in at.session_state
+
+
+def test_registration_shows_card_and_pin_large_then_signs_the_visitor_in(app, db_engine):
+    at = fill_registration(app("visitor"), phone="8 916 123-45-67")
+    metrics = {m.label: m.value for m in at.metric}
+    assert set(metrics) == {"Номер карты", "PIN"}
+    assert metrics["PIN"].isdigit() and len(metrics["PIN"]) == 4
+    assert any("Запишите номер карты и PIN" in w.value for w in at.warning)
+    with db_engine.connect() as conn:
+        row = conn.execute(sa.select(visitors).where(visitors.c.card_number == metrics["Номер карты"])).one()
+    assert (row.first_name, row.last_name, row.phone) == ("Анна", "Смирнова", "+79161234567")
+    assert (row.consent_version, row.consent_by) == ("2026-11", "visitor:self")
+    assert "actor" not in at.session_state  # not before the person has seen and noted the card
+
+    click(at, "vp_continue")
+    assert at.session_state["actor"].label == metrics["Номер карты"]
+    assert "**Смирнова Анна**" in texts(at)
+
+
+# --- sign-in ----------------------------------------------------------------------------
+
+
+def sign_in_by_card(at, card: str, pin: str) -> AppTest:
+    if "vp_card" not in [t.key for t in at.text_input]:
+        click(at, "vp_known")
+    at.text_input(key="vp_card").input(card)
+    at.text_input(key="vp_pin").input(pin)
+    return click(at, "vp_signin")
+
+
+def test_a_visitor_signs_in_with_card_and_pin_and_sees_their_profile(app):
+    at = sign_in_by_card(app("visitor"), "100001", "1111")
+    assert at.session_state["actor"].label == "100001"
+    assert "**Толстихин Виктор**  \nКарта 100001" in texts(at)
+    assert [t.label for t in at.tabs] == ["Доступные услуги", "История записей", "Мои мероприятия"]
+
+
+@pytest.mark.parametrize("card, pin", [("100001", "9999"), ("999999", "1111")])
+def test_a_wrong_pin_and_an_unknown_card_get_the_same_message(app, card, pin):
+    at = sign_in_by_card(app("visitor"), card, pin)
+    assert [e.value for e in at.error] == [SAME_ANSWER]
+    assert "actor" not in at.session_state
+    assert at.text_input(key="vp_pin").value == ""
+
+
+def test_namesakes_are_listed_masked_and_the_chosen_one_signs_in(app):
+    at = app("visitor")
+    click(at, "vp_known")
+    at.segmented_control(key="vp_how").set_value("surname").run()
+    at.text_input(key="vp_surname").input("петрова").run()
+    pick = at.radio(key="vp_pick")
+    assert {"Анна П., карта …02", "Анна П., карта …04"} <= set(pick.options)
+    assert "Петрова" not in " ".join(pick.options)
+    assert "**Петрова" not in texts(at)  # no bookings, no full names before the PIN
+    pick.set_value("100004").run()
+    at.text_input(key="vp_pin").input("1111")
+    click(at, "vp_signin")
+    assert at.session_state["actor"].label == "100004"
+
+
+def test_the_tenth_wrong_pin_locks_the_card_even_for_the_right_pin(app, db_engine):
+    with db_engine.begin() as conn:
+        conn.execute(visitors.update().where(visitors.c.card_number == "100003").values(pin_failures=9))
+    at = sign_in_by_card(app("visitor"), "100003", "0000")
+    locked = "Карта заблокирована после неверных PIN. Обратитесь к сотруднику."
+    assert [e.value for e in at.error] == [locked]
+    at = sign_in_by_card(at, "100003", "1111")
+    assert [e.value for e in at.error] == [locked]
+    assert "actor" not in at.session_state
+
+
+def test_fifteen_idle_minutes_end_the_visitor_session(app):
+    at = app("visitor", "visitor")
+    at.session_state["last_seen"] = now() - timedelta(minutes=16)
+    at.run()
+    assert "actor" not in at.session_state
+    assert any("бездействия" in i.value for i in at.info)
+    assert not at.tabs
+
+
+def test_vyiti_signs_the_visitor_out(app):
+    at = app("visitor", "visitor")
+    click(at, "vp_logout")
+    assert "actor" not in at.session_state
+    assert at.button(key="vp_known").label == "Зарегистрированный посетитель"
+
+
+@pytest.mark.parametrize("role", ["admin", "volunteer"])
+def test_a_signed_in_staff_member_gets_only_a_note(app, role):
+    at = app("visitor", role)
+    assert any("Эта страница — для посетителей" in i.value for i in at.info)
+    assert not at.tabs and not [b for b in at.button if (b.key or "").startswith("vp_")]
+
+
+# --- Доступные услуги and booking -------------------------------------------------------
+
+
+def test_available_services_open_first_with_description_dates_and_places(newcomer, db_engine):
+    at = as_visitor(newcomer)
+    assert at.tabs[0].label == "Доступные услуги"
+    shown = texts(at)
+    assert "**Стирка**" in shown and "Стирка и сушка вещей" in shown
+    assert "Ближайшие даты: " in shown
+    at.pills(key="vp_place").set_value("Гиляровского").run()
+    shown = texts(at)
+    assert "**Стирка**" not in shown and "**Психолог**" in shown
+
+
+def test_booking_a_service_is_recorded_as_the_visitors_own_and_named_in_the_banner(newcomer, db_engine):
+    tomorrow = today() + timedelta(days=1)
+    at = start_booking(as_visitor(newcomer), db_engine, "Стирка", tomorrow)
+    at.text_input(key="vb_comment").input("Приду с сыном")
+    click(at, "vb_confirm")
+
+    made = bookings_of(db_engine, newcomer.id)
+    assert [(b.status, b.created_by_kind, b.created_by_id, b.comment) for b in made] == [
+        ("expected", "visitor", newcomer.id, "Приду с сыном")
+    ]
+    day = f"{['пн', 'вт', 'ср', 'чт', 'пт', 'сб', 'вс'][tomorrow.weekday()]} {tomorrow:%d.%m}"
+    assert [s.value for s in at.success] == [f"Вы записаны: Стирка, {day} в 10:00, Цветной."]
+    assert any(i.value.startswith("**Вы записаны:** Стирка") for i in at.info)
+
+
+def test_other_services_of_the_same_day_are_booked_together(newcomer, db_engine):
+    tomorrow = today() + timedelta(days=1)
+    at = start_booking(as_visitor(newcomer), db_engine, "Стирка", tomorrow)
+    extras = [c for c in at.checkbox if (c.key or "").startswith("vb_extra_")]
+    assert [c.label.split(",")[0] for c in extras] == ["Душ"]
+    extras[0].check().run()
+    click(at, "vb_confirm")
+    assert len(bookings_of(db_engine, newcomer.id)) == 2
+
+
+def fill_up(engine, key: SessionKey) -> None:
+    """Another person takes the last place: the session's capacity is cut to those booked."""
+
+    def session():
+        with engine.connect() as conn:
+            return get_session(conn, load_events(conn), key.event_service_id, key.date, today())
+
+    if session().booked == 0:
+        book(engine, card_id(engine, "100005"), [key], ADMIN, now())
+    current = session()
+    edit_session(engine, current, current.start_time, current.end_time, current.booked, ADMIN, now())
+
+
+def book_behind_the_back(engine, key: SessionKey, visitor: Actor) -> None:
+    """The same person booked it meanwhile (another tab, or at the desk)."""
+    book(engine, visitor.id, [key], visitor, now())
+
+
+def close_window(engine, key: SessionKey, visitor: Actor) -> None:
+    """An admin shortened the booking window meanwhile: tomorrow is out of it now."""
+    with engine.begin() as conn:
+        conn.execute(event_services.update().where(event_services.c.id == key.event_service_id).values(window_days=0))
+
+
+@pytest.mark.parametrize(
+    "meanwhile, message",
+    [
+        (lambda engine, key, visitor: fill_up(engine, key), "Мест на эту услугу больше нет."),
+        (book_behind_the_back, "Этот человек уже записан на эту услугу."),
+        (close_window, "Запись на эту дату закрыта."),
+    ],
+    ids=["full", "already booked", "window closed"],
+)
+def test_a_refused_booking_says_why_and_books_nothing_at_all(newcomer, db_engine, meanwhile, message):
+    tomorrow = today() + timedelta(days=1)
+    at = start_booking(as_visitor(newcomer), db_engine, "Стирка", tomorrow)
+    next(c for c in at.checkbox if (c.key or "").startswith("vb_extra_")).check().run()  # and Душ
+    key = chosen_key(at)
+    meanwhile(db_engine, key, newcomer)
+    before = [(b.id, b.status) for b in bookings_of(db_engine, newcomer.id)]
+
+    click(at, "vb_confirm")
+
+    assert [e.value for e in at.error] == [message]
+    assert [(b.id, b.status) for b in bookings_of(db_engine, newcomer.id)] == before  # not even the Душ
+    assert at.pills(key="vb_date").options  # the flow stays open to choose again
+
+
+def test_a_date_without_free_places_cannot_be_picked(newcomer, db_engine):
+    tomorrow = today() + timedelta(days=1)
+    at = start_booking(as_visitor(newcomer), db_engine, "Стирка", tomorrow)
+    fill_up(db_engine, chosen_key(at))
+    click(at, "vb_cancel")
+    click(at, f"vb_pick_{service_id(db_engine, 'Стирка')}")
+    offered = at.pills(key="vb_date").options
+    assert offered and not any(f"{tomorrow:%d.%m} ·" in label for label in offered)
+
+
+# --- История записей --------------------------------------------------------------------
+
+
+@pytest.fixture
+def booked(newcomer, db_engine) -> tuple[Actor, int, SessionKey]:
+    """The newcomer booked on tomorrow's Стирка; returns (actor, booking id, session key)."""
+    with db_engine.connect() as conn:
+        events = load_events(conn)
+    washing = next(e for e in events if e.title == "Стирка и душ")
+    key = SessionKey(next(es.id for es in washing.services if es.service_name == "Стирка"), today() + timedelta(days=1))
+    (booking_id,) = book(db_engine, newcomer.id, [key], newcomer, now())
+    return newcomer, booking_id, key
+
+
+def booked_on(engine, key: SessionKey) -> int:
+    with engine.connect() as conn:
+        return get_session(conn, load_events(conn), key.event_service_id, key.date, today()).booked
+
+
+def test_history_lists_date_service_place_status_and_who_booked(booked):
+    actor, booking_id, _ = booked
+    at = open_tab(as_visitor(actor), "История записей")
+    shown = texts(at)
+    assert "**Стирка** · 📍 Цветной" in shown
+    assert "🟡 Запланировано · кто записал: сам" in shown
+    assert {b.key for b in at.button} >= {f"vp_cancel_{booking_id}", f"vp_comment_{booking_id}", f"vp_cant_{booking_id}"}
+
+
+def test_history_speaks_the_visitor_vocabulary(app):
+    at = open_tab(app("visitor", "visitor"), "История записей")
+    shown = texts(at)
+    assert "Выполнено" in shown or "Не явился" in shown
+    assert not any(word in shown for word in ("Присутствовал", "Не пришел", "Ожидается"))
+
+
+def test_cancelling_asks_first_then_frees_the_place(booked, db_engine):
+    actor, booking_id, key = booked
+    at = open_tab(as_visitor(actor), "История записей")
+    click(at, f"vp_cancel_{booking_id}")
+    assert any(w.value.startswith("Отменить запись «Стирка»") for w in at.warning)
+    assert booked_on(db_engine, key) >= 1
+    places_before = booked_on(db_engine, key)
+
+    click(at, f"vp_yes_{booking_id}")
+
+    assert [b.status for b in bookings_of(db_engine, actor.id)] == ["cancelled"]
+    assert booked_on(db_engine, key) == places_before - 1
+    assert "Запись отменена. Место освободилось." in [s.value for s in at.success]
+    assert f"vp_cancel_{booking_id}" not in {b.key for b in at.button}
+
+
+def test_saying_i_cannot_come_cancels_with_that_reason(booked, db_engine):
+    actor, booking_id, _ = booked
+    at = open_tab(as_visitor(actor), "История записей")
+    click(at, f"vp_cant_{booking_id}")
+    click(at, f"vp_yes_{booking_id}")
+    with db_engine.connect() as conn:
+        last = conn.execute(
+            sa.select(status_history.c.status, status_history.c.comment)
+            .where(status_history.c.booking_id == booking_id)
+            .order_by(status_history.c.id.desc())
+        ).first()
+    assert tuple(last) == ("cancelled", "Не смогу прийти")
+
+
+def test_a_comment_is_added_to_a_booking(booked, db_engine):
+    actor, booking_id, _ = booked
+    at = open_tab(as_visitor(actor), "История записей")
+    click(at, f"vp_comment_{booking_id}")
+    at.text_input(key=f"vp_text_{booking_id}").input("Опоздаю на 10 минут")
+    click(at, f"vp_save_{booking_id}")
+    assert [b.comment for b in bookings_of(db_engine, actor.id)] == ["Опоздаю на 10 минут"]
+    assert "💬 Опоздаю на 10 минут" in texts(at)
+
+
+# --- banners ----------------------------------------------------------------------------
+
+
+def test_the_banners_name_the_next_booking_and_a_recent_no_show_only(booked, db_engine):
+    actor, _, key = booked
+    with db_engine.connect() as conn:
+        events = load_events(conn)
+    washing = next(e for e in events if e.title == "Стирка и душ")
+    shower = next(es.id for es in washing.services if es.service_name == "Душ")
+    for days_ago in (5, 40):
+        (missed,) = book(db_engine, actor.id, [SessionKey(shower, today() - timedelta(days=days_ago))], ADMIN, now())
+        set_status(db_engine, [missed], "no_show", ADMIN, now())
+
+    at = as_visitor(actor)
+
+    tomorrow, recent = key.date, today() - timedelta(days=5)
+    wd = ["пн", "вт", "ср", "чт", "пт", "сб", "вс"]
+    assert [i.value for i in at.info] == [
+        f"**Вы записаны:** Стирка, {wd[tomorrow.weekday()]} {tomorrow:%d}\\.{tomorrow:%m} в 10\\:00, Цветной."
+    ]
+    assert [w.value for w in at.warning] == [
+        f"**Вы пропустили:** Душ, {wd[recent.weekday()]} {recent:%d}\\.{recent:%m} в 10\\:00, Цветной."
+    ]
+
+
+# --- Мои мероприятия --------------------------------------------------------------------
+
+
+def test_my_events_show_the_day_and_a_count_never_other_names(booked, db_engine):
+    actor, _, key = booked
+    at = open_tab(as_visitor(actor), "Мои мероприятия")
+    shown = texts(at)
+    assert "**Стирка и душ**" in shown
+    assert "Событие повторяющееся · участников: " in shown and " из 15" in shown
+    with db_engine.connect() as conn:
+        others = conn.execute(sa.select(visitors.c.last_name, visitors.c.first_name).where(visitors.c.id != actor.id)).all()
+    assert not any(f"{last} {first}" in shown or f"{first} {last}" in shown for last, first in others)
+
+
+def test_cancelling_participation_cancels_every_booking_of_that_day(booked, db_engine):
+    actor, _, key = booked
+    with db_engine.connect() as conn:
+        events = load_events(conn)
+    washing = next(e for e in events if e.title == "Стирка и душ")
+    shower = next(es.id for es in washing.services if es.service_name == "Душ")
+    book(db_engine, actor.id, [SessionKey(shower, key.date)], actor, now())
+    at = open_tab(as_visitor(actor), "Мои мероприятия")
+    day_key = f"{washing.id}_{key.date:%Y%m%d}"
+    click(at, f"vp_daycancel_{day_key}")
+    assert any("Отменятся ваши записи: Душ, Стирка" in w.value for w in at.warning)
+    click(at, f"vp_dayyes_{day_key}")
+    assert [b.status for b in bookings_of(db_engine, actor.id)] == ["cancelled", "cancelled"]
+
+
+# --- photo ------------------------------------------------------------------------------
+
+
+def image_bytes(fmt: str, size=(600, 400)) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", size, (200, 80, 40)).save(out, format=fmt)
+    return out.getvalue()
+
+
+def test_a_photo_replaces_the_initials(newcomer, db_engine):
+    at = as_visitor(newcomer)
+    assert "**ТН**" in texts(at)
+    at.file_uploader[0].set_value(("я.png", image_bytes("PNG"), "image/png")).run()
+    click(at, "vp_photo_save")
+    with db_engine.connect() as conn:
+        stored = conn.execute(sa.select(visitor_photos.c.image).where(visitor_photos.c.visitor_id == newcomer.id)).scalar()
+    assert Image.open(io.BytesIO(stored)).size == (256, 256)
+    assert at.image and "**ТН**" not in texts(at)
+
+
+@pytest.mark.parametrize(
+    "name, data, mime",
+    [("anim.png", image_bytes("GIF"), "image/png"), ("photo.jpg", b"not an image at all", "image/jpeg")],
+    ids=["gif named png", "text named jpg"],
+)
+def test_anything_but_a_jpeg_or_png_is_refused(newcomer, db_engine, name, data, mime):
+    at = as_visitor(newcomer)
+    at.file_uploader[0].set_value((name, data, mime)).run()
+    click(at, "vp_photo_save")
+    assert [e.value for e in at.error] == ["Это не фото в формате JPEG или PNG."]
+    with db_engine.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(visitor_photos)).scalar() == 0

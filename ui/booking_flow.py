@@ -1,0 +1,238 @@
+"""Book one person: service → date → time → other services that day → comment → confirm.
+
+The same steps on the visitor page (the actor is the visitor) and at the volunteer desk (the
+actor is the volunteer, who books the visitor they found). Only dates inside the booking window
+with a place free for this person can be picked; the booking itself goes through
+core.booking.book, all or nothing, and its refusal is shown in words.
+
+Widget values are strings (an iso date, "event-service id:iso date"), so they survive reruns
+and tests can set them; what a person reads comes from format_func.
+"""
+
+from collections import defaultdict
+from datetime import date, time
+
+import streamlit as st
+
+from core.actors import Actor
+from core.booking import SessionKey, book
+from core.errors import DomainError
+from core.recurrence import plural
+from core.sessions import SessionFilter
+from core.visits import Offer, offers
+from ui.clock import now
+from ui.db import after_write, cached_catalog, cached_events, get_engine
+from ui.format import md, ru_day_short, ru_time, time_range
+
+NO_DATES = "Свободных мест в ближайшие дни нет."
+
+
+def load_offers(visitor_id: int, place_ids: tuple[int, ...] = ()) -> list[Offer]:
+    """Sessions bookable right now for this person (open or full), nearest first."""
+    with get_engine().connect() as conn:
+        return offers(conn, cached_events(), visitor_id, SessionFilter(place_ids=place_ids), now())
+
+
+def places_word(count: int) -> str:
+    return f"{count} {plural(count, 'место', 'места', 'мест')}"
+
+
+def phrase(service_name: str, day: date, start: time, place_name: str) -> str:
+    """"Стирка, ср 12.03 в 10:00, Цветной": how banners and confirmations name a booking."""
+    return f"{service_name}, {ru_day_short(day)} в {ru_time(start)}, {place_name}"
+
+
+def describe(offer: Offer) -> str:
+    s = offer.session
+    return phrase(s.service_name, s.date, s.start_time, s.place_name)
+
+
+def slot_value(offer: Offer) -> str:
+    return f"{offer.session.event_service_id}:{offer.session.date.isoformat()}"
+
+
+def _key(value: str) -> SessionKey:
+    es_id, day = value.split(":")
+    return SessionKey(int(es_id), date.fromisoformat(day))
+
+
+def _state(prefix: str, name: str):
+    return st.session_state.get(f"{prefix}_{name}")
+
+
+def choose_service(prefix: str, service: str | None) -> None:
+    """Open the steps for `service` (None closes them); earlier choices and messages are dropped."""
+    for value in _state(prefix, "extras_shown") or []:
+        st.session_state[f"{prefix}_extra_{value}"] = False
+    st.session_state.update({
+        f"{prefix}_service": service,
+        f"{prefix}_date": None,
+        f"{prefix}_slot": None,
+        f"{prefix}_comment": "",
+        f"{prefix}_error": None,
+        f"{prefix}_done": None,
+    })
+
+
+def _clear_error(prefix: str) -> None:
+    st.session_state[f"{prefix}_error"] = None
+
+
+def _confirm(visitor_id: int, actor: Actor, prefix: str) -> None:
+    s = st.session_state
+    slot = _state(prefix, "slot")
+    if not slot:
+        s[f"{prefix}_error"] = "Выберите время."
+        return
+    extras = [v for v in _state(prefix, "extras_shown") or [] if s.get(f"{prefix}_extra_{v}")]
+    chosen = [slot, *extras]
+    try:
+        book(get_engine(), visitor_id, [_key(v) for v in chosen], actor, now(), _state(prefix, "comment"))
+    except DomainError as refusal:
+        s[f"{prefix}_error"] = refusal.message
+        return
+    words = _state(prefix, "words") or {}
+    lead = "Вы записаны" if actor.role == "visitor" else "Записано"
+    service = _state(prefix, "service")
+    choose_service(prefix, None)
+    s[f"{prefix}_done"] = (service, f"{lead}: " + "; ".join(words.get(v, "") for v in chosen) + ".")
+    after_write()
+
+
+def _date_label(day_offers: dict[date, list[Offer]]):
+    def label(value: str) -> str:
+        free = sum(o.free for o in day_offers[date.fromisoformat(value)])
+        return f"{ru_day_short(date.fromisoformat(value))} · {places_word(free)}"
+
+    return label
+
+
+def steps(visitor_id: int, actor: Actor, prefix: str, service: str, found: list[Offer]) -> None:
+    """Date, time, other services that day, comment and confirm, for one chosen service."""
+    s = st.session_state
+    open_offers = [o for o in found if o.is_open]
+    by_day: dict[date, list[Offer]] = defaultdict(list)
+    for offer in open_offers:
+        if offer.session.service_name == service:
+            by_day[offer.session.date].append(offer)
+    s[f"{prefix}_words"] = {slot_value(o): describe(o) for o in open_offers}
+    # A refusal is shown by the confirm button; if the refused slot has just gone (taken, closed,
+    # already booked) the steps below shrink, so it is shown here at the top instead.
+    error = _state(prefix, "error")
+    slot_gone = _state(prefix, "slot") not in s[f"{prefix}_words"]
+    if error and slot_gone:
+        st.error(error, icon="⚠️")
+    if not by_day:
+        st.info(NO_DATES)
+        st.button("Закрыть", key=f"{prefix}_close", on_click=choose_service, args=(prefix, None), width="stretch")
+        return
+
+    days = [d.isoformat() for d in sorted(by_day)]
+    if _state(prefix, "date") not in days:
+        s[f"{prefix}_date"] = days[0] if len(days) == 1 else None
+    st.pills("Дата", days, key=f"{prefix}_date", format_func=_date_label(by_day), on_change=_clear_error, args=(prefix,))
+    chosen_day = _state(prefix, "date")
+    if not chosen_day:
+        st.caption("Выберите дату.")
+        st.button("Отмена", key=f"{prefix}_cancel", on_click=choose_service, args=(prefix, None), width="stretch")
+        return
+
+    slots = {slot_value(o): o for o in sorted(by_day[date.fromisoformat(chosen_day)], key=lambda o: o.session.start_time)}
+    if _state(prefix, "slot") not in slots:
+        s[f"{prefix}_slot"] = next(iter(slots))
+    st.radio(
+        "Время",
+        list(slots),
+        key=f"{prefix}_slot",
+        on_change=_clear_error,
+        args=(prefix,),
+        format_func=lambda v: f"{time_range(slots[v].session.start_time, slots[v].session.end_time)} · "
+        f"{slots[v].session.place_name} · свободно {slots[v].free}",
+    )
+    main = slots[_state(prefix, "slot")].session
+
+    others = [
+        o for o in open_offers
+        if o.session.event_id == main.event_id and o.session.date == main.date
+        and o.session.event_service_id != main.event_service_id
+    ]
+    s[f"{prefix}_extras_shown"] = [slot_value(o) for o in others]
+    if others:
+        st.markdown("**Ещё услуги в этот день**")
+        for offer in others:
+            o = offer.session
+            st.checkbox(
+                f"{o.service_name}, {time_range(o.start_time, o.end_time)} · свободно {offer.free}",
+                key=f"{prefix}_extra_{slot_value(offer)}",
+            )
+    st.text_input("Комментарий (необязательно)", key=f"{prefix}_comment", max_chars=500)
+    if error and not slot_gone:
+        st.error(error, icon="⚠️")
+    cols = st.columns(2)
+    cols[0].button("Подтвердить запись", key=f"{prefix}_confirm", type="primary", on_click=_confirm,
+                   args=(visitor_id, actor, prefix), width="stretch")
+    cols[1].button("Отмена", key=f"{prefix}_cancel", on_click=choose_service, args=(prefix, None), width="stretch")
+
+
+def _done(prefix: str, service: str | None = None) -> None:
+    done = _state(prefix, "done")
+    if done and (service is None or done[0] == service):
+        st.success(done[1])
+
+
+def render(visitor_id: int, actor: Actor, key_prefix: str, place_ids: tuple[int, ...] = ()) -> None:
+    """The whole flow with a service list at the top (the desk, or any page without a catalog)."""
+    found = load_offers(visitor_id, place_ids)
+    names = list(dict.fromkeys(o.session.service_name for o in found if o.is_open))
+    _done(key_prefix)
+    if not names:
+        st.info(NO_DATES)
+        return
+    if _state(key_prefix, "service") not in names:
+        st.session_state[f"{key_prefix}_service"] = None
+    st.selectbox("Услуга", names, key=f"{key_prefix}_service", index=None, placeholder="Выберите услугу",
+                 on_change=lambda: choose_service(key_prefix, st.session_state[f"{key_prefix}_service"]))
+    service = _state(key_prefix, "service")
+    if service:
+        steps(visitor_id, actor, key_prefix, service, found)
+
+
+def render_catalog(visitor_id: int, actor: Actor, key_prefix: str, place_ids: tuple[int, ...] = ()) -> None:
+    """Доступные услуги: each service with its description, nearest dates and free places.
+
+    "Записаться" opens the steps inside that service's card, right where the person tapped.
+    """
+    found = load_offers(visitor_id, place_ids)
+    if not found:
+        st.info(NO_DATES)
+        return
+    descriptions = {c.id: c.description for c in cached_catalog()}
+    by_service: dict[str, list[Offer]] = defaultdict(list)
+    for offer in found:
+        by_service[offer.session.service_name].append(offer)
+    chosen = _state(key_prefix, "service")
+    for name, service_offers in by_service.items():
+        service_id = service_offers[0].session.service_id
+        with st.container(border=True, key=f"{key_prefix}_svc_{service_id}"):
+            st.markdown(f"**{md(name)}**")
+            st.caption(md(descriptions.get(service_id, "")))
+            free_by_day: dict[date, int] = defaultdict(int)
+            for offer in service_offers:
+                if offer.is_open:
+                    free_by_day[offer.session.date] += offer.free
+            where = ", ".join(dict.fromkeys(o.session.place_name for o in service_offers))
+            st.markdown(f"📍 {md(where)}")
+            mine = sorted({o.session.date for o in service_offers if o.mine})
+            if mine:
+                st.markdown("✅ Вы записаны: " + ", ".join(ru_day_short(d) for d in mine))
+            if free_by_day:
+                nearest = "; ".join(f"{ru_day_short(d)} — {places_word(n)}" for d, n in sorted(free_by_day.items())[:3])
+                st.markdown(f"Ближайшие даты: {nearest}")
+            else:
+                st.markdown("Других свободных дат нет." if mine else "Мест нет на все ближайшие даты.")
+            _done(key_prefix, name)
+            if chosen == name:
+                steps(visitor_id, actor, key_prefix, name, found)
+            else:
+                st.button("Записаться", key=f"{key_prefix}_pick_{service_id}", on_click=choose_service,
+                          args=(key_prefix, name), disabled=not free_by_day, width="stretch")
