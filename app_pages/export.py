@@ -1,7 +1,10 @@
-"""Экспорт данных: not built yet."""
+"""Экспорт данных: the coordinator's page (admins reach the same screen as a tab of Мероприятия)."""
 
+import streamlit as st
+
+from ui import export_view
 from ui.auth import require_role
-from ui.placeholder import under_construction
 
-require_role("admin", "coordinator")
-under_construction("Экспорт данных")
+actor = require_role("admin", "coordinator")
+st.title("Экспорт данных")
+export_view.render(actor)

@@ -7,7 +7,7 @@ import streamlit as st
 from core.errors import DomainError
 from core.people import find_visitors, get_visitor
 from core.sessions import Session, SessionFilter, delete_session, edit_session, list_sessions
-from ui import participants, session_calendar
+from ui import export_view, participants, session_calendar
 from ui.auth import require_role
 from ui.clock import now, today
 from ui.db import after_write, cached_catalog, cached_events, cached_places, get_engine
@@ -201,7 +201,7 @@ if flash:
     st.success(flash)
 tab = st.segmented_control("Раздел", list(TABS), key="ss_tab", format_func=TABS.get, required=True, label_visibility="collapsed")
 if tab == "export":
-    st.info("Экспорт данных: раздел в разработке.")
+    export_view.render(actor)
 else:
     flt = filters()
     if flt.visitor_id not in (None, NOBODY):

@@ -68,7 +68,7 @@ MESSAGES: dict[str, str] = {
     # visitor page
     "photo_too_big": "Фото больше 5 МБ. Выберите файл поменьше.",
     "photo_invalid": "Это не фото в формате JPEG или PNG.",
-    "photo_required": "Сначала выберите фото.",
+    "photo_required": "Сначала выберите фото: JPEG или PNG, до 5 МБ.",
     "nothing_to_cancel": "Отменять нечего: записи этого дня уже прошли или отменены.",
     # export
     "fields_required": "Выберите хотя бы одно поле.",

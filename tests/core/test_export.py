@@ -26,7 +26,7 @@ INJECTIONS = [
     "\t=1+2",
     '=1+2";=1+2',
 ]
-PLAIN = ["-5", "+7 (916) 123-45-67", "Фёдоров"]
+PLAIN = ["-5", "+7 (916) 123-45-67", "Фёдоров", "#N/A"]
 
 
 def xlsx_sheet(data: bytes):
@@ -273,8 +273,8 @@ def test_the_print_form_is_an_a4_page_with_title_date_filters_table_signature_an
     assert "Дата: 10.03.2026 09:00 · записей: 1" in page
     assert "Фильтры: Все услуги; статус: Присутствовал" in page
     assert "<th>Дата</th><th>Время</th><th>ФИО</th><th>Статус</th>" in page
-    assert "<td>12.03.2026</td><td>10:00</td><td>Петрова Анна</td><td>Присутствовал</td>" in page
-    assert "Подпись" in page
+    assert '<td class="nw">12.03.2026</td><td class="nw">10:00</td><td>Петрова Анна</td><td>Присутствовал</td>' in page
+    assert "Ответственный (подпись / ФИО)" in page
 
 
 def test_a_wide_print_form_turns_to_landscape(engine, admin, scene, now):

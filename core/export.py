@@ -1,0 +1,422 @@
+"""Экспорт данных: bookings with their session and person, filtered, previewed, saved as Excel or printed.
+
+One query joins a booking to everything a row shows. Rows are streamed from the database
+cursor into a write-only workbook, so 100,000 rows never sit in memory as Python objects.
+An erased visitor (152-ФЗ) keeps the booking for statistics but shows no personal value.
+Each export is recorded in the audit log with the filter sentence, never with personal data.
+"""
+
+import html
+import re
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from core import audit
+from core.actors import Actor, volunteer_code
+from core.db import run_in_transaction
+from core.errors import DomainError, NotAllowed, ValidationError
+from core.schema import bookings, event_services, events, places, services, sessions, staff, visitors
+from core.spreadsheet import Column, write_xlsx
+from core.validation import format_phone, format_ru_date
+
+EXPORT_ROLES = ("admin", "coordinator")
+TITLE = "Записи на мероприятия"
+SHEET_TITLE = "Записи"
+PREVIEW_ROWS = 50
+# A print form is for paper: beyond this many rows the Excel file is the right tool.
+PRINT_MAX_ROWS = 5000
+ERASED_NAME = "Данные удалены"
+# The admin vocabulary of SPEC §3.5 (the same words as ui.format.ADMIN_STATUS; core cannot import ui).
+STATUS_LABELS = {
+    "expected": "Ожидается",
+    "attended": "Присутствовал",
+    "no_show": "Не пришел",
+    "cancelled": "Отменено",
+}
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+HTML_MIME = "text/html"
+
+
+@dataclass(frozen=True)
+class Field:
+    code: str
+    title: str
+
+
+FIELDS = (
+    Field("service", "Тип мероприятия"),
+    Field("date", "Дата"),
+    Field("time", "Время"),
+    Field("place", "Место"),
+    Field("name", "ФИО"),
+    Field("card", "Номер карты"),
+    Field("phone", "Телефон"),
+    Field("status", "Статус"),
+    Field("booked_by", "Кем записан"),
+    Field("booked_at", "Дата записи"),
+    Field("comment", "Комментарий"),
+)
+FIELD_TITLES = {f.code: f.title for f in FIELDS}
+
+
+def clean_fields(codes: Iterable[str]) -> tuple[str, ...]:
+    """The chosen fields in the fixed column order; at least one."""
+    chosen = set(codes)
+    unknown = chosen - FIELD_TITLES.keys()
+    if unknown:
+        raise ValidationError("fields_required", field="fields")
+    ordered = tuple(f.code for f in FIELDS if f.code in chosen)
+    if not ordered:
+        raise ValidationError("fields_required", field="fields")
+    return ordered
+
+
+def _period(start: date | None, end: date | None) -> str:
+    if start and end:
+        return format_ru_date(start) if start == end else f"{format_ru_date(start)}–{format_ru_date(end)}"
+    if start:
+        return f"с {format_ru_date(start)}"
+    return f"по {format_ru_date(end)}"
+
+
+def _day_start(day: date) -> datetime:
+    return datetime.combine(day, time.min)
+
+
+@dataclass(frozen=True)
+class ExportFilter:
+    """Which bookings an export holds; each empty value means "all". Refuses a reversed period."""
+
+    service_ids: tuple[int, ...] = ()
+    statuses: tuple[str, ...] = ()
+    session_from: date | None = None
+    session_to: date | None = None
+    booked_from: date | None = None
+    booked_to: date | None = None
+
+    def __post_init__(self) -> None:
+        if any(s not in STATUS_LABELS for s in self.statuses):
+            raise ValidationError("status_invalid", field="statuses")
+        if self.session_from and self.session_to and self.session_from > self.session_to:
+            raise ValidationError("period_reversed", field="session_period")
+        if self.booked_from and self.booked_to and self.booked_from > self.booked_to:
+            raise ValidationError("period_reversed", field="booked_period")
+
+    def conditions(self) -> list:
+        """The WHERE clauses of the export query."""
+        found = []
+        if self.service_ids:
+            found.append(event_services.c.service_id.in_(self.service_ids))
+        if self.statuses:
+            found.append(bookings.c.status.in_(self.statuses))
+        if self.session_from:
+            found.append(sessions.c.date >= self.session_from)
+        if self.session_to:
+            found.append(sessions.c.date <= self.session_to)
+        # booking times are moments: a period of days ends at the midnight after its last day
+        if self.booked_from:
+            found.append(bookings.c.created_at >= _day_start(self.booked_from))
+        if self.booked_to:
+            found.append(bookings.c.created_at < _day_start(self.booked_to + timedelta(days=1)))
+        return found
+
+    def describe(self, service_names: Mapping[int, str]) -> str:
+        """"Стирка, Душ; статус: Не пришел; мероприятия 01.03.2026–31.03.2026"."""
+        if self.service_ids:
+            names = sorted(service_names.get(i, f"услуга {i}") for i in self.service_ids)
+            parts = [", ".join(names)]
+        else:
+            parts = ["Все услуги"]
+        if self.statuses:
+            labels = [label for code, label in STATUS_LABELS.items() if code in self.statuses]
+            parts.append(f"статус: {', '.join(labels)}")
+        else:
+            parts.append("все статусы")
+        if self.session_from or self.session_to:
+            parts.append(f"мероприятия {_period(self.session_from, self.session_to)}")
+        if self.booked_from or self.booked_to:
+            parts.append(f"записи {_period(self.booked_from, self.booked_to)}")
+        return "; ".join(parts)
+
+    def audit_detail(self) -> dict:
+        """What the audit log keeps about the filter: ids, codes and dates only."""
+        return {
+            "service_ids": list(self.service_ids),
+            "statuses": list(self.statuses),
+            "session_period": [self.session_from, self.session_to],
+            "booked_period": [self.booked_from, self.booked_to],
+        }
+
+
+def check_actor(actor: Actor) -> None:
+    """Only admins and coordinators may read bookings with personal data in bulk."""
+    if actor.role not in EXPORT_ROLES:
+        raise NotAllowed()
+
+
+def who_booked(kind: str, maker_id: int | None, staff_login: str | None) -> str:
+    """"сам", a volunteer's В-0007, or an admin's login (as ui.format.booked_by shows it)."""
+    if kind == "visitor":
+        return "сам"
+    if kind == "volunteer" and maker_id is not None:
+        return volunteer_code(maker_id)
+    return staff_login or "администратор"
+
+
+_START = sa.func.coalesce(sessions.c.start_time, event_services.c.start_time)
+_JOINED = (
+    bookings.join(sessions, sessions.c.id == bookings.c.session_id)
+    .join(event_services, event_services.c.id == sessions.c.event_service_id)
+    .join(services, services.c.id == event_services.c.service_id)
+    .join(events, events.c.id == sessions.c.event_id)
+    .join(places, places.c.id == events.c.place_id)
+    .join(visitors, visitors.c.id == bookings.c.visitor_id)
+    .outerjoin(staff, sa.and_(bookings.c.created_by_kind == "staff", staff.c.id == bookings.c.created_by_id))
+)
+
+
+def _query(flt: ExportFilter) -> sa.Select:
+    return (
+        sa.select(
+            services.c.name.label("service"),
+            sessions.c.date,
+            _START.label("start_time"),
+            places.c.name.label("place"),
+            visitors.c.first_name,
+            visitors.c.last_name,
+            visitors.c.card_number,
+            visitors.c.phone,
+            visitors.c.erased_at,
+            bookings.c.status,
+            bookings.c.created_by_kind,
+            bookings.c.created_by_id,
+            staff.c.login.label("staff_login"),
+            bookings.c.created_at,
+            bookings.c.comment,
+        )
+        .select_from(_JOINED)
+        .where(*flt.conditions())
+        .order_by(sessions.c.date, _START, services.c.name, places.c.name, visitors.c.last_name, visitors.c.first_name, bookings.c.id)
+    )
+
+
+def _values(r) -> dict:
+    """One booking as the export shows it: real dates and times, Russian words, nothing of an erased person."""
+    erased = r.erased_at is not None
+    return {
+        "service": r.service,
+        "date": r.date,
+        "time": r.start_time,
+        "place": r.place,
+        "name": ERASED_NAME if erased else f"{r.last_name} {r.first_name}",
+        "card": None if erased else r.card_number,
+        "phone": None if erased or not r.phone else format_phone(r.phone),
+        "status": STATUS_LABELS.get(r.status, r.status),
+        "booked_by": who_booked(r.created_by_kind, r.created_by_id, r.staff_login),
+        "booked_at": r.created_at,
+        # a booking comment may name the person: it goes with the rest of their data
+        "comment": None if erased else r.comment,
+    }
+
+
+def count_rows(conn: Connection, flt: ExportFilter) -> int:
+    return conn.execute(sa.select(sa.func.count()).select_from(_JOINED).where(*flt.conditions())).scalar_one()
+
+
+def iter_rows(conn: Connection, flt: ExportFilter, fields: Sequence[str], limit: int | None = None) -> Iterator[tuple]:
+    """The rows, in the chosen field order, one at a time from the cursor."""
+    stmt = _query(flt)
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    result = conn.execute(stmt)
+    for partition in result.partitions(2000):
+        for r in partition:
+            values = _values(r)
+            yield tuple(values[code] for code in fields)
+
+
+@dataclass(frozen=True)
+class Preview:
+    count: int
+    columns: tuple[str, ...]
+    rows: list[tuple]
+
+
+def preview(conn: Connection, actor: Actor, flt: ExportFilter, fields: Sequence[str], limit: int = PREVIEW_ROWS) -> Preview:
+    """The row count and the first rows, exactly as the files will hold them."""
+    check_actor(actor)
+    fields = clean_fields(fields)
+    return Preview(count_rows(conn, flt), tuple(FIELD_TITLES[c] for c in fields), list(iter_rows(conn, flt, fields, limit)))
+
+
+@dataclass(frozen=True)
+class ExportFile:
+    file_name: str
+    mime: str
+    data: bytes
+    rows: int
+
+
+class _Counted:
+    """Rows passed through, counted: the audit records what was written, not an earlier count."""
+
+    def __init__(self, rows: Iterable[tuple]):
+        self._rows = iter(rows)
+        self.count = 0
+
+    def __iter__(self):
+        for row in self._rows:
+            self.count += 1
+            yield row
+
+
+def _description(sentence: str, now: datetime, count: int) -> str:
+    return f"{TITLE}: {sentence}. Выгружено {format_ru_date(now.date())} {now:%H:%M}, строк: {count}."
+
+
+def _record(engine: Engine, actor: Actor, now: datetime, flt: ExportFilter, sentence: str, fields, fmt: str, count: int) -> None:
+    def work(conn: Connection) -> None:
+        audit.record(
+            conn, actor, now, "export", "bookings", None,
+            format=fmt, rows=count, filters=sentence[:400], fields=list(fields), **flt.audit_detail(),
+        )
+
+    run_in_transaction(engine, work)
+
+
+def export_xlsx(
+    engine: Engine,
+    actor: Actor,
+    flt: ExportFilter,
+    fields: Sequence[str],
+    now: datetime,
+    *,
+    service_names: Mapping[int, str],
+    on_progress: Callable[[int, int], None] | None = None,
+) -> ExportFile:
+    """The Excel file of the filtered bookings; `on_progress(written, total)` while it grows."""
+    check_actor(actor)
+    fields = clean_fields(fields)
+    sentence = flt.describe(service_names)
+    with engine.connect() as conn:
+        # the count comes first: the description line and the progress bar need it up front
+        total = count_rows(conn, flt)
+        rows = _Counted(iter_rows(conn, flt, fields))
+        data = write_xlsx(
+            SHEET_TITLE,
+            _description(sentence, now, total),
+            [Column(FIELD_TITLES[c]) for c in fields],
+            rows,
+            on_progress=(lambda written: on_progress(written, max(total, written))) if on_progress else None,
+        )
+    _record(engine, actor, now, flt, sentence, fields, "xlsx", rows.count)
+    return ExportFile(f"zapisi-{format_ru_date(now.date())}.xlsx", XLSX_MIME, data, rows.count)
+
+
+def export_print(
+    engine: Engine,
+    actor: Actor,
+    flt: ExportFilter,
+    fields: Sequence[str],
+    now: datetime,
+    *,
+    service_names: Mapping[int, str],
+) -> ExportFile:
+    """The print form (an HTML page for the browser's print dialog) of the filtered bookings."""
+    check_actor(actor)
+    fields = clean_fields(fields)
+    sentence = flt.describe(service_names)
+    with engine.connect() as conn:
+        total = count_rows(conn, flt)
+        if total > PRINT_MAX_ROWS:
+            raise DomainError("print_too_many", maximum=f"{PRINT_MAX_ROWS:,}".replace(",", " "), count=total)
+        rows = _Counted(iter_rows(conn, flt, fields))
+        page = print_form(sentence, [FIELD_TITLES[c] for c in fields], rows, now)
+    _record(engine, actor, now, flt, sentence, fields, "print", rows.count)
+    return ExportFile(f"zapisi-{format_ru_date(now.date())}.html", HTML_MIME, page.encode("utf-8"), rows.count)
+
+
+# --- the print form -----------------------------------------------------------------------
+
+
+def display(value) -> str:
+    """A value as a person reads it: ДД.ММ.ГГГГ, ЧЧ:ММ, empty for nothing."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return f"{format_ru_date(value.date())} {value:%H:%M}"
+    if isinstance(value, date):
+        return format_ru_date(value)
+    if isinstance(value, time):
+        return f"{value:%H:%M}"
+    return str(value)
+
+
+_PRINT_CSS = """
+@page { size: A4 %(orientation)s; margin: 14mm 12mm 16mm;
+  @bottom-right { content: "Страница " counter(page) " из " counter(pages); font: 9pt sans-serif; color: #555; } }
+* { box-sizing: border-box; }
+body { font: 10pt/1.35 "PT Sans", Arial, sans-serif; color: #000; margin: 0 auto; max-width: %(max_width)s; padding: 12px; }
+h1 { font-size: 15pt; margin: 0 0 4px; }
+.meta { margin: 0 0 2px; }
+.filters { margin: 6px 0 10px; font-style: italic; }
+table { width: 100%%; border-collapse: collapse; }
+thead { display: table-header-group; }
+th, td { border: 1px solid #777; padding: 3px 5px; text-align: left; vertical-align: top; overflow-wrap: break-word; }
+.nw { white-space: nowrap; }
+th { background: #e8eef7; }
+tr { break-inside: avoid; page-break-inside: avoid; }
+.signature { margin-top: 28px; break-inside: avoid; page-break-inside: avoid; }
+.signature p { margin: 14px 0; }
+.toolbar { margin: 0 0 12px; }
+@media print { .toolbar { display: none; } body { max-width: none; padding: 0; } th { -webkit-print-color-adjust: exact; print-color-adjust: exact; } }
+"""
+
+
+# Dates, times, card and phone numbers read badly when a line break cuts them in two.
+_UNBREAKABLE = re.compile(r"[+\d\s().:-]{1,20}")
+
+
+def _td(value) -> str:
+    text = display(value)
+    # a booking moment may break between its date and its time; nothing else of this shape may
+    if not isinstance(value, datetime) and _UNBREAKABLE.fullmatch(text):
+        return f'<td class="nw">{html.escape(text)}</td>'
+    return f"<td>{html.escape(text)}</td>"
+
+
+def print_form(description: str, columns: Sequence[str], rows: Iterable[Sequence], printed_at: datetime) -> str:
+    """An A4 page: title, date, the filter sentence, the table, a signature line. All text escaped.
+
+    Wide tables (more than six columns) print in landscape; the page numbers come from CSS
+    paged media, and the header row repeats on every printed page.
+    """
+    e = html.escape
+    landscape = len(columns) > 6
+    css = _PRINT_CSS % {"orientation": "landscape" if landscape else "portrait", "max_width": "277mm" if landscape else "190mm"}
+    body_rows = []
+    count = 0
+    for row in rows:
+        count += 1
+        body_rows.append("<tr>" + "".join(_td(v) for v in row) + "</tr>")
+    head = "".join(f"<th>{e(title)}</th>" for title in columns)
+    empty = f'<tr><td colspan="{len(columns)}">Нет записей.</td></tr>' if not count else ""
+    return (
+        "<!DOCTYPE html>\n"
+        '<html lang="ru">\n<head>\n<meta charset="utf-8">\n'
+        f"<title>{e(TITLE)} — {format_ru_date(printed_at.date())}</title>\n"
+        f"<style>{css}</style>\n</head>\n<body>\n"
+        '<div class="toolbar"><button type="button" onclick="window.print()">Печать</button></div>\n'
+        f"<h1>{e(TITLE)}</h1>\n"
+        f'<p class="meta">Дата: {format_ru_date(printed_at.date())} {printed_at:%H:%M} · записей: {count}</p>\n'
+        f'<p class="filters">Фильтры: {e(description)}</p>\n'
+        f"<table>\n<thead><tr>{head}</tr></thead>\n<tbody>\n" + "\n".join(body_rows) + empty + "\n</tbody>\n</table>\n"
+        '<div class="signature">\n'
+        "<p>Ответственный (подпись / ФИО): ____________________ / ____________________ /</p>\n"
+        "<p>Дата: «____» ______________ 20____ г.</p>\n"
+        "</div>\n</body>\n</html>\n"
+    )

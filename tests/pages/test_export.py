@@ -1,0 +1,162 @@
+"""Экспорт данных: who sees it, the live preview, and the files the download button hands out."""
+
+import io
+import json
+
+import openpyxl
+import pytest
+import sqlalchemy as sa
+from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
+
+from core.schema import audit_log, bookings
+from ui.format import md
+
+
+@pytest.fixture
+def downloads(monkeypatch):
+    """Every file a download button registers: (bytes, mime, file name)."""
+    seen = []
+    original = MemoryMediaFileStorage.load_and_get_id
+
+    def capture(self, path_or_data, mimetype, kind, filename=None):
+        seen.append((path_or_data, mimetype, filename))
+        return original(self, path_or_data, mimetype, kind, filename)
+
+    monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", capture)
+    return seen
+
+
+def count_in_db(engine, where: str = "TRUE") -> int:
+    with engine.connect() as conn:
+        return conn.execute(sa.text(f"SELECT count(*) FROM bookings WHERE {where}")).scalar()
+
+
+def found_line(at) -> str:
+    return next(m.value for m in at.markdown if m.value.startswith("Найдено записей"))
+
+
+def run(at):
+    at.run()
+    assert not at.exception
+    return at
+
+
+def test_the_coordinator_sees_the_preview_of_every_booking(app, db_engine):
+    at = app("export", "coordinator")
+    assert not at.exception
+    assert at.title[0].value == "Экспорт данных"
+    assert found_line(at).startswith(f"Найдено записей: **{count_in_db(db_engine)}**")
+    assert "**Отбор:** Все услуги; все статусы" in [m.value for m in at.markdown]
+    frame = at.dataframe[0].value
+    assert list(frame.columns)[:5] == ["Тип мероприятия", "Дата", "Время", "Место", "ФИО"]
+    assert len(frame) == 50
+
+
+def test_the_admin_finds_the_export_as_a_tab_of_sessions(app, db_engine):
+    at = app("sessions", "admin")
+    at.segmented_control(key="ss_tab").set_value("export")
+    run(at)
+    assert found_line(at).startswith(f"Найдено записей: **{count_in_db(db_engine)}**")
+
+
+@pytest.mark.parametrize("role", ["volunteer", "visitor"])
+def test_volunteers_and_visitors_are_refused(app, role):
+    at = app("export", role)
+    assert [e.value for e in at.error] == ["Этот раздел вам недоступен."]
+    assert not at.dataframe and not at.get("download_button")
+
+
+def test_a_status_filter_changes_the_sentence_and_the_count(app, db_engine):
+    at = app("export", "coordinator")
+    at.multiselect(key="ex_statuses").select("Не пришел")
+    run(at)
+    assert "**Отбор:** " + md("Все услуги; статус: Не пришел") in [m.value for m in at.markdown]
+    no_show = count_in_db(db_engine, "status = 'no_show'")
+    assert found_line(at).startswith(f"Найдено записей: **{no_show}**")
+    assert set(at.dataframe[0].value["Статус"]) == {"Не пришел"}
+
+
+def test_a_service_filter_keeps_only_that_service(app):
+    at = app("export", "coordinator")
+    at.multiselect(key="ex_services").select("Душ")
+    run(at)
+    assert set(at.dataframe[0].value["Тип мероприятия"]) == {"Душ"}
+
+
+def test_unticking_fields_removes_their_columns(app):
+    at = app("export", "coordinator")
+    for code in ("phone", "card", "comment"):
+        at.checkbox(key=f"ex_f_{code}").uncheck()
+    run(at)
+    assert "Телефон" not in at.dataframe[0].value.columns
+    assert list(at.dataframe[0].value.columns) == ["Тип мероприятия", "Дата", "Время", "Место", "ФИО", "Статус", "Кем записан", "Дата записи"]
+
+
+def test_no_field_chosen_is_refused_under_the_checkboxes(app):
+    at = app("export", "coordinator")
+    at.button(key="ex_no_fields").click()
+    run(at)
+    assert [e.value for e in at.error] == ["Выберите хотя бы одно поле."]
+    assert not at.dataframe
+
+
+def test_the_download_button_hands_out_the_excel_file_and_the_export_is_audited(app, db_engine, downloads):
+    at = app("export", "coordinator")
+    at.multiselect(key="ex_statuses").select("Присутствовал")
+    at.button(key="ex_make").click()
+    run(at)
+    data, mime, name = downloads[-1]
+    assert name.startswith("zapisi-") and name.endswith(".xlsx") and mime.endswith("spreadsheetml.sheet")
+    sheet = openpyxl.load_workbook(io.BytesIO(data)).active
+    attended = count_in_db(db_engine, "status = 'attended'")
+    assert sheet.max_row == 2 + attended
+    assert {row[7] for row in sheet.iter_rows(min_row=3, values_only=True)} == {"Присутствовал"}
+    with db_engine.connect() as conn:
+        audit = conn.execute(sa.select(audit_log).where(audit_log.c.action == "export")).one()
+    assert (audit.actor, json.loads(audit.detail)["rows"]) == ("staff:coordinator", attended)
+
+
+def test_the_print_form_downloads_as_an_html_page(app, downloads):
+    at = app("export", "coordinator")
+    at.multiselect(key="ex_statuses").select("Не пришел")
+    at.segmented_control(key="ex_format").set_value("print")
+    at.button(key="ex_make").click()
+    run(at)
+    data, mime, name = downloads[-1]
+    assert name.endswith(".html") and mime == "text/html"
+    assert "Фильтры: Все услуги; статус: Не пришел" in data.decode("utf-8")
+
+
+def test_a_file_made_for_other_filters_is_not_offered(app, downloads):
+    at = app("export", "coordinator")
+    at.button(key="ex_make").click()
+    run(at)
+    assert at.get("download_button")
+    at.multiselect(key="ex_statuses").select("Отменено")
+    run(at)
+    assert not at.get("download_button")
+
+
+def test_filters_survive_a_visit_to_another_tab(app):
+    at = app("sessions", "admin")
+    at.segmented_control(key="ss_tab").set_value("export")
+    run(at)
+    at.multiselect(key="ex_statuses").select("Отменено")
+    at.checkbox(key="ex_f_phone").uncheck()
+    run(at)
+    at.segmented_control(key="ss_tab").set_value("upcoming")
+    run(at)
+    at.segmented_control(key="ss_tab").set_value("export")
+    run(at)
+    assert at.multiselect(key="ex_statuses").value == ["Отменено"]
+    assert "Телефон" not in at.dataframe[0].value.columns
+
+
+def test_an_empty_selection_says_so_and_offers_no_file(app, db_engine):
+    with db_engine.begin() as conn:
+        conn.execute(bookings.delete().where(bookings.c.status == "cancelled"))
+    at = app("export", "coordinator")
+    at.multiselect(key="ex_statuses").select("Отменено")
+    run(at)
+    assert [i.value for i in at.info] == ["Нет записей по выбранным фильтрам."]
+    assert at.button(key="ex_make").disabled

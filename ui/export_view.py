@@ -1,0 +1,201 @@
+"""Экспорт данных: fields, filters, a live preview, then an Excel file or a print form to download.
+
+Drawn in two places (the admin's Мероприятия tab and the coordinator's page), so it keeps its
+own state: widget values are saved in one dict and restored, because Streamlit forgets a
+widget's value on a run that does not draw it (switching to another tab).
+"""
+
+import pandas as pd
+import streamlit as st
+
+from core.actors import Actor
+from core.errors import DomainError, ValidationError
+from core.export import FIELDS, STATUS_LABELS, ExportFile, ExportFilter, clean_fields, export_print, export_xlsx, preview
+from ui.clock import now
+from ui.db import cached_catalog, get_engine
+from ui.format import md
+
+FIELD_KEYS = {f.code: f"ex_f_{f.code}" for f in FIELDS}
+FORMATS = {"xlsx": "Excel (.xlsx)", "print": "Печатная форма (A4)"}
+DEFAULTS = {
+    **{key: True for key in FIELD_KEYS.values()},
+    "ex_services": [],
+    "ex_statuses": [],
+    "ex_session_dates": (),
+    "ex_booked_dates": (),
+    "ex_format": "xlsx",
+}
+SAVED_KEY, FILE_KEY = "ex_saved", "ex_file"
+# Constant CSS: the preview grid's toolbar offers a raw CSV download, which would skip both the
+# formula neutralisation and the audit log. Exports leave only through the buttons below.
+_PREVIEW_CSS = "<style>.st-key-ex_preview [data-testid='stElementToolbar'] {display: none !important;}</style>"
+_PREVIEW_COLUMNS = {
+    "Дата": st.column_config.DateColumn("Дата", format="DD.MM.YYYY"),
+    "Время": st.column_config.TimeColumn("Время", format="HH:mm"),
+    "Дата записи": st.column_config.DatetimeColumn("Дата записи", format="DD.MM.YYYY HH:mm"),
+}
+
+
+def _restore() -> None:
+    saved = st.session_state.get(SAVED_KEY, {})
+    for key, default in DEFAULTS.items():
+        if key not in st.session_state:
+            st.session_state[key] = saved.get(key, default)
+
+
+def _save() -> None:
+    st.session_state[SAVED_KEY] = {key: st.session_state[key] for key in DEFAULTS}
+
+
+def reset_filters() -> None:
+    st.session_state.update(ex_services=[], ex_statuses=[], ex_session_dates=(), ex_booked_dates=())
+
+
+def _set_all_fields(value: bool) -> None:
+    st.session_state.update({key: value for key in FIELD_KEYS.values()})
+
+
+def _period(key: str) -> tuple:
+    dates = tuple(st.session_state.get(key) or ())
+    return (dates[0] if dates else None, dates[1] if len(dates) > 1 else None)
+
+
+def current_filter(catalog: dict[int, str]) -> ExportFilter:
+    """The filter the widgets describe; raises ValidationError for a reversed period."""
+    s = st.session_state
+    ids = {name: service_id for service_id, name in catalog.items()}
+    session_from, session_to = _period("ex_session_dates")
+    booked_from, booked_to = _period("ex_booked_dates")
+    return ExportFilter(
+        service_ids=tuple(sorted(ids[name] for name in s.get("ex_services", []) if name in ids)),
+        statuses=tuple(code for code in STATUS_LABELS if STATUS_LABELS[code] in s.get("ex_statuses", [])),
+        session_from=session_from,
+        session_to=session_to,
+        booked_from=booked_from,
+        booked_to=booked_to,
+    )
+
+
+def chosen_fields() -> tuple[str, ...]:
+    return tuple(code for code, key in FIELD_KEYS.items() if st.session_state.get(key))
+
+
+def _field_checkboxes() -> tuple[str, ...] | None:
+    """The chosen fields, or None (with the refusal under the checkboxes) when there are none."""
+    with st.container(border=True):
+        st.markdown("**Поля**")
+        # filled column by column, so a phone (where columns stack) keeps the fields in order
+        cols = st.columns(4)
+        per_column = -(-len(FIELDS) // len(cols))
+        for index, f in enumerate(FIELDS):
+            cols[index // per_column].checkbox(f.title, key=FIELD_KEYS[f.code])
+        buttons = st.columns([1, 1, 3])
+        buttons[0].button("Все поля", key="ex_all_fields", on_click=_set_all_fields, args=(True,), width="stretch")
+        buttons[1].button("Снять все", key="ex_no_fields", on_click=_set_all_fields, args=(False,), width="stretch")
+        try:
+            return clean_fields(chosen_fields())
+        except ValidationError as refusal:
+            st.error(refusal.message, icon="⚠️")
+            return None
+
+
+def _filters(catalog: dict[int, str]) -> ExportFilter | None:
+    """The filter, or None (with the refusal under the period it concerns)."""
+    with st.container(border=True):
+        st.markdown("**Фильтры**")
+        cols = st.columns(2)
+        # select_all=False: the built-in "Select all" option is English, and "none chosen" already means all
+        cols[0].multiselect("Услуги", sorted(catalog.values()), key="ex_services", placeholder="Все услуги", select_all=False)
+        cols[1].multiselect("Статус участника", list(STATUS_LABELS.values()), key="ex_statuses", placeholder="Все статусы", select_all=False)
+        periods = st.columns(2)
+        periods[0].date_input("Период мероприятий (с — по)", key="ex_session_dates", value=(), format="DD.MM.YYYY")
+        periods[1].date_input("Период записи (с — по)", key="ex_booked_dates", value=(), format="DD.MM.YYYY")
+        try:
+            flt = current_filter(catalog)
+        except ValidationError as refusal:
+            column = periods[1] if refusal.field == "booked_period" else periods[0]
+            column.error(refusal.message, icon="⚠️")
+            flt = None
+        st.button("Сбросить фильтры", key="ex_reset", on_click=reset_filters)
+    return flt
+
+
+def _preview_table(rows: list[tuple], columns: tuple[str, ...]) -> None:
+    st.html(_PREVIEW_CSS)
+    # an empty value shows as an empty cell, not as the grid's "None"
+    frame = pd.DataFrame([tuple("" if v is None else v for v in row) for row in rows], columns=list(columns))
+    with st.container(key="ex_preview"):
+        st.dataframe(
+            frame,
+            hide_index=True,
+            column_config={title: config for title, config in _PREVIEW_COLUMNS.items() if title in columns},
+        )
+
+
+def _build(actor: Actor, flt: ExportFilter, fields: tuple[str, ...], fmt: str, catalog: dict[int, str]) -> ExportFile | None:
+    """Make the file now, with a progress bar; the refusal (if any) is shown in place."""
+    bar = st.progress(0.0, text="Готовим файл…")
+
+    def progress(written: int, total: int) -> None:
+        bar.progress(min(1.0, written / max(total, 1)), text=f"Записано строк: {written} из {total}")
+
+    try:
+        if fmt == "xlsx":
+            made = export_xlsx(get_engine(), actor, flt, fields, now(), service_names=catalog, on_progress=progress)
+        else:
+            made = export_print(get_engine(), actor, flt, fields, now(), service_names=catalog)
+    except DomainError as refusal:
+        bar.empty()
+        st.error(refusal.message, icon="⚠️")
+        return None
+    bar.empty()
+    return made
+
+
+def _output(actor: Actor, flt: ExportFilter, fields: tuple[str, ...], count: int, catalog: dict[int, str]) -> None:
+    with st.container(border=True):
+        st.markdown("**Выгрузка**")
+        fmt = st.segmented_control("Формат", list(FORMATS), key="ex_format", format_func=FORMATS.get, required=True)
+        signature = (flt, fields, fmt)
+        if st.button("Сформировать файл", key="ex_make", type="primary", disabled=count == 0):
+            made = _build(actor, flt, fields, fmt, catalog)
+            if made is not None:
+                st.session_state[FILE_KEY] = (signature, made)
+        prepared = st.session_state.get(FILE_KEY)
+        if prepared and prepared[0] == signature:
+            made = prepared[1]
+            label = "Скачать Excel" if fmt == "xlsx" else "Скачать печатную форму"
+            st.download_button(
+                f"{label} · строк: {made.rows}",
+                data=made.data,
+                file_name=made.file_name,
+                mime=made.mime,
+                key="ex_download",
+                on_click="ignore",
+                icon="⬇️",
+            )
+            if fmt == "print":
+                st.caption("Откройте скачанный файл в браузере и нажмите «Печать» (или Ctrl+P).")
+        elif count:
+            st.caption("Файл собирается по текущим полям и фильтрам; после изменения соберите его заново.")
+
+
+def render(actor: Actor) -> None:
+    """The whole export screen for an admin or a coordinator."""
+    catalog = {s.id: s.name for s in cached_catalog()}
+    _restore()
+    fields = _field_checkboxes()
+    flt = _filters(catalog)
+    _save()
+    if fields is None or flt is None:
+        return
+    st.markdown(f"**Отбор:** {md(flt.describe(catalog))}")
+    with get_engine().connect() as conn:
+        shown = preview(conn, actor, flt, fields)
+    if shown.count == 0:
+        st.info("Нет записей по выбранным фильтрам.")
+    else:
+        more = f" (показаны первые {len(shown.rows)})" if shown.count > len(shown.rows) else ""
+        st.markdown(f"Найдено записей: **{shown.count}**{more}")
+        _preview_table(shown.rows, shown.columns)
+    _output(actor, flt, fields, shown.count, catalog)
