@@ -1,7 +1,134 @@
-"""Стойка волонтёра: not built yet."""
+"""Стойка волонтёра: find or register a visitor, book them, see and cancel own bookings, reset a PIN."""
 
+import streamlit as st
+
+from core.booking import ACTIVE_STATUSES, cancel
+from core.errors import DomainError
+from core.people import find_visitors, get_visitor, reset_pin
+from core.sessions import bookings_made_by
+from ui import booking_flow, registration
 from ui.auth import require_role
-from ui.placeholder import under_construction
+from ui.clock import now, today
+from ui.db import after_write, get_engine
+from ui.format import ADMIN_STATUS, md, ru_day_short, ru_time
 
-require_role("volunteer")
-under_construction("Стойка волонтёра")
+actor = require_role("volunteer")
+TABS = {"find": "Найти посетителя", "new": "Новый посетитель", "mine": "Мои записи"}
+st.session_state.setdefault("dk_tab", "find")
+
+
+def choose_visitor(visitor_id: int) -> None:
+    st.session_state.update(dk_visitor=visitor_id, dk_tab="find", dk_pin=None)
+
+
+def forget_visitor() -> None:
+    st.session_state.update(dk_visitor=None, dk_pin=None, dk_q="")
+
+
+def do_reset_pin(visitor_id: int) -> None:
+    try:
+        st.session_state["dk_pin"] = reset_pin(get_engine(), visitor_id, actor, now())
+    except DomainError as refusal:
+        st.session_state["dk_error"] = refusal.message
+
+
+def do_cancel(booking_id: int) -> None:
+    try:
+        cancel(get_engine(), booking_id, actor, now(), reason="Отменено волонтёром")
+    except DomainError as refusal:
+        st.session_state["dk_error"] = refusal.message
+        return
+    st.session_state["dk_flash"] = "Запись отменена, место освободилось."
+    after_write()
+
+
+def visitor_card(visitor_id: int) -> None:
+    with get_engine().connect() as conn:
+        person = get_visitor(conn, visitor_id)
+    with st.container(border=True, key="dk_person"):
+        cols = st.columns([3, 1])
+        cols[0].markdown(f"### {md(person.full_name)}")
+        cols[0].write(f"Карта {person.card_number}" + (f" · {person.phone_display}" if person.phone else " · без телефона"))
+        if person.locked:
+            cols[0].warning("Карта заблокирована после неверных PIN.")
+        cols[1].button("Другой посетитель", key="dk_other", on_click=forget_visitor, use_container_width=True)
+        label = "Разблокировать и выдать новый PIN" if person.locked else "Сбросить PIN"
+        st.button(label, key="dk_reset_pin", on_click=do_reset_pin, args=(visitor_id,))
+        if st.session_state.get("dk_pin"):
+            st.metric("Новый PIN — передайте посетителю", st.session_state["dk_pin"])
+    st.subheader("Записать на услугу")
+    booking_flow.render(visitor_id, actor, key_prefix="desk")
+
+
+def find_section() -> None:
+    visitor_id = st.session_state.get("dk_visitor")
+    if visitor_id:
+        visitor_card(visitor_id)
+        return
+    st.text_input("Карта, фамилия и имя или телефон", key="dk_q", placeholder="Например: 100042 или Петрова Анна")
+    query = st.session_state.get("dk_q", "")
+    if not query:
+        st.caption("Начните вводить — появятся подсказки.")
+        return
+    with get_engine().connect() as conn:
+        matches = find_visitors(conn, query)
+    if not matches:
+        st.info("Никого не нашли. Проверьте написание или зарегистрируйте нового посетителя.")
+    for person in matches:
+        phone = person.phone_display or "без телефона"
+        st.button(f"{person.full_name} · карта {person.card_number} · {phone}", key=f"dk_pick_{person.id}",
+                  on_click=choose_visitor, args=(person.id,), use_container_width=True)
+
+
+def book_registered(visitor_id: int) -> None:
+    register_another()
+    choose_visitor(visitor_id)
+
+
+def register_another() -> None:
+    st.session_state["dk_registered"] = None
+
+
+def new_section() -> None:
+    issued = registration.registered("dk")
+    if issued:
+        registration.show_card(issued)
+        cols = st.columns(2)
+        cols[0].button("Записать этого посетителя", key="dk_book_new", type="primary", on_click=book_registered,
+                       args=(issued.visitor_id,), use_container_width=True)
+        cols[1].button("Зарегистрировать ещё", key="dk_more", on_click=register_another, use_container_width=True)
+        return
+    registration.form("dk", actor)
+
+
+def mine_section() -> None:
+    with get_engine().connect() as conn:
+        made = bookings_made_by(conn, actor.id, today())
+    if not made:
+        st.info("Вы пока никого не записали на сегодня и будущие дни.")
+    for booking in made:
+        with st.container(border=True, key=f"dk_made_{booking.booking_id}"):
+            cols = st.columns([2.2, 2.4, 1.4, 1.4], vertical_alignment="center")
+            cols[0].markdown(f"**{md(booking.visitor_name)}**  \nкарта {booking.card_number}")
+            cols[1].markdown(f"{md(booking.service_name)}, {ru_day_short(booking.date)} в {ru_time(booking.start_time)}  \n📍 {md(booking.place_name)}")
+            cols[2].write(ADMIN_STATUS[booking.status])
+            if booking.status in ACTIVE_STATUSES:
+                cols[3].button("Отменить", key=f"dk_cancel_{booking.booking_id}", on_click=do_cancel,
+                               args=(booking.booking_id,), use_container_width=True)
+
+
+st.title("Стойка волонтёра")
+st.caption(f"Вы: {actor.name} ({actor.label}). Ваш ID стоит на каждой записи, которую вы делаете.")
+flash = st.session_state.pop("dk_flash", None)
+if flash:
+    st.success(flash)
+error = st.session_state.pop("dk_error", None)
+if error:
+    st.error(error, icon="⚠️")
+tab = st.segmented_control("Раздел", list(TABS), key="dk_tab", format_func=TABS.get, required=True, label_visibility="collapsed")
+if tab == "find":
+    find_section()
+elif tab == "new":
+    new_section()
+else:
+    mine_section()
