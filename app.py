@@ -34,7 +34,7 @@ with st.sidebar:
         st.caption(f"{ROLE_LABELS[actor.role]}: {actor.label}")
         if actor.role == "admin" and is_stale(backup_folder(), now()):
             st.warning("Последней резервной копии больше суток. Создайте её в разделе «Служебное».")
-        if st.button("Выйти", key="logout", use_container_width=True):
+        if st.button("Выйти", key="logout", width="stretch"):
             sign_out()
             st.switch_page(pages["home"])
 current.run()

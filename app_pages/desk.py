@@ -51,7 +51,7 @@ def visitor_card(visitor_id: int) -> None:
         cols[0].write(f"Карта {person.card_number}" + (f" · {person.phone_display}" if person.phone else " · без телефона"))
         if person.locked:
             cols[0].warning("Карта заблокирована после неверных PIN.")
-        cols[1].button("Другой посетитель", key="dk_other", on_click=forget_visitor, use_container_width=True)
+        cols[1].button("Другой посетитель", key="dk_other", on_click=forget_visitor, width="stretch")
         label = "Разблокировать и выдать новый PIN" if person.locked else "Сбросить PIN"
         st.button(label, key="dk_reset_pin", on_click=do_reset_pin, args=(visitor_id,))
         if st.session_state.get("dk_pin"):
@@ -77,7 +77,7 @@ def find_section() -> None:
     for person in matches:
         phone = person.phone_display or "без телефона"
         st.button(f"{person.full_name} · карта {person.card_number} · {phone}", key=f"dk_pick_{person.id}",
-                  on_click=choose_visitor, args=(person.id,), use_container_width=True)
+                  on_click=choose_visitor, args=(person.id,), width="stretch")
 
 
 def book_registered(visitor_id: int) -> None:
@@ -95,8 +95,8 @@ def new_section() -> None:
         registration.show_card(issued)
         cols = st.columns(2)
         cols[0].button("Записать этого посетителя", key="dk_book_new", type="primary", on_click=book_registered,
-                       args=(issued.visitor_id,), use_container_width=True)
-        cols[1].button("Зарегистрировать ещё", key="dk_more", on_click=register_another, use_container_width=True)
+                       args=(issued.visitor_id,), width="stretch")
+        cols[1].button("Зарегистрировать ещё", key="dk_more", on_click=register_another, width="stretch")
         return
     registration.form("dk", actor)
 
@@ -114,7 +114,7 @@ def mine_section() -> None:
             cols[2].write(ADMIN_STATUS[booking.status])
             if booking.status in ACTIVE_STATUSES:
                 cols[3].button("Отменить", key=f"dk_cancel_{booking.booking_id}", on_click=do_cancel,
-                               args=(booking.booking_id,), use_container_width=True)
+                               args=(booking.booking_id,), width="stretch")
 
 
 st.title("Стойка волонтёра")

@@ -154,13 +154,13 @@ def event_row(event: Event, archived: bool, next_info: tuple[date, int] | None) 
         actions = st.columns(3)
         if archived:
             if event.is_recurring:
-                actions[0].button("Активировать", key=f"ev_activate_{event.id}", on_click=do_activate, args=(event,), use_container_width=True)
+                actions[0].button("Активировать", key=f"ev_activate_{event.id}", on_click=do_activate, args=(event,), width="stretch")
             else:
-                actions[0].button("Активировать", key=f"ev_activate_{event.id}", on_click=ask, args=("activate", event.id), use_container_width=True)
+                actions[0].button("Активировать", key=f"ev_activate_{event.id}", on_click=ask, args=("activate", event.id), width="stretch")
         else:
-            actions[0].button("Редактировать", key=f"ev_edit_{event.id}", on_click=event_form.open_edit, args=(event.id,), use_container_width=True)
-            actions[1].button("Архивировать", key=f"ev_archive_{event.id}", on_click=ask, args=("archive", event.id), use_container_width=True)
-        actions[2].button("Удалить", key=f"ev_delete_{event.id}", on_click=ask, args=("delete", event.id), use_container_width=True)
+            actions[0].button("Редактировать", key=f"ev_edit_{event.id}", on_click=event_form.open_edit, args=(event.id,), width="stretch")
+            actions[1].button("Архивировать", key=f"ev_archive_{event.id}", on_click=ask, args=("archive", event.id), width="stretch")
+        actions[2].button("Удалить", key=f"ev_delete_{event.id}", on_click=ask, args=("delete", event.id), width="stretch")
         confirm_box(event, archived)
 
 
@@ -185,7 +185,7 @@ def filters() -> None:
 
 top = st.columns([3, 1], vertical_alignment="center")
 top[0].title("Расписание")
-top[1].button("+ Создать событие", key="ev_create", type="primary", on_click=event_form.open_create, use_container_width=True)
+top[1].button("+ Создать событие", key="ev_create", type="primary", on_click=event_form.open_create, width="stretch")
 event_form.flash()
 flash = st.session_state.pop("ev_flash", None)
 if flash:

@@ -60,7 +60,7 @@ if backups:
             {"Когда": [ru_datetime(b.taken_at) for b in backups], "Размер, МБ": [round(b.path.stat().st_size / 2**20, 1) for b in backups]}
         ),
         hide_index=True,
-        use_container_width=True,
+        width="stretch",
     )
     st.caption("Восстановление (приложение остановлено): make restore BACKUP=<файл>.")
 
@@ -104,5 +104,5 @@ if rows:
             }
         ),
         hide_index=True,
-        use_container_width=True,
+        width="stretch",
     )

@@ -128,8 +128,8 @@ def edit_box(session: Session) -> None:
     cols[1].time_input("Окончание", key=f"se_end_{key}", step=900)
     cols[2].number_input(f"Мест (записано {session.booked}, не больше {session.event_capacity})", key=f"se_cap_{key}", step=1)
     buttons = st.columns(2)
-    buttons[0].button("Сохранить", key=f"se_save_{key}", type="primary", on_click=save_edit, args=(session,), use_container_width=True)
-    buttons[1].button("Отмена", key=f"se_cancel_{key}", on_click=close_row, use_container_width=True)
+    buttons[0].button("Сохранить", key=f"se_save_{key}", type="primary", on_click=save_edit, args=(session,), width="stretch")
+    buttons[1].button("Отмена", key=f"se_cancel_{key}", on_click=close_row, width="stretch")
 
 
 def delete_box(session: Session) -> None:
@@ -140,8 +140,8 @@ def delete_box(session: Session) -> None:
         return
     st.warning(f"Удалить «{session.service_name}» {ru_date(session.date)}? Остальные даты события останутся.")
     cols = st.columns(2)
-    cols[0].button("Да, удалить", key=f"sd_yes_{key}", type="primary", on_click=confirm_delete, args=(session,), use_container_width=True)
-    cols[1].button("Отмена", key=f"sd_no_{key}", on_click=close_row, use_container_width=True)
+    cols[0].button("Да, удалить", key=f"sd_yes_{key}", type="primary", on_click=confirm_delete, args=(session,), width="stretch")
+    cols[1].button("Отмена", key=f"sd_no_{key}", on_click=close_row, width="stretch")
 
 
 ROW_COLUMNS = [2.2, 1.9, 1.4, 1.1, 1.3, 1.3]
@@ -156,11 +156,11 @@ def session_row(session: Session, past: bool) -> None:
         cols[2].markdown(f"📍 {md(session.place_name)}")
         full = " · мест нет" if session.is_full else ""
         cols[3].write(f"👥 {session.booked}/{session.capacity}{full}")
-        cols[4].button("Участники", key=f"ss_people_{key}", on_click=open_participants, args=(session,), use_container_width=True)
+        cols[4].button("Участники", key=f"ss_people_{key}", on_click=open_participants, args=(session,), width="stretch")
         if not past:
-            with cols[5].popover("Действия", use_container_width=True):
-                st.button("Редактировать", key=f"ss_edit_{key}", on_click=ask, args=("ss_edit", session), use_container_width=True)
-                st.button("Удалить", key=f"ss_delete_{key}", on_click=ask, args=("ss_delete", session), use_container_width=True)
+            with cols[5].popover("Действия", width="stretch"):
+                st.button("Редактировать", key=f"ss_edit_{key}", on_click=ask, args=("ss_edit", session), width="stretch")
+                st.button("Удалить", key=f"ss_delete_{key}", on_click=ask, args=("ss_delete", session), width="stretch")
         if st.session_state.get("ss_edit") == key:
             edit_box(session)
         if st.session_state.get("ss_delete") == key:
@@ -189,9 +189,9 @@ def session_list(flt: SessionFilter, upcoming: bool) -> None:
         session_row(session, past=not upcoming)
     nav = st.columns([1, 1, 2])
     nav[0].button("← Назад", key=f"ss_prev_{tab}", disabled=page_number == 0,
-                  on_click=lambda: st.session_state.update({page_key: page_number - 1}), use_container_width=True)
+                  on_click=lambda: st.session_state.update({page_key: page_number - 1}), width="stretch")
     nav[1].button("Далее →", key=f"ss_next_{tab}", disabled=not has_more,
-                  on_click=lambda: st.session_state.update({page_key: page_number + 1}), use_container_width=True)
+                  on_click=lambda: st.session_state.update({page_key: page_number + 1}), width="stretch")
     nav[2].caption(f"Страница {page_number + 1}")
 
 

@@ -40,5 +40,5 @@ with st.container(border=True, key="volunteer_signup"):
     field_error(FORM, "login")
     st.text_input("Пароль (не меньше 10 символов)", key="vs_password", type="password")
     field_error(FORM, "password")
-    st.button("Отправить заявку", key="vs_submit", type="primary", on_click=submit, use_container_width=True)
+    st.button("Отправить заявку", key="vs_submit", type="primary", on_click=submit, width="stretch")
     field_error(FORM, "_form")

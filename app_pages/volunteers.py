@@ -54,8 +54,8 @@ for volunteer in people:
         with cols[6]:
             if volunteer.status == "active":
                 st.button("Отключить", key=f"vl_off_{volunteer.id}", on_click=change,
-                          args=(volunteer.id, "deactivated", volunteer.full_name), use_container_width=True)
+                          args=(volunteer.id, "deactivated", volunteer.full_name), width="stretch")
             else:
                 label = "Подтвердить" if volunteer.status == "pending" else "Включить"
                 st.button(label, key=f"vl_on_{volunteer.id}", type="primary", on_click=change,
-                          args=(volunteer.id, "active", volunteer.full_name), use_container_width=True)
+                          args=(volunteer.id, "active", volunteer.full_name), width="stretch")

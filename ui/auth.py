@@ -55,7 +55,7 @@ def login_form() -> None:
         st.subheader("Вход для сотрудников и волонтёров")
         login = st.text_input("Логин", key="login_name", autocomplete="username")
         password = st.text_input("Пароль", type="password", key="login_password", autocomplete="current-password")
-        submitted = st.form_submit_button("Войти", type="primary", use_container_width=True)
+        submitted = st.form_submit_button("Войти", type="primary", width="stretch")
     if submitted:
         try:
             actor = authenticate(get_engine(), login, password, now())

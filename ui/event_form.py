@@ -262,8 +262,8 @@ def render() -> None:
             st.warning("Сохранить и отменить эти записи? Люди увидят статус «Отменено» в своей истории.")
             st.button("Отменить записи и сохранить", key="ev_save_cancel", on_click=_save, args=(True,))
         buttons = st.columns(2)
-        buttons[0].button("Сохранить", key="ev_save", type="primary", on_click=_save, use_container_width=True)
-        buttons[1].button("Отмена", key="ev_cancel", on_click=close, use_container_width=True)
+        buttons[0].button("Сохранить", key="ev_save", type="primary", on_click=_save, width="stretch")
+        buttons[1].button("Отмена", key="ev_cancel", on_click=close, width="stretch")
 
 
 def flash() -> None:

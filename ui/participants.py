@@ -138,7 +138,7 @@ def render(event_service_id: int, day: date) -> None:
             cols = st.columns([2, 3, 1.4], vertical_alignment="bottom")
             cols[0].selectbox("Новый статус", MARKS, key="pp_status", format_func=ADMIN_STATUS.get)
             cols[1].text_input("Комментарий (необязательно)", key="pp_comment", max_chars=500)
-            cols[2].button("Применить", key="pp_apply", type="primary", on_click=_apply_status, args=(active_ids,), use_container_width=True)
+            cols[2].button("Применить", key="pp_apply", type="primary", on_click=_apply_status, args=(active_ids,), width="stretch")
             error = st.session_state.pop("pp_error", None)
             if error:
                 st.error(error, icon="⚠️")

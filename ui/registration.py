@@ -50,7 +50,7 @@ def form(prefix: str, actor: Actor | None) -> None:
         st.checkbox(CONSENT_TEXT, key=f"{prefix}_consent")
         field_error(name, "consent")
         st.button("Зарегистрировать", key=f"{prefix}_register", type="primary", on_click=_submit,
-                  args=(prefix, actor), use_container_width=True)
+                  args=(prefix, actor), width="stretch")
 
 
 def registered(prefix: str) -> Registration | None:

@@ -54,7 +54,7 @@ def _session_button(session: Session, marker: str, open_session: Callable[[Sessi
         key=f"cal_{session.event_service_id}_{session.date:%Y%m%d}",
         on_click=open_session,
         args=(session,),
-        use_container_width=True,
+        width="stretch",
         help=f"{md(session.place_name)}, {md(session.event_title)}",
     )
 
@@ -112,10 +112,10 @@ def render(flt: SessionFilter, open_session: Callable[[Session], None]) -> None:
     colour_by = controls[1].segmented_control("Цвет", ["place", "service"], key="cal_colour", required=True,
                                               format_func={"place": "по месту", "service": "по услуге"}.get)
     step = {"months": -1} if view == "month" else {"days": -7}
-    controls[2].button("←", key="cal_prev", on_click=_shift, kwargs=step, use_container_width=True, help="Назад")
-    controls[3].button("Сегодня", key="cal_today", on_click=_to_today, use_container_width=True)
+    controls[2].button("←", key="cal_prev", on_click=_shift, kwargs=step, width="stretch", help="Назад")
+    controls[3].button("Сегодня", key="cal_today", on_click=_to_today, width="stretch")
     controls[4].button("→", key="cal_next", on_click=_shift, kwargs={k: -v for k, v in step.items()},
-                       use_container_width=True, help="Вперёд")
+                       width="stretch", help="Вперёд")
     anchor: date = st.session_state["cal_anchor"]
     if view == "month":
         first = anchor.replace(day=1)

@@ -13,7 +13,7 @@ PAGE_FILES = {title: name for name, (_, title, _, _) in PAGES.items()}
 OUT = ROOT / "screenshots"
 VISITS = [
     (None, ["Главная", "Запись для посетителей", "Стать волонтёром"]),
-    (("admin", "admin-demo"), ["Расписание", "Мероприятия", "Посещаемость", "Волонтёры"]),
+    (("admin", "admin-demo"), ["Расписание", "Мероприятия", "Посещаемость", "Волонтёры", "Служебное"]),
     (("coordinator", "coordinator-demo"), ["Посещаемость", "Экспорт данных"]),
     (("volunteer", "volunteer-demo"), ["Стойка волонтёра"]),
 ]
