@@ -39,8 +39,8 @@ restore: venv
 
 # the whole suite twice: on DuckDB files, then on a throwaway PostgreSQL server
 test: dev-venv debian-packages
-	$(PY) -m pytest -q
-	TEST_BACKEND=postgresql $(PY) -m pytest -q
+	$(PY) -m pytest -q -n 2
+	TEST_BACKEND=postgresql $(PY) -m pytest -q -n 2
 
 screenshots: dev-venv debian-packages
 	$(PY) -m tests.browser.screenshots

@@ -17,9 +17,14 @@ def on_postgres() -> bool:
     return os.environ.get("TEST_BACKEND") == "postgresql"
 
 
+def _is_xdist_controller(config) -> bool:
+    """With `-n`, the controller only hands out tests; each worker starts its own server."""
+    return getattr(config.option, "numprocesses", None) and not hasattr(config, "workerinput")
+
+
 def pytest_configure(config):
     global _server
-    if on_postgres() and "TEST_DATABASE_URL" not in os.environ:
+    if on_postgres() and "TEST_DATABASE_URL" not in os.environ and not _is_xdist_controller(config):
         _server = temporary_postgres()
         admin_url = _server.__enter__()
         os.environ["TEST_POSTGRES_ADMIN_URL"] = admin_url

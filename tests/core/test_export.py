@@ -226,15 +226,17 @@ def test_the_excel_file_has_the_sentence_a_frozen_styled_header_and_a_filter(eng
 @pytest.mark.parametrize("payload", INJECTIONS + PLAIN)
 def test_user_text_never_becomes_a_formula(engine, admin, make_event, make_visitor, add_booking, now, payload):
     event = make_event()
-    person = make_visitor(first_name=payload, last_name=payload, phone=payload)
+    # the phone column holds 16 characters (PostgreSQL enforces it); longer payloads go elsewhere only
+    phone = payload if len(payload) <= 16 else None
+    person = make_visitor(first_name=payload, last_name=payload, phone=phone)
     booking = add_booking(key_of(event), person)
     with engine.begin() as conn:
         conn.execute(bookings.update().where(bookings.c.id == booking).values(comment=payload))
     made = export_xlsx(engine, admin, ExportFilter(), ["name", "phone", "comment"], now, service_names={})
     assert "<f>" not in sheet_xml(made.data) and "<f " not in sheet_xml(made.data)
     row = xlsx_sheet(made.data)[3]
-    assert [c.value for c in row] == [f"{payload} {payload}", payload, payload]
-    assert all(c.data_type == "s" for c in row)
+    assert [c.value for c in row] == [f"{payload} {payload}", phone, payload]
+    assert all(c.data_type == "s" for c in row if c.value is not None)
     assert row[2].quotePrefix == (payload in INJECTIONS or payload[0] in "+-")
 
 
