@@ -49,8 +49,8 @@ for volunteer in people:
         cols[2].write(format_phone(volunteer.phone) or "—")
         with cols[3]:
             st.badge(VOLUNTEER_STATUS_LABELS[volunteer.status], color=STATUS_BADGE[volunteer.status])
-        cols[4].write(ru_date(volunteer.created_at.date()))
-        cols[5].write(str(volunteer.bookings_made))
+        cols[4].write(f"с {ru_date(volunteer.created_at.date())}")
+        cols[5].write(f"записей: {volunteer.bookings_made}")
         with cols[6]:
             if volunteer.status == "active":
                 st.button("Отключить", key=f"vl_off_{volunteer.id}", on_click=change,

@@ -16,7 +16,7 @@ button[data-testid^="stBaseButton"] {min-height: 2.75rem;}
 .st-key-cal_grid [data-testid="stHorizontalBlock"] {gap: 0.4rem;}
 .st-key-cal_week button {justify-content: flex-start; text-align: left; height: 100%;}
 .st-key-cal_week button * {white-space: normal !important; overflow: visible !important; text-overflow: clip !important;}
-.st-key-archived_rows [data-testid="stVerticalBlockBorderWrapper"] {opacity: 0.72; background: #f4f4f4;}
+.st-key-archived_rows [data-testid="stVerticalBlock"] {opacity: 0.75;}
 /* visitor page: phone first, big touch targets, 16px inputs (no zoom on focus) */
 .st-key-visitor_page button[data-testid^="stBaseButton"] {min-height: 3rem; font-size: 1.05rem;}
 @media (max-width: 640px) {.st-key-visitor_page h1 {font-size: 2rem;}}
@@ -41,7 +41,7 @@ button[data-testid^="stBaseButton"] {min-height: 2.75rem;}
 .st-key-vp_name {flex: 1 1 0; min-width: 0;}
 .st-key-vp_name p {overflow-wrap: anywhere;}
 /* Streamlit's "Press Enter to apply" under a typed-in field is English: the buttons say what to do */
-.st-key-visitor_page [data-testid="InputInstructions"] {display: none;}
+[data-testid="InputInstructions"] {display: none;}
 /* the file picker's own words are English: hide them, the caption above says it in Russian */
 [class*="st-key-vp_photo_file"] [data-testid="stFileUploaderDropzoneInstructions"] {display: none;}
 [class*="st-key-vp_photo_file"] button[data-testid="stBaseButton-secondary"] [data-testid="stMarkdownContainer"] {display: none;}
