@@ -17,6 +17,15 @@ def volunteer_code(volunteer_id: int) -> str:
     return f"В-{volunteer_id:04d}"
 
 
+def booked_by(kind: str, maker_id: int | None, staff_login: str | None = None) -> str:
+    """Who made a booking, as every screen and export shows it: "сам", В-0007, or an admin's login."""
+    if kind == "visitor":
+        return "сам"
+    if kind == "volunteer" and maker_id is not None:
+        return volunteer_code(maker_id)
+    return staff_login or "администратор"
+
+
 @dataclass(frozen=True)
 class Actor:
     """A signed-in person: staff (admin, coordinator), a volunteer or a visitor."""

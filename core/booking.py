@@ -25,6 +25,9 @@ from core.schema import bookings, event_services, events, occurrences, sessions,
 from core.validation import clean_text
 
 ACTIVE_STATUSES = ("expected", "attended", "no_show")
+# SPEC §3.5: one status set, two vocabularies (staff and visitors)
+ADMIN_STATUS = {"expected": "Ожидается", "attended": "Присутствовал", "no_show": "Не пришел", "cancelled": "Отменено"}
+VISITOR_STATUS = {"expected": "Запланировано", "attended": "Выполнено", "no_show": "Не явился", "cancelled": "Отменено"}
 MARKABLE_STATUSES = ("expected", "attended", "no_show")
 STAFF_BOOKERS = ("admin", "volunteer")
 

@@ -16,10 +16,13 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from core import audit
-from core.actors import Actor, volunteer_code
+from core.actors import Actor, booked_by
+from core.booking import ADMIN_STATUS
 from core.db import run_in_transaction
 from core.errors import DomainError, NotAllowed, ValidationError
-from core.schema import bookings, event_services, events, places, services, sessions, staff, visitors
+from core.people import ERASED_NAME
+from core.schema import bookings, event_services, places, services, sessions, staff, visitors
+from core.sessions import BOOKING_DETAILS, SESSION_START, STAFF_MAKER
 from core.spreadsheet import Column, write_xlsx
 from core.validation import format_phone, format_ru_date
 
@@ -29,14 +32,7 @@ SHEET_TITLE = "Записи"
 PREVIEW_ROWS = 50
 # A print form is for paper: beyond this many rows the Excel file is the right tool.
 PRINT_MAX_ROWS = 5000
-ERASED_NAME = "Данные удалены"
-# The admin vocabulary of SPEC §3.5 (the same words as ui.format.ADMIN_STATUS; core cannot import ui).
-STATUS_LABELS = {
-    "expected": "Ожидается",
-    "attended": "Присутствовал",
-    "no_show": "Не пришел",
-    "cancelled": "Отменено",
-}
+STATUS_LABELS = ADMIN_STATUS
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 HTML_MIME = "text/html"
 
@@ -158,25 +154,7 @@ def check_actor(actor: Actor) -> None:
         raise NotAllowed()
 
 
-def who_booked(kind: str, maker_id: int | None, staff_login: str | None) -> str:
-    """"сам", a volunteer's В-0007, or an admin's login (as ui.format.booked_by shows it)."""
-    if kind == "visitor":
-        return "сам"
-    if kind == "volunteer" and maker_id is not None:
-        return volunteer_code(maker_id)
-    return staff_login or "администратор"
-
-
-_START = sa.func.coalesce(sessions.c.start_time, event_services.c.start_time)
-_JOINED = (
-    bookings.join(sessions, sessions.c.id == bookings.c.session_id)
-    .join(event_services, event_services.c.id == sessions.c.event_service_id)
-    .join(services, services.c.id == event_services.c.service_id)
-    .join(events, events.c.id == sessions.c.event_id)
-    .join(places, places.c.id == events.c.place_id)
-    .join(visitors, visitors.c.id == bookings.c.visitor_id)
-    .outerjoin(staff, sa.and_(bookings.c.created_by_kind == "staff", staff.c.id == bookings.c.created_by_id))
-)
+_JOINED = BOOKING_DETAILS.join(visitors, visitors.c.id == bookings.c.visitor_id).outerjoin(staff, STAFF_MAKER)
 
 
 def _query(flt: ExportFilter) -> sa.Select:
@@ -184,7 +162,7 @@ def _query(flt: ExportFilter) -> sa.Select:
         sa.select(
             services.c.name.label("service"),
             sessions.c.date,
-            _START.label("start_time"),
+            SESSION_START.label("start_time"),
             places.c.name.label("place"),
             visitors.c.first_name,
             visitors.c.last_name,
@@ -200,7 +178,7 @@ def _query(flt: ExportFilter) -> sa.Select:
         )
         .select_from(_JOINED)
         .where(*flt.conditions())
-        .order_by(sessions.c.date, _START, services.c.name, places.c.name, visitors.c.last_name, visitors.c.first_name, bookings.c.id)
+        .order_by(sessions.c.date, SESSION_START, services.c.name, places.c.name, visitors.c.last_name, visitors.c.first_name, bookings.c.id)
     )
 
 
@@ -216,7 +194,7 @@ def _values(r) -> dict:
         "card": None if erased else r.card_number,
         "phone": None if erased or not r.phone else format_phone(r.phone),
         "status": STATUS_LABELS.get(r.status, r.status),
-        "booked_by": who_booked(r.created_by_kind, r.created_by_id, r.staff_login),
+        "booked_by": booked_by(r.created_by_kind, r.created_by_id, r.staff_login),
         "booked_at": r.created_at,
         # a booking comment may name the person: it goes with the rest of their data
         "comment": None if erased else r.comment,

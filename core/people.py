@@ -32,6 +32,8 @@ CONSENT_TEXT = (
     "благотворительной организацией для записи на услуги, в соответствии с 152-ФЗ."
 )
 FIRST_CARD_NUMBER = 100001
+# what screens and exports show instead of an erased visitor's name (152-ФЗ)
+ERASED_NAME = "Данные удалены"
 MAX_PIN_FAILURES = 10
 LOGIN_FAILURE_LIMIT = 5
 LOGIN_FAILURE_WINDOW = timedelta(minutes=15)
@@ -443,8 +445,6 @@ def set_volunteer_status(engine: Engine, volunteer_id: int, status: str, actor: 
 
     run_in_transaction(engine, work)
 
-
-ERASED_NAME = "Данные удалены"
 
 
 def erase_visitor(engine: Engine, visitor_id: int, actor: Actor, now: datetime) -> None:

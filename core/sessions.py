@@ -355,14 +355,26 @@ def participants_of(conn: Connection, session_id: int) -> list[sa.Row]:
             staff.c.login.label("staff_login"),
         )
         .select_from(
-            bookings.join(visitors, visitors.c.id == bookings.c.visitor_id).outerjoin(
-                staff, sa.and_(bookings.c.created_by_kind == "staff", staff.c.id == bookings.c.created_by_id)
-            )
+            bookings.join(visitors, visitors.c.id == bookings.c.visitor_id).outerjoin(staff, STAFF_MAKER)
         )
         .where(bookings.c.session_id == session_id)
         .order_by(visitors.c.last_name, visitors.c.first_name)
     ).all()
 
+
+
+# A booking with where and when it happens: the join behind every list of bookings (the desk,
+# the visitor's history, the export), so they all read times and places the same way.
+SESSION_START = sa.func.coalesce(sessions.c.start_time, event_services.c.start_time)
+SESSION_END = sa.func.coalesce(sessions.c.end_time, event_services.c.end_time)
+BOOKING_DETAILS = (
+    bookings.join(sessions, sessions.c.id == bookings.c.session_id)
+    .join(event_services, event_services.c.id == sessions.c.event_service_id)
+    .join(services, services.c.id == event_services.c.service_id)
+    .join(events, events.c.id == sessions.c.event_id)
+    .join(places, places.c.id == events.c.place_id)
+)
+STAFF_MAKER = sa.and_(bookings.c.created_by_kind == "staff", staff.c.id == bookings.c.created_by_id)
 
 
 @dataclass(frozen=True)
@@ -386,21 +398,14 @@ def bookings_made_by(conn: Connection, volunteer_id: int, on_or_after: date) -> 
             bookings.c.id,
             bookings.c.status,
             sessions.c.date,
-            sa.func.coalesce(sessions.c.start_time, event_services.c.start_time).label("start_time"),
+            SESSION_START.label("start_time"),
             services.c.name.label("service_name"),
             places.c.name.label("place_name"),
             visitors.c.first_name,
             visitors.c.last_name,
             visitors.c.card_number,
         )
-        .select_from(
-            bookings.join(sessions, sessions.c.id == bookings.c.session_id)
-            .join(event_services, event_services.c.id == sessions.c.event_service_id)
-            .join(services, services.c.id == event_services.c.service_id)
-            .join(events, events.c.id == sessions.c.event_id)
-            .join(places, places.c.id == events.c.place_id)
-            .join(visitors, visitors.c.id == bookings.c.visitor_id)
-        )
+        .select_from(BOOKING_DETAILS.join(visitors, visitors.c.id == bookings.c.visitor_id))
         .where(
             bookings.c.created_by_kind == "volunteer",
             bookings.c.created_by_id == volunteer_id,

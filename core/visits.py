@@ -19,7 +19,16 @@ from core.db import run_in_transaction
 from core.errors import DomainError, NotAllowed
 from core.events import Event
 from core.schema import bookings, event_services, events, occurrences, places, services, sessions, staff
-from core.sessions import Session, SessionFilter, booked_session_keys, sessions_between
+from core.sessions import (
+    BOOKING_DETAILS,
+    SESSION_END,
+    SESSION_START,
+    STAFF_MAKER,
+    Session,
+    SessionFilter,
+    booked_session_keys,
+    sessions_between,
+)
 from core.validation import clean_text
 
 MISSED_DAYS = 30
@@ -149,8 +158,7 @@ def offers(conn: Connection, events: list[Event], visitor_id: int, flt: SessionF
 
 
 def _visits_query(visitor_id: int) -> sa.Select:
-    start = sa.func.coalesce(sessions.c.start_time, event_services.c.start_time)
-    end = sa.func.coalesce(sessions.c.end_time, event_services.c.end_time)
+    start, end = SESSION_START, SESSION_END
     return (
         sa.select(
             bookings.c.id,
@@ -170,14 +178,7 @@ def _visits_query(visitor_id: int) -> sa.Select:
             places.c.name.label("place_name"),
             staff.c.login.label("staff_login"),
         )
-        .select_from(
-            bookings.join(sessions, sessions.c.id == bookings.c.session_id)
-            .join(event_services, event_services.c.id == sessions.c.event_service_id)
-            .join(services, services.c.id == event_services.c.service_id)
-            .join(events, events.c.id == sessions.c.event_id)
-            .join(places, places.c.id == events.c.place_id)
-            .outerjoin(staff, sa.and_(bookings.c.created_by_kind == "staff", staff.c.id == bookings.c.created_by_id))
-        )
+        .select_from(BOOKING_DETAILS.outerjoin(staff, STAFF_MAKER))
         .where(bookings.c.visitor_id == visitor_id)
         .order_by(sessions.c.date, start, services.c.name, bookings.c.id)
     )

@@ -4,7 +4,8 @@ import json
 import re
 from datetime import date, datetime, time
 
-from core.actors import volunteer_code
+from core.actors import booked_by  # noqa: F401  (pages import it from here)
+from core.booking import ADMIN_STATUS, VISITOR_STATUS
 from core.validation import format_ru_date
 
 WEEKDAYS_SHORT = ("пн", "вт", "ср", "чт", "пт", "сб", "вс")
@@ -13,18 +14,6 @@ MONTHS_GENITIVE = (
     "июля", "августа", "сентября", "октября", "ноября", "декабря",
 )
 
-ADMIN_STATUS = {
-    "expected": "Ожидается",
-    "attended": "Присутствовал",
-    "no_show": "Не пришел",
-    "cancelled": "Отменено",
-}
-VISITOR_STATUS = {
-    "expected": "Запланировано",
-    "attended": "Выполнено",
-    "no_show": "Не явился",
-    "cancelled": "Отменено",
-}
 STATUS_COLOUR = {"expected": "#f5c518", "attended": "#2e9e44", "no_show": "#d93025", "cancelled": "#9aa0a6"}
 STATUS_ICON = {"expected": "🟡", "attended": "🟢", "no_show": "🔴", "cancelled": "⚪"}
 
@@ -68,14 +57,6 @@ def status_label(status: str, *, visitor: bool = False) -> str:
     labels = VISITOR_STATUS if visitor else ADMIN_STATUS
     return f"{STATUS_ICON[status]} {labels[status]}"
 
-
-def booked_by(kind: str, maker_id: int | None, staff_login: str | None = None) -> str:
-    """Who made a booking: "сам", a volunteer's В-0007, or an admin's login."""
-    if kind == "visitor":
-        return "сам"
-    if kind == "volunteer" and maker_id is not None:
-        return volunteer_code(maker_id)
-    return staff_login or "администратор"
 
 
 def fill(booked: int, capacity: int) -> str:

@@ -98,7 +98,7 @@ def test_who_booked_reads_as_in_the_participants_dialog(engine, admin, scene):
         rows = preview(conn, admin, ExportFilter(), ["name", "booked_by"]).rows
     assert dict(rows) == {"Иванов Борис": "В-0001", "Петрова Анна": "сам", "Смирнова Вера": "admin", "Орлов Глеб": "admin"}
     for kind, maker, login in [("visitor", None, None), ("volunteer", 7, None), ("staff", 1, "admin"), ("staff", 1, None)]:
-        assert export.who_booked(kind, maker, login) == booked_by(kind, maker, login)
+        assert export.booked_by(kind, maker, login) == booked_by(kind, maker, login)
 
 
 def test_statuses_use_the_admin_vocabulary_of_the_app():

@@ -2,7 +2,6 @@
 
 import pytest
 
-from tests.pages.conftest import open_app
 
 PAGE_ROLES = {
     "schedule": {"admin"},

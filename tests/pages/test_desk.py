@@ -3,7 +3,6 @@
 from datetime import timedelta
 
 import sqlalchemy as sa
-from streamlit.testing.v1 import AppTest
 
 from core.booking import SessionKey, book
 from core.people import visitor_sign_in

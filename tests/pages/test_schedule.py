@@ -1,6 +1,6 @@
 """Расписание: create, edit, archive, activate, delete, filters — what the admin sees and what is stored."""
 
-from datetime import time, timedelta
+from datetime import timedelta
 
 import sqlalchemy as sa
 

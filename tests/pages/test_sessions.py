@@ -156,6 +156,7 @@ def test_the_calendar_shows_a_day_with_eight_or_more_sessions(app):
 
 
 def panel_script(event_service_id: int, day_text: str, actor) -> None:
+    # AppTest runs this function's body as a script: its imports must live inside it
     from datetime import date
 
     import streamlit as st

@@ -3,7 +3,6 @@
 import pytest
 import sqlalchemy as sa
 
-from core.booking import SessionKey, book
 from core.errors import DomainError
 from core.people import authenticate
 from core.schema import volunteers
