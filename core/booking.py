@@ -54,26 +54,23 @@ def _window_refusal(day: date, start: time, window_days: int, now: datetime) -> 
     return "session_started" if day == now.date() else "window_closed"
 
 
-def _ensure_rows(engine: Engine, event_id: int, keys: list[SessionKey]) -> None:
+def _ensure_rows(conn: Connection, event_id: int, keys: list[SessionKey]) -> None:
     """Create the occurrence and session rows to lock, if nobody did yet.
 
-    In its own short transaction: two first bookings of the same untouched session may both
-    insert, and the loser simply finds the row there on retry.
+    Two first bookings of the same untouched session may both insert: on PostgreSQL the second
+    waits and then does nothing; on DuckDB it gets a duplicate-key error and the whole booking
+    transaction is retried, finding the row there.
     """
     day = keys[0].date
-
-    def work(conn: Connection) -> None:
+    conn.execute(
+        pg_insert(occurrences).values(event_id=event_id, date=day).on_conflict_do_nothing(index_elements=["event_id", "date"])
+    )
+    for key in keys:
         conn.execute(
-            pg_insert(occurrences).values(event_id=event_id, date=day).on_conflict_do_nothing(index_elements=["event_id", "date"])
+            pg_insert(sessions)
+            .values(event_service_id=key.event_service_id, event_id=event_id, date=key.date)
+            .on_conflict_do_nothing(index_elements=["event_service_id", "date"])
         )
-        for key in keys:
-            conn.execute(
-                pg_insert(sessions)
-                .values(event_service_id=key.event_service_id, event_id=event_id, date=key.date)
-                .on_conflict_do_nothing(index_elements=["event_service_id", "date"])
-            )
-
-    run_in_transaction(engine, work, retry_duplicates=True)
 
 
 def _load_targets(conn: Connection, keys: list[SessionKey]) -> tuple[sa.Row, list[sa.Row]]:
@@ -112,8 +109,8 @@ def _participants(conn: Connection, event_id: int, day: date) -> set[int]:
 _DAY_LOCKS = [threading.Lock() for _ in range(64)]
 
 
-def _day_lock(event_id: int, day: date) -> threading.Lock:
-    return _DAY_LOCKS[hash((event_id, day)) % len(_DAY_LOCKS)]
+def _day_lock(day: date) -> threading.Lock:
+    return _DAY_LOCKS[day.toordinal() % len(_DAY_LOCKS)]
 
 
 def _check_person(conn: Connection, visitor_id: int) -> None:
@@ -177,16 +174,14 @@ def book(
     keys = sorted(set(keys), key=lambda k: k.event_service_id)
 
     day = keys[0].date
-    with engine.connect() as conn:
-        event, es_rows = _load_targets(conn, keys)
-        # Refusals that need no lock come first, so a refused attempt writes nothing at all.
-        _check_date_and_window(conn, event, es_rows, day, actor, now)
-        _check_person(conn, visitor_id)
-    _ensure_rows(engine, event.id, keys)
 
     def work(conn: Connection) -> list[int]:
         event, es_rows = _load_targets(conn, keys)
+        # refusals that need no lock come first; any refusal rolls the whole transaction back,
+        # so a refused attempt leaves nothing behind, not even the rows created to lock
+        _check_date_and_window(conn, event, es_rows, day, actor, now)
         _check_person(conn, visitor_id)
+        _ensure_rows(conn, event.id, keys)
 
         # Lock order is always occurrence first, then sessions by event-service id, so two
         # PostgreSQL transactions cannot deadlock on each other.
@@ -258,11 +253,11 @@ def book(
         return new_ids
 
     if is_duckdb(engine):
-        # One process writes a DuckDB file, so an in-process lock per event day queues its
-        # bookers instead of letting them collide and burn their retries on conflicts.
-        with _day_lock(event.id, day):
-            return run_in_transaction(engine, work)
-    return run_in_transaction(engine, work)
+        # One process writes a DuckDB file, so an in-process lock per date queues the bookers
+        # of a day instead of letting them collide and burn their retries on conflicts.
+        with _day_lock(day):
+            return run_in_transaction(engine, work, retry_duplicates=True)
+    return run_in_transaction(engine, work, retry_duplicates=True)
 
 
 def cancel_bookings_in_transaction(conn: Connection, booking_ids: list[int], actor: Actor, now: datetime, reason: str | None) -> int:
