@@ -120,6 +120,7 @@ def page_figures(url: str) -> list[Figure]:
         ("Мероприятия: прошедшие", "sessions", "admin", {"ss_tab": "past"}, (20, 6)),
         ("Мероприятия: фильтр по участнику", "sessions", "admin", {"sf_person_q": card}, (20, 6)),
         ("Посещаемость", "attendance", "coordinator", {}, (60, 6)),
+        ("Посетитель: доступные услуги", "visitor", "visitor", {}, (12, 4)),
     ]
     figures = []
     for label, page, role, state, shape in screens:

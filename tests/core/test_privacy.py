@@ -63,3 +63,20 @@ def test_erasure_keeps_the_bookings_for_statistics_and_records_itself(engine, ca
 def test_only_an_admin_may_erase(engine, canary, volunteer_actor, now):
     with pytest.raises(NotAllowed):
         erase_visitor(engine, canary.visitor_id, volunteer_actor, now)
+
+
+def test_erased_values_appear_in_no_export(engine, canary, admin, now):
+    import io
+    import zipfile
+
+    from core.export import FIELDS, ExportFilter, export_print, export_xlsx
+
+    erase_visitor(engine, canary.visitor_id, admin, now)
+    fields = [field.code for field in FIELDS]
+    workbook = export_xlsx(engine, admin, ExportFilter(), fields, now, service_names={})
+    archive = zipfile.ZipFile(io.BytesIO(workbook.data))
+    xml = " ".join(archive.read(name).decode() for name in archive.namelist() if name.endswith(".xml")).lower()
+    printed = export_print(engine, admin, ExportFilter(), fields, now, service_names={}).data.decode().lower()
+    assert workbook.rows == 1 and "данные удалены" in xml
+    for text in CANARY_TEXTS:
+        assert text.lower() not in xml and text.lower() not in printed

@@ -10,6 +10,7 @@ from core.events import load_events
 from core.schema import bookings, occurrences, sessions, visitors
 from core.sessions import SessionFilter, list_sessions
 from tests.pages.conftest import ACTORS
+from ui.clock import now
 from ui.clock import today
 
 
@@ -287,3 +288,18 @@ def test_admin_may_add_a_participant_outside_the_booking_window(app, db_engine):
     person, card = someone_not_booked(db_engine, target)
     at = find_and_add(open_panel(target), card, person)
     assert any("добавлен" in s.value for s in at.success)
+
+
+def test_a_visitor_named_with_html_shows_as_text_in_the_participants_dialog(app, db_engine):
+    payload = "<img src=x onerror=alert(1)>"
+    target = next(s for s in upcoming(db_engine) if not s.is_full and s.date > today())
+    person, _ = someone_not_booked(db_engine, target)
+    with db_engine.begin() as conn:
+        conn.execute(visitors.update().where(visitors.c.id == person).values(last_name=payload, comment=payload))
+    from core.booking import SessionKey, book
+
+    book(db_engine, person, [SessionKey(target.event_service_id, target.date)], ACTORS["admin"], now(), comment=payload)
+    panel = open_panel(target)
+    shown = [m.value for m in panel.markdown] + [c.value for c in panel.caption]
+    assert any("\\<img src=x onerror=alert\\(1\\)\\>" in value for value in shown)
+    assert not any("<img" in value.replace("\\<img", "") for value in shown)
