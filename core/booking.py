@@ -162,7 +162,7 @@ def book(
     """Book one person onto one or several sessions of the same event day, all or nothing.
 
     Visitors and volunteers book inside the booking window; an admin may book outside it, but
-    never past a capacity. Returns the new booking ids.
+    never past a capacity. Returns the new booking ids, one per key, in the order of `keys`.
     """
     if not keys:
         raise ValidationError("nothing_selected", field="sessions")
@@ -171,7 +171,8 @@ def book(
     if actor.role == "coordinator":
         raise NotAllowed()
     comment = clean_text(comment, "comment")
-    keys = sorted(set(keys), key=lambda k: k.event_service_id)
+    requested = list(dict.fromkeys(keys))
+    keys = sorted(requested, key=lambda k: k.event_service_id)
 
     day = keys[0].date
 
@@ -209,7 +210,7 @@ def book(
             if len(participants) + 1 > event_capacity:
                 raise BookingRefused("event_full")
 
-        new_ids = []
+        new_ids: dict[int, int] = {}
         for es in es_rows:
             row = session_rows[es.id]
             if row.cancelled_at is not None:
@@ -248,9 +249,10 @@ def book(
                     booking_id=booking_id, status="expected", comment=None, changed_at=now, changed_by=actor.audit_name
                 )
             )
-            new_ids.append(booking_id)
-        audit.record(conn, actor, now, "book", "booking", ",".join(map(str, new_ids)), sessions=len(new_ids))
-        return new_ids
+            new_ids[es.id] = booking_id
+        audit.record(conn, actor, now, "book", "booking", ",".join(map(str, new_ids.values())), sessions=len(new_ids))
+        # in the caller's order, whatever order the rows were locked in
+        return [new_ids[key.event_service_id] for key in requested]
 
     if is_duckdb(engine):
         # One process writes a DuckDB file, so an in-process lock per date queues the bookers

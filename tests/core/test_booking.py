@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from core.booking import book, cancel, set_status
 from core.errors import BookingRefused, DomainError, NotAllowed
-from core.schema import sessions
+from core.schema import bookings, sessions
 from tests.conftest import key_of
 
 
@@ -405,7 +405,7 @@ def test_any_sequence_of_bookings_and_cancellations_keeps_the_invariants(
 
     for op, person, chosen in ops:
         if op == "book":
-            keys = [key_of(event, service=s) for s in chosen]
+            keys = [key_of(event, service=s) for s in sorted(chosen)]
             expected = model_refusal(set(active), person, chosen)
             if expected is None:
                 ids = book(engine, people[person], keys, visitor_actor(people[person]), now)
@@ -427,3 +427,16 @@ def test_any_sequence_of_bookings_and_cancellations_keeps_the_invariants(
             {"event": event.id},
         ).scalar()
     assert stored == len(active)
+
+
+def test_booking_ids_come_back_in_the_order_the_sessions_were_asked_for(engine, make_event, make_visitor, admin, now):
+    event = make_event(capacity=5, services=[dict(capacity=5), dict(capacity=5), dict(capacity=5)])
+    keys = [key_of(event, service=s) for s in (2, 0, 1)]
+    ids = book(engine, make_visitor(), keys, admin, now)
+    with engine.connect() as conn:
+        booked = dict(
+            conn.execute(
+                sa.select(bookings.c.id, sessions.c.event_service_id).join(sessions, sessions.c.id == bookings.c.session_id)
+            ).all()
+        )
+    assert [booked[i] for i in ids] == [k.event_service_id for k in keys]
