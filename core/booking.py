@@ -88,14 +88,6 @@ def _load_targets(conn: Connection, keys: list[SessionKey]) -> tuple[sa.Row, lis
     return event, sorted(rows, key=lambda r: r.id)
 
 
-def _active_count(conn: Connection, session_id: int) -> int:
-    return conn.execute(
-        sa.select(sa.func.count())
-        .select_from(bookings)
-        .where(bookings.c.session_id == session_id, bookings.c.status.in_(ACTIVE_STATUSES))
-    ).scalar()
-
-
 def _participants(conn: Connection, event_id: int, day: date) -> set[int]:
     rows = conn.execute(
         sa.select(bookings.c.visitor_id)
@@ -121,34 +113,23 @@ def _check_person(conn: Connection, visitor_id: int) -> None:
         raise BookingRefused("person_erased")
 
 
-def _check_date_and_window(conn: Connection, event, es_rows, day: date, actor: Actor, now: datetime) -> None:
-    """The date belongs to the series and nothing is cancelled; non-admins book inside the window."""
+def _check_date(event, day: date) -> None:
+    """The date belongs to the event's series."""
     rule = rule_from_stored(event.freq, event.interval, event.weekdays, event.count, event.until)
     if not occurs_on(event.first_date, rule, day):
         raise BookingRefused("session_not_found")
-    cancelled_day = conn.execute(
-        sa.select(occurrences.c.id).where(
-            occurrences.c.event_id == event.id, occurrences.c.date == day, occurrences.c.cancelled_at.is_not(None)
-        )
-    ).first()
-    if cancelled_day:
-        raise BookingRefused("session_cancelled")
-    stored = {
-        r.event_service_id: r
-        for r in conn.execute(
-            sa.select(sessions.c.event_service_id, sessions.c.start_time, sessions.c.cancelled_at).where(
-                sessions.c.event_service_id.in_([es.id for es in es_rows]), sessions.c.date == day
-            )
-        )
-    }
-    for es in es_rows:
-        row = stored.get(es.id)
-        if row is not None and row.cancelled_at is not None:
-            raise BookingRefused("session_cancelled")
-        if actor.role != "admin":
-            refusal = _window_refusal(day, (row and row.start_time) or es.start_time, es.window_days, now)
-            if refusal:
-                raise BookingRefused(refusal)
+
+
+def _session_counts(conn: Connection, session_id: int, visitor_id: int) -> tuple[int, bool]:
+    """Active bookings on the session, and whether this person holds one of them."""
+    active = bookings.c.status.in_(ACTIVE_STATUSES)
+    row = conn.execute(
+        sa.select(
+            sa.func.count().filter(active),
+            sa.func.count().filter(active, bookings.c.visitor_id == visitor_id),
+        ).where(bookings.c.session_id == session_id)
+    ).one()
+    return row[0], row[1] > 0
 
 
 def book(
@@ -178,9 +159,9 @@ def book(
 
     def work(conn: Connection) -> list[int]:
         event, es_rows = _load_targets(conn, keys)
-        # refusals that need no lock come first; any refusal rolls the whole transaction back,
-        # so a refused attempt leaves nothing behind, not even the rows created to lock
-        _check_date_and_window(conn, event, es_rows, day, actor, now)
+        # any refusal rolls the whole transaction back, so a refused attempt leaves nothing
+        # behind, not even the rows created to lock
+        _check_date(event, day)
         _check_person(conn, visitor_id)
         _ensure_rows(conn, event.id, keys)
 
@@ -203,6 +184,15 @@ def book(
         }
         if occurrence.cancelled_at is not None:
             raise BookingRefused("session_cancelled")
+        # a closed window is the answer before any "full": the date is not bookable at all
+        for es in es_rows:
+            row = session_rows[es.id]
+            if row.cancelled_at is not None:
+                raise BookingRefused("session_cancelled")
+            if actor.role != "admin":
+                refusal = _window_refusal(day, row.start_time or es.start_time, es.window_days, now)
+                if refusal:
+                    raise BookingRefused(refusal)
 
         participants = _participants(conn, event.id, day)
         if visitor_id not in participants:
@@ -213,23 +203,10 @@ def book(
         new_ids: dict[int, int] = {}
         for es in es_rows:
             row = session_rows[es.id]
-            if row.cancelled_at is not None:
-                raise BookingRefused("session_cancelled")
-            if actor.role != "admin":
-                # again under the lock: an admin may have moved the time meanwhile
-                refusal = _window_refusal(day, row.start_time or es.start_time, es.window_days, now)
-                if refusal:
-                    raise BookingRefused(refusal)
-            already = conn.execute(
-                sa.select(bookings.c.id).where(
-                    bookings.c.session_id == row.id,
-                    bookings.c.visitor_id == visitor_id,
-                    bookings.c.status.in_(ACTIVE_STATUSES),
-                )
-            ).first()
+            booked, already = _session_counts(conn, row.id, visitor_id)
             if already:
                 raise BookingRefused("already_booked")
-            if _active_count(conn, row.id) + 1 > (row.capacity or es.capacity):
+            if booked + 1 > (row.capacity or es.capacity):
                 raise BookingRefused("session_full")
             booking_id = conn.execute(
                 bookings.insert()
