@@ -200,14 +200,17 @@ def book(
             if len(participants) + 1 > event_capacity:
                 raise BookingRefused("event_full")
 
+        # "already booked" is the more useful answer, so it wins over "full" whatever the order
+        counts = {es.id: _session_counts(conn, session_rows[es.id].id, visitor_id) for es in es_rows}
+        if any(already for _, already in counts.values()):
+            raise BookingRefused("already_booked")
+        for es in es_rows:
+            if counts[es.id][0] + 1 > (session_rows[es.id].capacity or es.capacity):
+                raise BookingRefused("session_full")
+
         new_ids: dict[int, int] = {}
         for es in es_rows:
             row = session_rows[es.id]
-            booked, already = _session_counts(conn, row.id, visitor_id)
-            if already:
-                raise BookingRefused("already_booked")
-            if booked + 1 > (row.capacity or es.capacity):
-                raise BookingRefused("session_full")
             booking_id = conn.execute(
                 bookings.insert()
                 .values(

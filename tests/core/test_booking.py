@@ -386,9 +386,9 @@ def model_refusal(active: set[tuple[int, int]], person: int, chosen: set[int]) -
     participants = {p for p, _ in active}
     if person not in participants and len(participants) >= EVENT_CAPACITY:
         return "event_full"
-    for service in sorted(chosen):
-        if (person, service) in active:
-            return "already_booked"
+    if any((person, service) in active for service in chosen):
+        return "already_booked"
+    for service in chosen:
         if sum(1 for _, s in active if s == service) >= SESSION_CAPACITIES[service]:
             return "session_full"
     return None
