@@ -20,7 +20,7 @@ from core.recurrence import (
     rule_from_stored,
     rule_to_stored,
 )
-from core.schema import bookings, event_services, events, occurrences, places, services, sessions
+from core.schema import bookings, event_services, events, places, services, sessions
 from core.validation import (
     clean_capacity,
     clean_count,
@@ -552,12 +552,6 @@ def next_occurrence(event: Event, today: date) -> date | None:
     """The first date on or after today, skipping nothing: the date shown in lists."""
     found = next_occurrences(event.first_date, event.rule, today, 1)
     return found[0] if found else None
-
-
-def occurrence_row(conn: Connection, event_id: int, day: date):
-    return conn.execute(
-        sa.select(occurrences).where(occurrences.c.event_id == event_id, occurrences.c.date == day)
-    ).first()
 
 
 def default_end_time(start: time, minutes: int) -> time:

@@ -6,9 +6,10 @@ from datetime import date, datetime, time
 
 from core.actors import booked_by  # noqa: F401  (pages import it from here)
 from core.booking import ADMIN_STATUS, VISITOR_STATUS
+from core.recurrence import WEEKDAY_SHORT_NAMES
 from core.validation import format_ru_date
 
-WEEKDAYS_SHORT = ("пн", "вт", "ср", "чт", "пт", "сб", "вс")
+WEEKDAYS_SHORT = WEEKDAY_SHORT_NAMES
 MONTHS_GENITIVE = (
     "января", "февраля", "марта", "апреля", "мая", "июня",
     "июля", "августа", "сентября", "октября", "ноября", "декабря",
@@ -43,12 +44,6 @@ def ru_day_short(day: date) -> str:
     return f"{WEEKDAYS_SHORT[day.weekday()]} {day:%d.%m}"
 
 
-def ru_day_long(day: date) -> str:
-    """"среда, 12 марта 2026"."""
-    names = ("понедельник", "вторник", "среда", "четверг", "пятница", "суббота", "воскресенье")
-    return f"{names[day.weekday()]}, {day.day} {MONTHS_GENITIVE[day.month - 1]} {day.year}"
-
-
 def time_range(start: time, end: time) -> str:
     return f"{ru_time(start)}–{ru_time(end)}"
 
@@ -57,10 +52,6 @@ def status_label(status: str, *, visitor: bool = False) -> str:
     labels = VISITOR_STATUS if visitor else ADMIN_STATUS
     return f"{STATUS_ICON[status]} {labels[status]}"
 
-
-
-def fill(booked: int, capacity: int) -> str:
-    return f"{booked}/{capacity}"
 
 
 AUDIT_ACTIONS = {

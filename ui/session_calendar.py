@@ -13,7 +13,7 @@ from core.recurrence import plural
 from core.sessions import Session, SessionFilter, sessions_between
 from ui.clock import today
 from ui.db import cached_events, get_engine
-from ui.format import MONTHS_GENITIVE, WEEKDAYS_SHORT, md, ru_date, ru_time
+from ui.format import MONTHS_GENITIVE, WEEKDAYS_SHORT, md, ru_date, ru_day_short, ru_time
 
 MARKERS = ("🟦", "🟩", "🟧", "🟪", "🟥", "🟫", "🟨", "⬛", "🔷", "🔶", "🟢", "🟣", "🔴")
 MONTH_NAMES = (
@@ -60,7 +60,7 @@ def _session_button(session: Session, marker: str, open_session: Callable[[Sessi
 
 
 def _day_title(day: date) -> str:
-    return ("📍 " if day == today() else "") + f"{WEEKDAYS_SHORT[day.weekday()]} {day:%d.%m}"
+    return ("📍 " if day == today() else "") + ru_day_short(day)
 
 
 def _month_grid(start: date, end: date, anchor: date, by_day, colour_by: str, legend: dict) -> None:
