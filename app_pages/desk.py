@@ -10,6 +10,7 @@ from ui import booking_flow, registration
 from ui.auth import require_role
 from ui.clock import now, today
 from ui.db import after_write, get_engine
+from ui.forms import show_once
 from ui.format import ADMIN_STATUS, md, ru_day_short, ru_time
 
 actor = require_role("volunteer")
@@ -119,12 +120,8 @@ def mine_section() -> None:
 
 st.title("Стойка волонтёра")
 st.caption(f"Вы: {actor.name} ({actor.label}). Ваш ID стоит на каждой записи, которую вы делаете.")
-flash = st.session_state.pop("dk_flash", None)
-if flash:
-    st.success(flash)
-error = st.session_state.pop("dk_error", None)
-if error:
-    st.error(error, icon="⚠️")
+show_once("dk_flash")
+show_once("dk_error", "error")
 tab = st.segmented_control("Раздел", list(TABS), key="dk_tab", format_func=TABS.get, required=True, label_visibility="collapsed")
 if tab == "find":
     find_section()

@@ -22,7 +22,7 @@ from ui.auth import require_role
 from ui.clock import now, today
 from ui.db import after_write, cached_catalog, cached_events, cached_places, get_engine
 from ui.format import md, ru_date, time_range
-from ui.forms import keep_widget_values
+from ui.forms import keep_widget_values, show_once
 
 actor = require_role("admin")
 FILTER_KEYS = ("ef_text", "ef_dates", "ef_kind", "ef_service", "ef_place", "ev_tab")
@@ -186,10 +186,7 @@ def filters() -> None:
 top = st.columns([3, 1], vertical_alignment="center")
 top[0].title("Расписание")
 top[1].button("+ Создать событие", key="ev_create", type="primary", on_click=event_form.open_create, width="stretch")
-event_form.flash()
-flash = st.session_state.pop("ev_flash", None)
-if flash:
-    st.success(flash)
+show_once("ev_flash")
 if event_form.is_open():
     event_form.render()
 

@@ -14,6 +14,7 @@ from ui.backups import backup_folder
 from ui.clock import now, today
 from ui.db import after_write, get_engine
 from core.actors import ROLE_LABELS
+from ui.forms import show_once
 from ui.format import AUDIT_ACTIONS, AUDIT_ENTITIES, audit_actor, audit_detail, ru_datetime
 
 actor = require_role("admin")
@@ -40,12 +41,8 @@ def erase(visitor_id: int, label: str) -> None:
 
 
 st.title("Служебное")
-flash = st.session_state.pop("sv_flash", None)
-if flash:
-    st.success(flash)
-error = st.session_state.pop("sv_error", None)
-if error:
-    st.error(error)
+show_once("sv_flash")
+show_once("sv_error", "error")
 
 st.subheader("Резервные копии")
 folder = backup_folder()

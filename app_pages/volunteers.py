@@ -8,6 +8,7 @@ from core.validation import format_phone
 from ui.auth import require_role
 from ui.clock import now
 from ui.db import after_write, get_engine
+from ui.forms import show_once
 from ui.format import md, ru_date
 
 actor = require_role("admin")
@@ -27,12 +28,8 @@ def change(volunteer_id: int, status: str, name: str) -> None:
 
 
 st.title("Волонтёры")
-flash = st.session_state.pop("vl_flash", None)
-if flash:
-    st.success(flash)
-error = st.session_state.pop("vl_error", None)
-if error:
-    st.error(error)
+show_once("vl_flash")
+show_once("vl_error", "error")
 
 with get_engine().connect() as conn:
     people = list_volunteers(conn)

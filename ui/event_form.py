@@ -264,10 +264,3 @@ def render() -> None:
         buttons = st.columns(2)
         buttons[0].button("Сохранить", key="ev_save", type="primary", on_click=_save, width="stretch")
         buttons[1].button("Отмена", key="ev_cancel", on_click=close, width="stretch")
-
-
-def flash() -> None:
-    message = st.session_state.pop("ev_flash", None)
-    if message:
-        st.success(message)
-

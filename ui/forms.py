@@ -29,3 +29,13 @@ def keep_widget_values(*keys: str) -> None:
     for key in keys:
         if key in st.session_state:
             st.session_state[key] = st.session_state[key]
+
+
+def show_once(key: str, kind: str = "success") -> None:
+    """Show the message a callback left under `key` for this rerun, then forget it."""
+    message = st.session_state.pop(key, None)
+    if message:
+        if kind == "success":
+            st.success(message)
+        else:
+            getattr(st, kind)(message, icon="⚠️")

@@ -16,6 +16,7 @@ from core.validation import format_phone
 from ui.auth import ACTOR_KEY
 from ui.clock import now, today
 from ui.db import after_write, cached_events, get_engine
+from ui.forms import show_once
 from ui.format import ADMIN_STATUS, booked_by, md, ru_datetime, ru_day_short, time_range
 
 STATUS_BADGE = {"expected": "yellow", "attended": "green", "no_show": "red", "cancelled": "gray"}
@@ -111,18 +112,14 @@ def _add_form(session: Session) -> None:
         if matches:
             st.radio("Найдено", list(labels), key="pp_add_choice", format_func=labels.get)
         st.button("Добавить", key="pp_add", type="primary", on_click=_add_person, args=(session,), disabled=not matches)
-        error = st.session_state.pop("pp_add_error", None)
-        if error:
-            st.warning(error, icon="⚠️")
+        show_once("pp_add_error", "warning")
 
 
 def render(event_service_id: int, day: date) -> None:
     """The dialog body: header with both counts, the table, bulk status, add a person."""
     session = load_session(event_service_id, day)
     _header(session)
-    flash = st.session_state.pop("pp_flash", None)
-    if flash:
-        st.success(flash)
+    show_once("pp_flash")
     rows = []
     if session.session_id is not None:
         with get_engine().connect() as conn:
@@ -139,8 +136,6 @@ def render(event_service_id: int, day: date) -> None:
             cols[0].selectbox("Новый статус", MARKS, key="pp_status", format_func=ADMIN_STATUS.get)
             cols[1].text_input("Комментарий (необязательно)", key="pp_comment", max_chars=500)
             cols[2].button("Применить", key="pp_apply", type="primary", on_click=_apply_status, args=(active_ids,), width="stretch")
-            error = st.session_state.pop("pp_error", None)
-            if error:
-                st.error(error, icon="⚠️")
+            show_once("pp_error", "error")
     _add_form(session)
 
