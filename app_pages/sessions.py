@@ -6,13 +6,19 @@ import streamlit as st
 
 from core.errors import DomainError
 from core.people import find_visitors, get_visitor
-from core.sessions import Session, SessionFilter, delete_session, edit_session, list_sessions
+from core.sessions import Session, SessionFilter, delete_session, edit_session
 from ui import export_view, participants, session_calendar
 from ui.auth import require_role
 from ui.clock import now, today
-from ui.db import after_write, cached_catalog, cached_events, cached_places, get_engine
+from ui.db import (
+    after_write,
+    cached_catalog,
+    cached_places,
+    cached_session_page,
+    get_engine,
+)
 from ui.format import md, ru_date, time_range
-from ui.forms import keep_widget_values
+from ui.forms import keep_widget_values, show_once
 
 actor = require_role("admin")
 PAGE_SIZE = 20
@@ -174,10 +180,7 @@ def session_list(flt: SessionFilter, upcoming: bool) -> None:
     tab = "upcoming" if upcoming else "past"
     page_key = f"ss_page_{tab}"
     page_number = st.session_state.setdefault(page_key, 0)
-    with get_engine().connect() as conn:
-        shown, has_more = list_sessions(
-            conn, cached_events(), flt, today(), upcoming=upcoming, offset=page_number * PAGE_SIZE, limit=PAGE_SIZE
-        )
+    shown, has_more = cached_session_page(flt, today(), upcoming, page_number * PAGE_SIZE, PAGE_SIZE)
     if not shown:
         st.info("Нет мероприятий по выбранным фильтрам.")
         return
@@ -196,9 +199,7 @@ def session_list(flt: SessionFilter, upcoming: bool) -> None:
 
 
 st.title("Мероприятия")
-flash = st.session_state.pop("ss_flash", None)
-if flash:
-    st.success(flash)
+show_once("ss_flash")
 tab = st.segmented_control("Раздел", list(TABS), key="ss_tab", format_func=TABS.get, required=True, label_visibility="collapsed")
 if tab == "export":
     export_view.render(actor)

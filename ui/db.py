@@ -1,5 +1,7 @@
 """The engine (once per server process) and cached reads, cleared after every write."""
 
+from datetime import date
+
 import streamlit as st
 from sqlalchemy.engine import Engine
 
@@ -8,6 +10,7 @@ from core.config import settings
 from core.db import is_empty, make_engine, migrate
 from core.events import Event, list_catalog, list_places, load_events
 from core.people import ensure_admin
+from core.sessions import Session, SessionFilter, list_sessions
 from ui.clock import now
 
 
@@ -49,6 +52,14 @@ def cached_places():
 def cached_catalog():
     with get_engine().connect() as conn:
         return list_catalog(conn)
+
+
+# short-lived: bookings made by other app instances (PostgreSQL) show up within half a minute
+@st.cache_data(show_spinner=False, ttl=30)
+def cached_session_page(flt: SessionFilter, today: date, upcoming: bool, offset: int, limit: int) -> tuple[list[Session], bool]:
+    """One page of Предстоящие / Прошедшие; reruns of the page (a click, a checkbox) reuse it."""
+    with get_engine().connect() as conn:
+        return list_sessions(conn, cached_events(), flt, today, upcoming=upcoming, offset=offset, limit=limit)
 
 
 def after_write() -> None:
