@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import TypeVar
 
 import sqlalchemy as sa
+from duckdb_engine import Dialect as DuckDBDialect
+from sqlalchemy.dialects import registry
 from sqlalchemy.engine import Connection, Engine
 
 from core import schema
@@ -27,6 +29,21 @@ DEFAULT_DATABASE_URL = f"duckdb:///{PROJECT_ROOT / 'data' / 'app.duckdb'}"
 # failures or deadlocks.
 _CONFLICT_ERRORS = {"TransactionException", "SerializationFailure", "DeadlockDetected"}
 _DUPLICATE_ERRORS = {"ConstraintException", "UniqueViolation"}
+
+
+class CachingDuckDBDialect(DuckDBDialect):
+    """duckdb_engine with SQLAlchemy's compiled-statement cache switched on.
+
+    duckdb_engine leaves the cache off only because it never declared itself cache-safe; its
+    compiler is PostgreSQL's, which is. Without the cache every statement is compiled again,
+    about a third of a booking's time (measured in `make bench`).
+    """
+
+    supports_statement_cache = True
+
+
+# "duckdb:///..." URLs resolve to the dialect above, everywhere in this process
+registry.register("duckdb", __name__, "CachingDuckDBDialect")
 
 
 def database_url() -> str:
