@@ -18,7 +18,7 @@ Edge behaviour, decided once:
 import functools
 from collections import deque
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from itertools import islice, takewhile
 
 from dateutil.rrule import DAILY, MO, MONTHLY, WEEKLY, rrule
@@ -91,9 +91,16 @@ def _to_datetime(day: date) -> datetime:
 
 
 @functools.lru_cache(maxsize=4096)
-def _rrule(first_date: date, rule: Recurrence) -> rrule:
+def _rrule(first_date: date, rule: Recurrence, anchor: date | None = None) -> rrule:
+    """The series as an rrule; with `anchor`, the same dates from that period boundary on.
+
+    rrule can only walk forward from its start, so years into an endless series every question
+    would walk all the years before it. A counted series cannot be shifted: its count runs from
+    the first date.
+    """
     # Built on first use and shared afterwards; rrule's own result cache stays off,
     # because on an endless series it would grow with the furthest date anyone asked for.
+    start = anchor or first_date
     kwargs = {}
     if rule.freq == "weekly":
         kwargs["byweekday"] = rule.weekdays or (first_date.weekday(),)
@@ -104,7 +111,7 @@ def _rrule(first_date: date, rule: Recurrence) -> rrule:
         kwargs["bysetpos"] = -1
     return rrule(
         _RRULE_FREQ[rule.freq],
-        dtstart=_to_datetime(first_date),
+        dtstart=_to_datetime(start),
         interval=rule.interval,
         # rrule's default week start is calendar.firstweekday(), a process-wide setting;
         # pinning Monday keeps "every 2 weeks" from depending on it.
@@ -113,6 +120,35 @@ def _rrule(first_date: date, rule: Recurrence) -> rrule:
         until=None if rule.until is None else _to_datetime(rule.until),
         **kwargs,
     )
+
+
+def _period_start(first_date: date, rule: Recurrence, day: date) -> date | None:
+    """The start of the series' last period (interval days, weeks or months) that begins on or
+    before `day`, when that is a later period than the first one; otherwise None.
+
+    From there the series runs exactly as from its first date: the period grid is the same.
+    """
+    if rule.count is not None or day <= first_date:
+        return None
+    if rule.freq == "daily":
+        periods = (day - first_date).days // rule.interval
+        return first_date + timedelta(days=periods * rule.interval) if periods else None
+    if rule.freq == "weekly":
+        first_monday = first_date - timedelta(days=first_date.weekday())
+        periods = (day - first_monday).days // 7 // rule.interval
+        return first_monday + timedelta(weeks=periods * rule.interval) if periods else None
+    months = (day.year - first_date.year) * 12 + day.month - first_date.month
+    periods = months // rule.interval
+    if not periods:
+        return None
+    year, month = divmod(first_date.month - 1 + periods * rule.interval, 12)
+    # a month-end series (29th–31st) picks its day inside each month; others keep their day
+    return date(first_date.year + year, month + 1, 1 if first_date.day > 28 else first_date.day)
+
+
+def _rrule_from(first_date: date, rule: Recurrence, day: date) -> rrule:
+    """An rrule giving the series' dates on and after `day`, started as close to it as is exact."""
+    return _rrule(first_date, rule, _period_start(first_date, rule, day))
 
 
 def occurrences(first_date: date, rule: Recurrence | None, start: date, end: date) -> list[date]:
@@ -125,7 +161,7 @@ def occurrences(first_date: date, rule: Recurrence | None, start: date, end: dat
     """
     if rule is None:
         return [first_date] if start <= first_date <= end else []
-    found = _rrule(first_date, rule).between(_to_datetime(start), _to_datetime(end), inc=True)
+    found = _rrule_from(first_date, rule, start).between(_to_datetime(start), _to_datetime(end), inc=True)
     return [moment.date() for moment in found]
 
 
@@ -137,7 +173,7 @@ def next_occurrences(
         raise ValueError(f"limit must be >= 0, got {limit}")
     if rule is None:
         return [first_date] if first_date >= on_or_after and limit else []
-    found = _rrule(first_date, rule).xafter(_to_datetime(on_or_after), inc=True)
+    found = _rrule_from(first_date, rule, on_or_after).xafter(_to_datetime(on_or_after), inc=True)
     return [moment.date() for moment in islice(found, limit)]
 
 
@@ -149,10 +185,15 @@ def previous_occurrences(
         raise ValueError(f"limit must be >= 0, got {limit}")
     if rule is None:
         return [first_date] if first_date <= on_or_before and limit else []
-    # rrule only walks forward, so keep a sliding window of the last `limit` dates
-    # instead of materialising everything since first_date.
+    # rrule only walks forward, so start `limit` periods back (each period holds at least one
+    # date) and keep a sliding window of the last `limit` dates.
+    if rule.until is not None:
+        on_or_before = min(on_or_before, rule.until)  # periods after `until` hold no dates
     bound = _to_datetime(on_or_before)
-    latest = deque(takewhile(bound.__ge__, _rrule(first_date, rule)), maxlen=limit)
+    period_days = {"daily": 1, "weekly": 7, "monthly": 31}[rule.freq] * rule.interval
+    reach = timedelta(days=period_days * (limit + 1))
+    since = on_or_before - reach if on_or_before - first_date > reach else first_date
+    latest = deque(takewhile(bound.__ge__, _rrule_from(first_date, rule, since)), maxlen=limit)
     return [moment.date() for moment in reversed(latest)]
 
 
@@ -161,7 +202,7 @@ def occurs_on(first_date: date, rule: Recurrence | None, day: date) -> bool:
     if rule is None:
         return day == first_date
     moment = _to_datetime(day)
-    return _rrule(first_date, rule).after(moment, inc=True) == moment
+    return _rrule_from(first_date, rule, day).after(moment, inc=True) == moment
 
 
 def last_date(first_date: date, rule: Recurrence | None) -> date | None:
@@ -175,6 +216,9 @@ def last_date(first_date: date, rule: Recurrence | None) -> date | None:
         return first_date
     if rule.count is None and rule.until is None:
         return None
+    if rule.until is not None:
+        last = previous_occurrences(first_date, rule, rule.until, 1)
+        return last[0] if last else None
     last = deque(_rrule(first_date, rule), maxlen=1)
     return last[0].date() if last else None
 

@@ -1,5 +1,5 @@
 import calendar
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
 import pytest
 from hypothesis import given, settings
@@ -9,6 +9,7 @@ from core.recurrence import (
     WEEKDAY_NAMES,
     WEEKDAY_SHORT_NAMES,
     Recurrence,
+    _rrule,
     describe,
     last_date,
     month_end_note,
@@ -564,3 +565,22 @@ def test_previous_occurrences_agree_with_occurrences(data):
     limit = data.draw(st.integers(0, 12))
     expected = occurrences(first_date, rule, date.min, end)[::-1][:limit]
     assert previous_occurrences(first_date, rule, end, limit) == expected
+
+
+def _walked_from_first_date(first_date, rule, start, end) -> list[date]:
+    """The reference: rrule walked from the first date, as dateutil does with no shortcut."""
+    plain = _rrule(first_date, rule)
+    return [moment.date() for moment in plain.between(datetime.combine(start, time()), datetime.combine(end, time()), inc=True)]
+
+
+@PROPERTY_SETTINGS
+@given(st.data())
+def test_starting_from_a_later_period_gives_exactly_the_dates_of_the_whole_walk(data):
+    first_date, rule = data.draw(series())
+    start = first_date + timedelta(days=data.draw(st.integers(-100, 4000)))
+    end = start + timedelta(days=data.draw(st.integers(0, 800)))
+    expected = _walked_from_first_date(first_date, rule, start, end)
+    assert occurrences(first_date, rule, start, end) == expected
+    assert next_occurrences(first_date, rule, start, len(expected)) == expected
+    assert previous_occurrences(first_date, rule, end, len(expected)) == expected[::-1]
+    assert [day for n in range((end - start).days + 1) if occurs_on(first_date, rule, day := start + timedelta(days=n))] == expected
