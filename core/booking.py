@@ -9,6 +9,7 @@ counts what the first one committed. Either way the count a transaction checks i
 """
 
 import threading
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -54,23 +55,51 @@ def _window_refusal(day: date, start: time, window_days: int, now: datetime) -> 
     return "session_started" if day == now.date() else "window_closed"
 
 
-def _ensure_rows(conn: Connection, event_id: int, keys: list[SessionKey]) -> None:
-    """Create the occurrence and session rows to lock, if nobody did yet.
+def _bump_occurrence(conn: Connection, event_id: int, day: date) -> sa.Row | None:
+    return conn.execute(
+        occurrences.update()
+        .where(occurrences.c.event_id == event_id, occurrences.c.date == day)
+        .values(version=occurrences.c.version + 1)
+        .returning(occurrences.c.capacity, occurrences.c.cancelled_at)
+    ).first()
 
-    Two first bookings of the same untouched session may both insert: on PostgreSQL the second
-    waits and then does nothing; on DuckDB it gets a duplicate-key error and the whole booking
-    transaction is retried, finding the row there.
-    """
-    day = keys[0].date
-    conn.execute(
-        pg_insert(occurrences).values(event_id=event_id, date=day).on_conflict_do_nothing(index_elements=["event_id", "date"])
+
+def _bump_sessions(conn: Connection, es_ids: list[int], day: date) -> dict[int, sa.Row]:
+    rows = conn.execute(
+        sessions.update()
+        .where(sessions.c.event_service_id.in_(es_ids), sessions.c.date == day)
+        .values(version=sessions.c.version + 1)
+        .returning(sessions.c.id, sessions.c.event_service_id, sessions.c.start_time, sessions.c.capacity, sessions.c.cancelled_at)
     )
-    for key in keys:
+    return {row.event_service_id: row for row in rows}
+
+
+def _lock_rows(conn: Connection, event_id: int, day: date, es_ids: list[int]) -> tuple[sa.Row, dict[int, sa.Row]]:
+    """Write the occurrence row, then the session rows, creating those that do not exist yet.
+
+    The write (`version = version + 1`) is the lock. The occurrence comes first: every booking
+    of the event day takes it, so on PostgreSQL they queue there and cannot deadlock over the
+    sessions. Rows usually exist already, so they are updated first and inserted only when
+    missing (an upsert costs DuckDB twice as much). Two first bookings of an untouched session
+    may both insert: on PostgreSQL the second waits and then does nothing; on DuckDB it gets
+    a conflict and the whole booking transaction is retried, finding the row there.
+    """
+    occurrence = _bump_occurrence(conn, event_id, day)
+    if occurrence is None:
+        conn.execute(
+            pg_insert(occurrences).values(event_id=event_id, date=day).on_conflict_do_nothing(index_elements=["event_id", "date"])
+        )
+        occurrence = _bump_occurrence(conn, event_id, day)
+    session_rows = _bump_sessions(conn, es_ids, day)
+    missing = [es_id for es_id in es_ids if es_id not in session_rows]
+    if missing:
         conn.execute(
             pg_insert(sessions)
-            .values(event_service_id=key.event_service_id, event_id=event_id, date=key.date)
+            .values([dict(event_service_id=es_id, event_id=event_id, date=day) for es_id in missing])
             .on_conflict_do_nothing(index_elements=["event_service_id", "date"])
         )
+        session_rows |= _bump_sessions(conn, missing, day)
+    return occurrence, session_rows
 
 
 def _load_targets(conn: Connection, keys: list[SessionKey]) -> tuple[sa.Row, list[sa.Row]]:
@@ -88,14 +117,13 @@ def _load_targets(conn: Connection, keys: list[SessionKey]) -> tuple[sa.Row, lis
     return event, sorted(rows, key=lambda r: r.id)
 
 
-def _participants(conn: Connection, event_id: int, day: date) -> set[int]:
-    rows = conn.execute(
-        sa.select(bookings.c.visitor_id)
-        .distinct()
+def _active_bookings_of_day(conn: Connection, event_id: int, day: date) -> list[sa.Row]:
+    """(session id, visitor id) of every active booking of the event day, in one query."""
+    return conn.execute(
+        sa.select(bookings.c.session_id, bookings.c.visitor_id)
         .select_from(bookings.join(sessions, sessions.c.id == bookings.c.session_id))
         .where(sessions.c.event_id == event_id, sessions.c.date == day, bookings.c.status.in_(ACTIVE_STATUSES))
     ).all()
-    return {r[0] for r in rows}
 
 
 _DAY_LOCKS = [threading.Lock() for _ in range(64)]
@@ -118,18 +146,6 @@ def _check_date(event, day: date) -> None:
     rule = rule_from_stored(event.freq, event.interval, event.weekdays, event.count, event.until)
     if not occurs_on(event.first_date, rule, day):
         raise BookingRefused("session_not_found")
-
-
-def _session_counts(conn: Connection, session_id: int, visitor_id: int) -> tuple[int, bool]:
-    """Active bookings on the session, and whether this person holds one of them."""
-    active = bookings.c.status.in_(ACTIVE_STATUSES)
-    row = conn.execute(
-        sa.select(
-            sa.func.count().filter(active),
-            sa.func.count().filter(active, bookings.c.visitor_id == visitor_id),
-        ).where(bookings.c.session_id == session_id)
-    ).one()
-    return row[0], row[1] > 0
 
 
 def book(
@@ -163,25 +179,7 @@ def book(
         # behind, not even the rows created to lock
         _check_date(event, day)
         _check_person(conn, visitor_id)
-        _ensure_rows(conn, event.id, keys)
-
-        # Lock order is always occurrence first, then sessions by event-service id, so two
-        # PostgreSQL transactions cannot deadlock on each other.
-        occurrence = conn.execute(
-            occurrences.update()
-            .where(occurrences.c.event_id == event.id, occurrences.c.date == day)
-            .values(version=occurrences.c.version + 1)
-            .returning(occurrences.c.capacity, occurrences.c.cancelled_at)
-        ).one()
-        session_rows = {
-            r.event_service_id: r
-            for r in conn.execute(
-                sessions.update()
-                .where(sessions.c.event_service_id.in_([r.id for r in es_rows]), sessions.c.date == day)
-                .values(version=sessions.c.version + 1)
-                .returning(sessions.c.id, sessions.c.event_service_id, sessions.c.start_time, sessions.c.capacity, sessions.c.cancelled_at)
-            )
-        }
+        occurrence, session_rows = _lock_rows(conn, event.id, day, [es.id for es in es_rows])
         if occurrence.cancelled_at is not None:
             raise BookingRefused("session_cancelled")
         # a closed window is the answer before any "full": the date is not bookable at all
@@ -194,18 +192,21 @@ def book(
                 if refusal:
                     raise BookingRefused(refusal)
 
-        participants = _participants(conn, event.id, day)
+        day_bookings = _active_bookings_of_day(conn, event.id, day)
+        participants = {b.visitor_id for b in day_bookings}
         if visitor_id not in participants:
             event_capacity = occurrence.capacity or event.capacity
             if len(participants) + 1 > event_capacity:
                 raise BookingRefused("event_full")
 
         # "already booked" is the more useful answer, so it wins over "full" whatever the order
-        counts = {es.id: _session_counts(conn, session_rows[es.id].id, visitor_id) for es in es_rows}
-        if any(already for _, already in counts.values()):
+        booked_here = Counter(b.session_id for b in day_bookings)
+        mine = {b.session_id for b in day_bookings if b.visitor_id == visitor_id}
+        if any(session_rows[es.id].id in mine for es in es_rows):
             raise BookingRefused("already_booked")
         for es in es_rows:
-            if counts[es.id][0] + 1 > (session_rows[es.id].capacity or es.capacity):
+            row = session_rows[es.id]
+            if booked_here[row.id] + 1 > (row.capacity or es.capacity):
                 raise BookingRefused("session_full")
 
         new_ids: dict[int, int] = {}
