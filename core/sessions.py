@@ -7,6 +7,7 @@ lists generate the dates of each series for a window of days, then lay the store
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
@@ -68,47 +69,25 @@ class SessionFilter:
         return not self.service_ids or es.service_id in self.service_ids
 
 
-@dataclass(frozen=True)
-class _Stored:
-    """What the database adds to a computed session."""
-
-    session_id: int
-    start_time: time | None
-    end_time: time | None
-    capacity: int | None
-    cancelled: bool
-    booked: int
-
-
-def _stored_sessions(conn: Connection, event_ids: list[int], start: date, end: date) -> dict[tuple[int, date], _Stored]:
+def _stored_sessions(conn: Connection, event_ids: list[int], start: date, end: date) -> dict[tuple[int, date], sa.Row]:
+    """What the database adds to the computed sessions: overrides, cancellation, active bookings."""
     active = sa.func.count(bookings.c.id).filter(bookings.c.status.in_(ACTIVE_STATUSES))
+    stored = (
+        sessions.c.id,
+        sessions.c.event_service_id,
+        sessions.c.date,
+        sessions.c.start_time,
+        sessions.c.end_time,
+        sessions.c.capacity,
+        sessions.c.cancelled_at,
+    )
     rows = conn.execute(
-        sa.select(
-            sessions.c.id,
-            sessions.c.event_service_id,
-            sessions.c.date,
-            sessions.c.start_time,
-            sessions.c.end_time,
-            sessions.c.capacity,
-            sessions.c.cancelled_at,
-            active.label("booked"),
-        )
+        sa.select(*stored, active.label("booked"))
         .select_from(sessions.outerjoin(bookings, bookings.c.session_id == sessions.c.id))
         .where(sessions.c.event_id.in_(event_ids), sessions.c.date.between(start, end))
-        .group_by(
-            sessions.c.id,
-            sessions.c.event_service_id,
-            sessions.c.date,
-            sessions.c.start_time,
-            sessions.c.end_time,
-            sessions.c.capacity,
-            sessions.c.cancelled_at,
-        )
+        .group_by(*stored)
     ).all()
-    return {
-        (r.event_service_id, r.date): _Stored(r.id, r.start_time, r.end_time, r.capacity, r.cancelled_at is not None, r.booked)
-        for r in rows
-    }
+    return {(r.event_service_id, r.date): r for r in rows}
 
 
 def _stored_occurrences(conn: Connection, event_ids: list[int], start: date, end: date) -> dict[tuple[int, date], tuple]:
@@ -123,7 +102,7 @@ def _stored_occurrences(conn: Connection, event_ids: list[int], start: date, end
         )
         .group_by(sessions.c.event_id, sessions.c.date)
     )
-    counts = {(r.event_id, r.date): r.n for r in conn.execute(participants)}
+    counts = {(r.event_id, r.date): r.n for r in conn.execute(participants).all()}
     rows = conn.execute(
         sa.select(occurrences.c.event_id, occurrences.c.date, occurrences.c.capacity, occurrences.c.cancelled_at).where(
             occurrences.c.event_id.in_(event_ids), occurrences.c.date.between(start, end)
@@ -135,9 +114,21 @@ def _stored_occurrences(conn: Connection, event_ids: list[int], start: date, end
     return result
 
 
-def _in_window(
+class _Candidate(NamedTuple):
+    """A session found in a window, cheap to sort; made into a Session only when shown."""
+
+    sort_key: tuple
+    event: Event
+    service: EventService
+    day: date
+    row: sa.Row | None
+    day_capacity: int | None
+    participants: int
+
+
+def _candidates(
     conn: Connection, events: list[Event], flt: SessionFilter, start: date, end: date, today: date, upcoming: bool
-) -> list[Session]:
+) -> list[_Candidate]:
     """Every live session of the given events between start and end (inclusive), unsorted."""
     scoped = []
     for event in events:
@@ -157,38 +148,47 @@ def _in_window(
         if event.archived_at is not None:
             last = min(end, event.archived_at.date())
         for day in series_dates(event.first_date, event.rule, start, last):
-            capacity_override, day_cancelled, participants = stored_days.get((event.id, day), (None, False, 0))
+            day_capacity, day_cancelled, participants = stored_days.get((event.id, day), (None, False, 0))
             if day_cancelled:
                 continue
             for es in kept:
                 row = stored.get((es.id, day))
-                if row and row.cancelled:
+                if row is not None and row.cancelled_at is not None:
                     continue
-                found.append(
-                    Session(
-                        event_service_id=es.id,
-                        date=day,
-                        event_id=event.id,
-                        event_title=event.title,
-                        service_id=es.service_id,
-                        service_name=es.service_name,
-                        place_id=event.place_id,
-                        place_name=event.place_name,
-                        start_time=(row and row.start_time) or es.start_time,
-                        end_time=(row and row.end_time) or es.end_time,
-                        capacity=(row and row.capacity) or es.capacity,
-                        window_days=es.window_days,
-                        booked=row.booked if row else 0,
-                        event_capacity=capacity_override or event.capacity,
-                        participants=participants,
-                        session_id=row.session_id if row else None,
-                    )
-                )
+                start_time = (row is not None and row.start_time) or es.start_time
+                sort_key = (day, start_time, es.service_name, event.place_name, es.id)
+                found.append(_Candidate(sort_key, event, es, day, row, day_capacity, participants))
     return found
 
 
-def _sort_key(session: Session):
-    return (session.date, session.start_time, session.service_name, session.place_name, session.event_service_id)
+def _session(found: _Candidate) -> Session:
+    event, es, row = found.event, found.service, found.row
+    return Session(
+        event_service_id=es.id,
+        date=found.day,
+        event_id=event.id,
+        event_title=event.title,
+        service_id=es.service_id,
+        service_name=es.service_name,
+        place_id=event.place_id,
+        place_name=event.place_name,
+        start_time=found.sort_key[1],
+        end_time=(row is not None and row.end_time) or es.end_time,
+        capacity=(row is not None and row.capacity) or es.capacity,
+        window_days=es.window_days,
+        booked=row.booked if row is not None else 0,
+        event_capacity=found.day_capacity or event.capacity,
+        participants=found.participants,
+        session_id=row.id if row is not None else None,
+    )
+
+
+def _in_window(
+    conn: Connection, events: list[Event], flt: SessionFilter, start: date, end: date, today: date, upcoming: bool
+) -> list[Session]:
+    """Every live session of the given events between start and end (inclusive), sorted."""
+    found = sorted(_candidates(conn, events, flt, start, end, today, upcoming))
+    return [_session(c) for c in found]
 
 
 def list_sessions(
@@ -209,22 +209,23 @@ def list_sessions(
     if flt.visitor_id is not None:
         return _sessions_of_visitor(conn, events, flt, today, upcoming=upcoming, offset=offset, limit=limit)
     wanted = offset + limit + 1
-    found: list[Session] = []
+    found: list[_Candidate] = []
     span = timedelta(days=_FIRST_WINDOW_DAYS)
     if upcoming:
         start, stop = today, today + UPCOMING_HORIZON
         while start <= stop and len(found) < wanted:
             end = min(stop, start + span - timedelta(days=1))
-            found.extend(sorted(_in_window(conn, events, flt, start, end, today, True), key=_sort_key))
+            found.extend(sorted(_candidates(conn, events, flt, start, end, today, True)))
             start, span = end + timedelta(days=1), span * 2
     else:
         earliest = min((e.first_date for e in events), default=today)
         end = today - timedelta(days=1)
         while end >= earliest and len(found) < wanted:
             start = max(earliest, end - span + timedelta(days=1))
-            found.extend(sorted(_in_window(conn, events, flt, start, end, today, False), key=_sort_key, reverse=True))
+            found.extend(sorted(_candidates(conn, events, flt, start, end, today, False), reverse=True))
             end, span = start - timedelta(days=1), span * 2
-    return found[offset : offset + limit], len(found) > offset + limit
+    # only the shown page becomes Session objects
+    return [_session(c) for c in found[offset : offset + limit]], len(found) > offset + limit
 
 
 def booked_session_keys(conn: Connection, visitor_id: int, start: date | None = None, end: date | None = None) -> set[tuple[int, date]]:
@@ -250,18 +251,18 @@ def _sessions_of_visitor(conn, events, flt, today, *, upcoming, offset, limit) -
     if not wanted:
         return [], False
     start, end = min(d for _, d in wanted), max(d for _, d in wanted)
-    found = [s for s in _in_window(conn, events, flt, start, end, today, upcoming) if (s.event_service_id, s.date) in wanted]
-    found.sort(key=_sort_key, reverse=not upcoming)
-    return found[offset : offset + limit], len(found) > offset + limit
+    found = [c for c in _candidates(conn, events, flt, start, end, today, upcoming) if (c.service.id, c.day) in wanted]
+    found.sort(reverse=not upcoming)
+    return [_session(c) for c in found[offset : offset + limit]], len(found) > offset + limit
 
 
 def sessions_between(conn: Connection, events: list[Event], flt: SessionFilter, start: date, end: date, today: date) -> list[Session]:
     """All live sessions in a date range (for the calendar and booking), participant filter included."""
-    found = _in_window(conn, events, flt, start, end, today, upcoming=start >= today)
+    found = _candidates(conn, events, flt, start, end, today, upcoming=start >= today)
     if flt.visitor_id is not None:
         wanted = booked_session_keys(conn, flt.visitor_id, start, end)
-        found = [s for s in found if (s.event_service_id, s.date) in wanted]
-    return sorted(found, key=_sort_key)
+        found = [c for c in found if (c.service.id, c.day) in wanted]
+    return [_session(c) for c in sorted(found)]
 
 
 def get_session(conn: Connection, events: list[Event], event_service_id: int, day: date, today: date) -> Session:
