@@ -175,7 +175,9 @@ def filters() -> None:
     with st.expander("🔎 Фильтры: " + current_filter().describe(catalog, places), expanded=False):
         cols = st.columns([2, 2, 1.4, 1.6, 1.4])
         cols[0].text_input("Поиск по названию или месту", key="ef_text", placeholder="Например: стирка")
-        cols[1].date_input("Даты с — по (ДД.ММ.ГГГГ)", key="ef_dates", value=(), format="DD.MM.YYYY")
+        # empty until chosen: set in the state, not as value=, which keep_widget_values would contradict
+        st.session_state.setdefault("ef_dates", ())
+        cols[1].date_input("Даты с — по (ДД.ММ.ГГГГ)", key="ef_dates", format="DD.MM.YYYY")
         cols[2].selectbox("Тип", ["all", "one_off", "recurring"], key="ef_kind",
                           format_func={"all": "Все", "one_off": "Разовые", "recurring": "Повторяющиеся"}.get)
         cols[3].selectbox("Услуга", [ALL_SERVICES, *sorted(catalog.values())], key="ef_service")

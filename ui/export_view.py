@@ -108,8 +108,11 @@ def _filters(catalog: dict[int, str]) -> ExportFilter | None:
         cols[0].multiselect("Услуги", sorted(catalog.values()), key="ex_services", placeholder="Все услуги", select_all=False)
         cols[1].multiselect("Статус участника", list(STATUS_LABELS.values()), key="ex_statuses", placeholder="Все статусы", select_all=False)
         periods = st.columns(2)
-        periods[0].date_input("Период мероприятий (с — по)", key="ex_session_dates", value=(), format="DD.MM.YYYY")
-        periods[1].date_input("Период записи (с — по)", key="ex_booked_dates", value=(), format="DD.MM.YYYY")
+        # empty until chosen: set in the state, not as value=, which keep_widget_values would contradict
+        st.session_state.setdefault("ex_session_dates", ())
+        st.session_state.setdefault("ex_booked_dates", ())
+        periods[0].date_input("Период мероприятий (с — по)", key="ex_session_dates", format="DD.MM.YYYY")
+        periods[1].date_input("Период записи (с — по)", key="ex_booked_dates", format="DD.MM.YYYY")
         try:
             flt = current_filter(catalog)
         except ValidationError as refusal:
