@@ -39,7 +39,7 @@ def search(
     if action:
         stmt = stmt.where(audit_log.c.action == action)
     if actor:
-        stmt = stmt.where(audit_log.c.actor.contains(actor.strip()))
+        stmt = stmt.where(audit_log.c.actor.contains(actor.strip(), autoescape=True))
     if start:
         stmt = stmt.where(audit_log.c.happened_at >= start)
     if end:

@@ -312,7 +312,8 @@ def get_visitor(conn: Connection, visitor_id: int) -> VisitorRow | None:
 def visitor_sign_in(engine: Engine, card_number: str, pin: str, now: datetime) -> Actor:
     """Card number + PIN. Unknown card and wrong PIN get the same answer; 10 misses lock the card."""
     card_number = (card_number or "").strip()
-    pin = (pin or "").strip()
+    # a PIN that cannot be one is a typing slip, answered at the field: it is not a guess
+    pin = clean_pin(pin)
     with engine.begin() as conn:
         row = conn.execute(
             sa.select(visitors).where(visitors.c.card_number == card_number, visitors.c.erased_at.is_(None))
@@ -362,15 +363,15 @@ def find_visitors(conn: Connection, query: str, limit: int = 10) -> list[Visitor
     base = sa.select(visitors).where(visitors.c.erased_at.is_(None))
     digits = "".join(ch for ch in text if ch.isdigit())
     if digits and len(digits) == len(text.replace(" ", "").replace("+", "").replace("-", "").replace("(", "").replace(")", "")):
-        conditions = [visitors.c.card_number.startswith(digits)]
+        conditions = [visitors.c.card_number.startswith(digits, autoescape=True)]
         if len(digits) >= 4:
-            conditions.append(visitors.c.phone.contains(digits.removeprefix("8") if len(digits) == 11 else digits))
+            conditions.append(visitors.c.phone.contains(digits.removeprefix("8") if len(digits) == 11 else digits, autoescape=True))
         stmt = base.where(sa.or_(*conditions))
     else:
         key = search_key(text)
         words = key.split(" ")
-        stmt = base.where(*[visitors.c.search_key.contains(word) for word in words])
-        stmt = stmt.order_by(sa.case((visitors.c.search_key.startswith(key), 0), else_=1))
+        stmt = base.where(*[visitors.c.search_key.contains(word, autoescape=True) for word in words])
+        stmt = stmt.order_by(sa.case((visitors.c.search_key.startswith(key, autoescape=True), 0), else_=1))
     rows = conn.execute(stmt.order_by(visitors.c.last_name, visitors.c.first_name).limit(limit)).all()
     return [_visitor(row) for row in rows]
 
@@ -382,7 +383,7 @@ def visitors_by_surname(conn: Connection, last_name: str, limit: int = 20) -> li
         return []
     rows = conn.execute(
         sa.select(visitors)
-        .where(visitors.c.erased_at.is_(None), visitors.c.search_key.startswith(key + " "))
+        .where(visitors.c.erased_at.is_(None), visitors.c.search_key.startswith(key + " ", autoescape=True))
         .order_by(visitors.c.first_name, visitors.c.card_number)
         .limit(limit)
     ).all()

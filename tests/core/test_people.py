@@ -16,6 +16,7 @@ from core.people import (
     visitor_sign_in,
     visitors_by_surname,
 )
+from core.schema import visitors
 from tests.conftest import STAFF_PASSWORD, VISITOR_PIN, VOLUNTEER_PASSWORD
 
 
@@ -222,6 +223,18 @@ def test_ten_wrong_pins_lock_the_card(engine, now, make_visitor):
     assert refusal(lambda: visitor_sign_in(engine, card, VISITOR_PIN, now)).code == "card_locked"
 
 
+@pytest.mark.parametrize("pin", ["", "abc", "12345", "12"])
+def test_a_pin_that_cannot_be_one_is_refused_at_the_field_and_is_not_counted(engine, now, make_visitor, pin):
+    visitor_id = make_visitor()
+    card = card_of(engine, visitor_id)
+    for _ in range(12):
+        assert refusal(lambda: visitor_sign_in(engine, card, pin, now)).field == "pin"
+    with engine.connect() as conn:
+        failures = conn.execute(sa.select(visitors.c.pin_failures).where(visitors.c.id == visitor_id)).scalar_one()
+    assert failures == 0
+    assert visitor_sign_in(engine, card, VISITOR_PIN, now).id == visitor_id
+
+
 def test_a_right_pin_clears_earlier_misses(engine, now, make_visitor):
     card = card_of(engine, make_visitor())
     for _ in range(9):
@@ -278,6 +291,10 @@ def names(found) -> list[str]:
         ("петровский п", ["Пётр Петровский 100004"]),
         ("п", []),
         ("Сидоров", []),
+        # LIKE wildcards are letters like any other, not "anything"
+        ("%%", []),
+        ("пет%", []),
+        ("__", []),
     ],
 )
 def test_find_visitors(query, expected, engine, people):
@@ -308,6 +325,12 @@ def test_masked_shows_first_name_initial_and_last_two_card_digits(make_visitor, 
     assert visitor.card_number == "100042"
     assert visitor.masked == "Анна П., карта …42"
     assert (visitor.full_name, visitor.phone_display) == ("Петрова Анна", "+7 (916) 123-45-67")
+
+
+@pytest.mark.parametrize("surname", ["%", "петров%", "_етрова", "петров_"])
+def test_wildcards_in_a_surname_list_nobody_on_the_public_sign_in(engine, people, surname):
+    with engine.connect() as conn:
+        assert visitors_by_surname(conn, surname) == []
 
 
 def test_a_blank_surname_lists_nobody(engine, people):
