@@ -77,7 +77,7 @@ def find_section() -> None:
         st.info("Никого не нашли. Проверьте написание или зарегистрируйте нового посетителя.")
     for person in matches:
         phone = person.phone_display or "без телефона"
-        st.button(f"{person.full_name} · карта {person.card_number} · {phone}", key=f"dk_pick_{person.id}",
+        st.button(f"{md(person.full_name)} · карта {person.card_number} · {phone}", key=f"dk_pick_{person.id}",
                   on_click=choose_visitor, args=(person.id,), width="stretch")
 
 
@@ -119,7 +119,7 @@ def mine_section() -> None:
 
 
 st.title("Стойка волонтёра")
-st.caption(f"Вы: {actor.name} ({actor.label}). Ваш ID стоит на каждой записи, которую вы делаете.")
+st.caption(f"Вы: {md(actor.name)} ({actor.label}). Ваш ID стоит на каждой записи, которую вы делаете.")
 show_once("dk_flash")
 show_once("dk_error", "error")
 tab = st.segmented_control("Раздел", list(TABS), key="dk_tab", format_func=TABS.get, required=True, label_visibility="collapsed")

@@ -77,18 +77,18 @@ def run_action(label: str, work) -> None:
 def do_archive(event: Event) -> None:
     def work():
         people = archive_event(get_engine(), event.id, actor, now())
-        return f"Событие «{event.title}» в архиве." + (f" Отменены записи: {people} {plural(people, 'человек', 'человека', 'человек')}." if people else "")
+        return f"Событие «{md(event.title)}» в архиве." + (f" Отменены записи: {people} {plural(people, 'человек', 'человека', 'человек')}." if people else "")
 
     run_action("", work)
 
 
 def do_delete(event: Event) -> None:
-    run_action("", lambda: delete_event(get_engine(), event.id, actor, now()) or f"Событие «{event.title}» удалено.")
+    run_action("", lambda: delete_event(get_engine(), event.id, actor, now()) or f"Событие «{md(event.title)}» удалено.")
 
 
 def do_activate(event: Event) -> None:
     new_date = st.session_state.get(f"ev_new_date_{event.id}") if not event.is_recurring else None
-    run_action("", lambda: activate_event(get_engine(), event.id, actor, now(), new_date) or f"Событие «{event.title}» снова активно.")
+    run_action("", lambda: activate_event(get_engine(), event.id, actor, now(), new_date) or f"Событие «{md(event.title)}» снова активно.")
 
 
 def confirm_box(event: Event, archived: bool) -> None:
@@ -120,7 +120,7 @@ def confirm_box(event: Event, archived: bool) -> None:
                 cols[0].button("Отправить в архив", key=f"ev_to_archive_{event.id}", on_click=ask, args=("archive", event.id))
             cols[1].button("Закрыть", key=f"ev_no_{event.id}", on_click=forget)
         else:
-            st.warning(f"Удалить событие «{event.title}»? Это действие нельзя отменить.")
+            st.warning(f"Удалить событие «{md(event.title)}»? Это действие нельзя отменить.")
             cols = st.columns(2)
             cols[0].button("Да, удалить", key=f"ev_yes_delete_{event.id}", type="primary", on_click=do_delete, args=(event,))
             cols[1].button("Отмена", key=f"ev_no_{event.id}", on_click=forget)

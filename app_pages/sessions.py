@@ -110,7 +110,7 @@ def confirm_delete(session: Session) -> None:
     except DomainError as refusal:
         st.session_state["ss_row_error"] = (key_of(session), refusal.message)
         return
-    st.session_state.update(ss_delete=None, ss_flash=f"Мероприятие «{session.service_name}» {ru_date(session.date)} удалено.")
+    st.session_state.update(ss_delete=None, ss_flash=f"Мероприятие «{md(session.service_name)}» {ru_date(session.date)} удалено.")
     after_write()
 
 
@@ -144,7 +144,7 @@ def delete_box(session: Session) -> None:
         st.error(f"На мероприятие записаны люди ({session.booked}): удалить его нельзя. Сначала отмените их записи.")
         st.button("Закрыть", key=f"sd_close_{key}", on_click=close_row)
         return
-    st.warning(f"Удалить «{session.service_name}» {ru_date(session.date)}? Остальные даты события останутся.")
+    st.warning(f"Удалить «{md(session.service_name)}» {ru_date(session.date)}? Остальные даты события останутся.")
     cols = st.columns(2)
     cols[0].button("Да, удалить", key=f"sd_yes_{key}", type="primary", on_click=confirm_delete, args=(session,), width="stretch")
     cols[1].button("Отмена", key=f"sd_no_{key}", on_click=close_row, width="stretch")
@@ -208,7 +208,7 @@ else:
     if flt.visitor_id not in (None, NOBODY):
         with get_engine().connect() as conn:
             person = get_visitor(conn, flt.visitor_id)
-        st.caption(f"Только мероприятия, где участвует {person.full_name} (карта {person.card_number}).")
+        st.caption(f"Только мероприятия, где участвует {md(person.full_name)} (карта {person.card_number}).")
     if tab == "calendar":
         session_calendar.render(flt, open_participants)
     else:

@@ -23,7 +23,7 @@ def change(volunteer_id: int, status: str, name: str) -> None:
         st.session_state["vl_error"] = refusal.message
         return
     verb = "подтверждён" if status == "active" else "отключён"
-    st.session_state["vl_flash"] = f"Волонтёр {name} {verb}."
+    st.session_state["vl_flash"] = f"Волонтёр {md(name)} {verb}."
     after_write()
 
 

@@ -95,7 +95,7 @@ def _confirm(visitor_id: int, actor: Actor, prefix: str) -> None:
     lead = "Вы записаны" if actor.role == "visitor" else "Записано"
     service = _state(prefix, "service")
     choose_service(prefix, None)
-    s[f"{prefix}_done"] = (service, f"{lead}: " + "; ".join(words.get(v, "") for v in chosen) + ".")
+    s[f"{prefix}_done"] = (service, f"{lead}: " + "; ".join(md(words.get(v, "")) for v in chosen) + ".")
     after_write()
 
 
@@ -147,7 +147,7 @@ def steps(visitor_id: int, actor: Actor, prefix: str, service: str, found: list[
         on_change=_clear_error,
         args=(prefix,),
         format_func=lambda v: f"{time_range(slots[v].session.start_time, slots[v].session.end_time)} · "
-        f"{slots[v].session.place_name} · свободно {slots[v].free}",
+        f"{md(slots[v].session.place_name)} · свободно {slots[v].free}",
     )
     main = slots[_state(prefix, "slot")].session
 
@@ -162,7 +162,7 @@ def steps(visitor_id: int, actor: Actor, prefix: str, service: str, found: list[
         for offer in others:
             o = offer.session
             st.checkbox(
-                f"{o.service_name}, {time_range(o.start_time, o.end_time)} · свободно {offer.free}",
+                f"{md(o.service_name)}, {time_range(o.start_time, o.end_time)} · свободно {offer.free}",
                 key=f"{prefix}_extra_{slot_value(offer)}",
             )
     st.text_input("Комментарий (необязательно)", key=f"{prefix}_comment", max_chars=500)

@@ -10,7 +10,7 @@ from core.recurrence import WEEKDAY_NAMES, Recurrence, describe, month_end_note,
 from ui.auth import ACTOR_KEY
 from ui.clock import now, today
 from ui.db import after_write, cached_catalog, cached_places, get_engine
-from ui.format import ru_day_short
+from ui.format import md, ru_day_short
 from ui.forms import clear_errors, errors_of, field_error, remember_error
 
 FORM = "ev_form"
@@ -146,7 +146,7 @@ def _save(cancel_outside: bool = False) -> None:
     try:
         if state["mode"] == "create":
             create_event(get_engine(), spec, st.session_state[ACTOR_KEY], now())
-            message = f"Событие «{spec.title.strip()}» создано."
+            message = f"Событие «{md(spec.title.strip())}» создано."
         else:
             kept = {row["event_service_id"]: i for i, row in enumerate(state["rows"]) if row["event_service_id"]}
             cancelled = update_event(

@@ -48,7 +48,7 @@ def _marker_of(session: Session, colour_by: str, legend: dict[str, str]) -> str:
 
 
 def _session_button(session: Session, marker: str, open_session: Callable[[Session], None]) -> None:
-    label = f"{marker} {ru_time(session.start_time)} {session.service_name} {session.booked}/{session.capacity}"
+    label = f"{marker} {ru_time(session.start_time)} {md(session.service_name)} {session.booked}/{session.capacity}"
     st.button(
         label,
         key=f"cal_{session.event_service_id}_{session.date:%Y%m%d}",

@@ -16,6 +16,7 @@ from core.schema import bookings, event_services, services, status_history, visi
 from core.sessions import edit_session, get_session
 from tests.pages.conftest import ACTORS, ROOT
 from ui.clock import now, today
+from ui.format import md
 
 ADMIN = ACTORS["admin"]
 SAME_ANSWER = "Неверный номер карты или PIN."
@@ -259,7 +260,7 @@ def test_booking_a_service_is_recorded_as_the_visitors_own_and_named_in_the_bann
         ("expected", "visitor", newcomer.id, "Приду с сыном")
     ]
     day = f"{['пн', 'вт', 'ср', 'чт', 'пт', 'сб', 'вс'][tomorrow.weekday()]} {tomorrow:%d.%m}"
-    assert [s.value for s in at.success] == [f"Вы записаны: Стирка, {day} в 10:00, Цветной."]
+    assert [s.value for s in at.success] == [f"Вы записаны: {md(f'Стирка, {day} в 10:00, Цветной')}."]
     assert any(i.value.startswith("**Вы записаны:** Стирка") for i in at.info)
 
 
