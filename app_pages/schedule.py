@@ -23,12 +23,14 @@ from ui.clock import now, today
 from ui.db import after_write, cached_catalog, cached_events, cached_places, get_engine
 from ui.format import md, ru_date, time_range
 from ui.forms import keep_widget_values, show_once
+from ui.paging import current_page, pager
 
 actor = require_role("admin")
 FILTER_KEYS = ("ef_text", "ef_dates", "ef_kind", "ef_service", "ef_place", "ev_tab")
 keep_widget_values(*FILTER_KEYS)
 
 ALL_SERVICES, ALL_PLACES = "Все услуги", "Все места"
+PAGE_SIZE = 20
 places = {p.id: p.name for p in cached_places()}
 catalog = {s.id: s.name for s in cached_catalog()}
 
@@ -206,12 +208,21 @@ tab = st.radio(
     format_func=lambda t: f"Активные ({len(active)})" if t == "active" else f"Архивные ({len(archived)})",
 )
 shown = active if tab == "active" else archived
+if st.session_state.get("ev_pages_filter") != flt:  # another filter starts from its first page
+    st.session_state.update(ev_pages_filter=flt, ev_page_active=0, ev_page_archived=0)
 if not shown:
     st.info("Нет событий по выбранным фильтрам." if flt != EventFilter() else "Событий пока нет.")
 else:
+    # a page at a time: sixty rows of buttons are slow to draw and to scroll on a phone
+    page_key = f"ev_page_{tab}"
+    pages = -(-len(shown) // PAGE_SIZE)
+    page_number = current_page(page_key, pages)
+    on_page = shown[page_number * PAGE_SIZE : (page_number + 1) * PAGE_SIZE]
     with get_engine().connect() as conn:
-        upcoming = next_participants(conn, shown, today()) if tab == "active" else {}
+        upcoming = next_participants(conn, on_page, today()) if tab == "active" else {}
     header_row()
     with st.container(key="archived_rows" if tab == "archived" else "active_rows"):
-        for event in shown:
+        for event in on_page:
             event_row(event, tab == "archived", upcoming.get(event.id))
+    if pages > 1:
+        pager(page_key, page_number + 1 < pages, pages)

@@ -19,6 +19,7 @@ from ui.db import (
 )
 from ui.format import md, ru_date, time_range
 from ui.forms import keep_widget_values, show_once
+from ui.paging import current_page, pager
 
 actor = require_role("admin")
 PAGE_SIZE = 20
@@ -179,7 +180,7 @@ def session_row(session: Session, past: bool) -> None:
 def session_list(flt: SessionFilter, upcoming: bool) -> None:
     tab = "upcoming" if upcoming else "past"
     page_key = f"ss_page_{tab}"
-    page_number = st.session_state.setdefault(page_key, 0)
+    page_number = current_page(page_key)
     shown, has_more = cached_session_page(flt, today(), upcoming, page_number * PAGE_SIZE, PAGE_SIZE)
     if not shown:
         st.info("Нет мероприятий по выбранным фильтрам.")
@@ -190,12 +191,7 @@ def session_list(flt: SessionFilter, upcoming: bool) -> None:
             col.caption(label)
     for session in shown:
         session_row(session, past=not upcoming)
-    nav = st.columns([1, 1, 2])
-    nav[0].button("← Назад", key=f"ss_prev_{tab}", disabled=page_number == 0,
-                  on_click=lambda: st.session_state.update({page_key: page_number - 1}), width="stretch")
-    nav[1].button("Далее →", key=f"ss_next_{tab}", disabled=not has_more,
-                  on_click=lambda: st.session_state.update({page_key: page_number + 1}), width="stretch")
-    nav[2].caption(f"Страница {page_number + 1}")
+    pager(page_key, has_more)
 
 
 st.title("Мероприятия")

@@ -1,11 +1,13 @@
 """Расписание: create, edit, archive, activate, delete, filters — what the admin sees and what is stored."""
 
-from datetime import timedelta
+from datetime import time, timedelta
 
 import sqlalchemy as sa
 
+from core.events import EventSpec, ServiceSpec, create_event
 from core.schema import bookings, event_services, events, places, sessions
-from ui.clock import today
+from tests.pages.conftest import ACTORS
+from ui.clock import now, today
 
 
 def titles_listed(at) -> list[str]:
@@ -210,3 +212,26 @@ def test_filters_survive_switching_tabs(app):
 def test_tabs_show_their_counts(app):
     at = app("schedule", "admin")
     assert at.radio(key="ev_tab").options == ["Активные (6)", "Архивные (2)"]
+
+
+def test_a_long_list_comes_twenty_events_a_page(app, db_engine):
+    day = today() + timedelta(days=3)
+    for n in range(20):
+        service = ServiceSpec(service_id=1, start_time=time(10), end_time=time(11), capacity=5, window_days=7)
+        create_event(db_engine, EventSpec(title=f"Лишнее {n:02}", first_date=day, capacity=5, place_id=1, new_place_name=None,
+                                          freq=None, interval=1, weekdays=(), end_kind="never", count=None, until=None,
+                                          services=[service]), ACTORS["admin"], now())
+    at = app("schedule", "admin")
+    first_page = titles_listed(at)
+    assert len(first_page) == 20
+    assert any(c.value == "Страница 1 из 2" for c in at.caption)
+    assert at.button(key="ev_page_active_prev").disabled
+    click(at, "ev_page_active_next")
+    second_page = titles_listed(at)
+    assert second_page and not set(second_page) & set(first_page)
+    assert at.radio(key="ev_tab").options[0] == f"Активные ({len(first_page) + len(second_page)})"
+    assert at.button(key="ev_page_active_next").disabled
+    # a filter starts again from the first page
+    at.text_input(key="ef_text").input("Лишнее").run()
+    assert titles_listed(at) == [f"Лишнее {n:02}" for n in range(20)]
+    assert not any(c.value.startswith("Страница") for c in at.caption)

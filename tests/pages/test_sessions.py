@@ -48,7 +48,7 @@ def test_past_lists_the_most_recent_first_and_pages_go_on(app):
     dates = [m.value.split(",")[0] for m in at.markdown if m.value[:2].isdigit() and "," in m.value]
     yesterday = (today() - timedelta(days=1)).strftime("%d.%m.%Y")
     assert dates[0] == yesterday
-    click(at, "ss_next_past")
+    click(at, "ss_page_past_next")
     assert any(c.value == "Страница 2" for c in at.caption)
 
 
