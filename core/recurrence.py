@@ -69,7 +69,17 @@ class Recurrence:
         # (and a list passed by mistake cannot make the rule unhashable).
         object.__setattr__(self, "weekdays", tuple(sorted(set(self.weekdays))))
 
+    @property
+    def per_day(self) -> float:
+        """How many dates a day on average: how long a window must be to hold some sessions."""
+        if self.freq == "daily":
+            return 1 / self.interval
+        if self.freq == "weekly":
+            return max(1, len(self.weekdays)) / 7 / self.interval
+        return 1 / 30.4 / self.interval
 
+
+@functools.lru_cache(maxsize=1024)  # many rows share a rule, and the value is immutable
 def rule_from_stored(freq: str | None, interval: int, weekdays: str, count: int | None, until: date | None) -> Recurrence | None:
     """The rule kept in an events row (NULL freq = one-off; weekdays as "2,4")."""
     if freq is None:

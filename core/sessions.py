@@ -5,6 +5,7 @@ lists generate the dates of each series for a window of days, then lay the store
 (time and capacity changes, deletions, bookings) over them.
 """
 
+import math
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import NamedTuple
@@ -19,6 +20,7 @@ from core.db import run_in_transaction
 from core.errors import DomainError, ValidationError
 from core.events import Event, EventService
 from core.recurrence import occurrences as series_dates
+from core.recurrence import occurs_on
 from core.schema import bookings, event_services, events, occurrences, places, services, sessions, staff, visitors
 from core.validation import clean_capacity, clean_time_range
 
@@ -69,47 +71,50 @@ class SessionFilter:
         return not self.service_ids or es.service_id in self.service_ids
 
 
-def _stored_sessions(conn: Connection, event_ids: list[int], start: date, end: date) -> dict[tuple[int, date], sa.Row]:
+# The window queries are built once, with the window as parameters: a list page runs them on
+# every click, and building them cost as much as the Python work on their rows.
+_WINDOW_EVENTS = sa.bindparam("event_ids", expanding=True)
+_WINDOW_START, _WINDOW_END = sa.bindparam("start"), sa.bindparam("end")
+_STORED_COLUMNS = (
+    sessions.c.id,
+    sessions.c.event_service_id,
+    sessions.c.date,
+    sessions.c.start_time,
+    sessions.c.end_time,
+    sessions.c.capacity,
+    sessions.c.cancelled_at,
+)
+_STORED_SESSIONS = (
+    sa.select(*_STORED_COLUMNS, sa.func.count(bookings.c.id).filter(bookings.c.status.in_(ACTIVE_STATUSES)).label("booked"))
+    .select_from(sessions.outerjoin(bookings, bookings.c.session_id == sessions.c.id))
+    .where(sessions.c.event_id.in_(_WINDOW_EVENTS), sessions.c.date.between(_WINDOW_START, _WINDOW_END))
+    .group_by(*_STORED_COLUMNS)
+)
+_DAY_PARTICIPANTS = (
+    sa.select(sessions.c.event_id, sessions.c.date, sa.func.count(sa.distinct(bookings.c.visitor_id)).label("n"))
+    .select_from(bookings.join(sessions, sessions.c.id == bookings.c.session_id))
+    .where(
+        sessions.c.event_id.in_(_WINDOW_EVENTS),
+        sessions.c.date.between(_WINDOW_START, _WINDOW_END),
+        bookings.c.status.in_(ACTIVE_STATUSES),
+    )
+    .group_by(sessions.c.event_id, sessions.c.date)
+)
+_STORED_OCCURRENCES = sa.select(occurrences.c.event_id, occurrences.c.date, occurrences.c.capacity, occurrences.c.cancelled_at).where(
+    occurrences.c.event_id.in_(_WINDOW_EVENTS), occurrences.c.date.between(_WINDOW_START, _WINDOW_END)
+)
+
+
+def _stored_sessions(conn: Connection, window: dict) -> dict[tuple[int, date], sa.Row]:
     """What the database adds to the computed sessions: overrides, cancellation, active bookings."""
-    active = sa.func.count(bookings.c.id).filter(bookings.c.status.in_(ACTIVE_STATUSES))
-    stored = (
-        sessions.c.id,
-        sessions.c.event_service_id,
-        sessions.c.date,
-        sessions.c.start_time,
-        sessions.c.end_time,
-        sessions.c.capacity,
-        sessions.c.cancelled_at,
-    )
-    rows = conn.execute(
-        sa.select(*stored, active.label("booked"))
-        .select_from(sessions.outerjoin(bookings, bookings.c.session_id == sessions.c.id))
-        .where(sessions.c.event_id.in_(event_ids), sessions.c.date.between(start, end))
-        .group_by(*stored)
-    ).all()
-    return {(r.event_service_id, r.date): r for r in rows}
+    return {(r.event_service_id, r.date): r for r in conn.execute(_STORED_SESSIONS, window).all()}
 
 
-def _stored_occurrences(conn: Connection, event_ids: list[int], start: date, end: date) -> dict[tuple[int, date], tuple]:
+def _stored_occurrences(conn: Connection, window: dict) -> dict[tuple[int, date], tuple]:
     """(capacity override, cancelled, participants) per touched event date."""
-    participants = (
-        sa.select(sessions.c.event_id, sessions.c.date, sa.func.count(sa.distinct(bookings.c.visitor_id)).label("n"))
-        .select_from(bookings.join(sessions, sessions.c.id == bookings.c.session_id))
-        .where(
-            sessions.c.event_id.in_(event_ids),
-            sessions.c.date.between(start, end),
-            bookings.c.status.in_(ACTIVE_STATUSES),
-        )
-        .group_by(sessions.c.event_id, sessions.c.date)
-    )
-    counts = {(r.event_id, r.date): r.n for r in conn.execute(participants).all()}
-    rows = conn.execute(
-        sa.select(occurrences.c.event_id, occurrences.c.date, occurrences.c.capacity, occurrences.c.cancelled_at).where(
-            occurrences.c.event_id.in_(event_ids), occurrences.c.date.between(start, end)
-        )
-    ).all()
+    counts = {(r.event_id, r.date): r.n for r in conn.execute(_DAY_PARTICIPANTS, window).all()}
     result = {key: (None, False, n) for key, n in counts.items()}
-    for r in rows:
+    for r in conn.execute(_STORED_OCCURRENCES, window).all():
         result[(r.event_id, r.date)] = (r.capacity, r.cancelled_at is not None, counts.get((r.event_id, r.date), 0))
     return result
 
@@ -127,31 +132,47 @@ class _Candidate(NamedTuple):
 
 
 def _candidates(
-    conn: Connection, events: list[Event], flt: SessionFilter, start: date, end: date, today: date, upcoming: bool
+    conn: Connection,
+    events: list[Event],
+    flt: SessionFilter,
+    start: date,
+    end: date,
+    today: date,
+    upcoming: bool,
+    only: set[tuple[int, date]] | None = None,
 ) -> list[_Candidate]:
-    """Every live session of the given events between start and end (inclusive), unsorted."""
+    """Every live session of the given events between start and end (inclusive), unsorted;
+    with `only`, just those of these (event service, date) keys."""
+    only_services = None if only is None else {es_id for es_id, _ in only}
     scoped = []
     for event in events:
         if upcoming and event.is_archived(today):
             continue
-        kept = [es for es in event.services if flt.keeps(event, es)]
+        kept = [es for es in event.services if flt.keeps(event, es) and (only is None or es.id in only_services)]
         if kept:
             scoped.append((event, kept))
     if not scoped:
         return []
-    event_ids = [event.id for event, _ in scoped]
-    stored = _stored_sessions(conn, event_ids, start, end)
-    stored_days = _stored_occurrences(conn, event_ids, start, end)
+    window = {"event_ids": [event.id for event, _ in scoped], "start": start, "end": end}
+    stored = _stored_sessions(conn, window)
+    stored_days = _stored_occurrences(conn, window)
     found = []
     for event, kept in scoped:
         last = end
         if event.archived_at is not None:
             last = min(end, event.archived_at.date())
-        for day in series_dates(event.first_date, event.rule, start, last):
+        if only is None:
+            days = series_dates(event.first_date, event.rule, start, last)
+        else:  # a person's few dates, not every date of the series between them
+            ids = {es.id for es in kept}
+            days = sorted(d for es_id, d in only if es_id in ids and start <= d <= last and occurs_on(event.first_date, event.rule, d))
+        for day in days:
             day_capacity, day_cancelled, participants = stored_days.get((event.id, day), (None, False, 0))
             if day_cancelled:
                 continue
             for es in kept:
+                if only is not None and (es.id, day) not in only:
+                    continue
                 row = stored.get((es.id, day))
                 if row is not None and row.cancelled_at is not None:
                     continue
@@ -191,6 +212,22 @@ def _in_window(
     return [_session(c) for c in found]
 
 
+def _first_window(events: list[Event], flt: SessionFilter, wanted: int) -> timedelta:
+    """A window likely to hold `wanted` sessions, from how often the series run (at most 14 days).
+
+    Each window costs a round of queries, and each day in it costs its sessions made and sorted:
+    with many busy series a page of twenty fits in a day or two.
+    """
+    per_day = sum(
+        event.rule.per_day * sum(1 for es in event.services if flt.keeps(event, es))
+        for event in events
+        if event.rule is not None
+    )
+    if not per_day:
+        return timedelta(days=_FIRST_WINDOW_DAYS)
+    return timedelta(days=max(1, min(_FIRST_WINDOW_DAYS, math.ceil(1.5 * wanted / per_day))))
+
+
 def list_sessions(
     conn: Connection,
     events: list[Event],
@@ -210,7 +247,7 @@ def list_sessions(
         return _sessions_of_visitor(conn, events, flt, today, upcoming=upcoming, offset=offset, limit=limit)
     wanted = offset + limit + 1
     found: list[_Candidate] = []
-    span = timedelta(days=_FIRST_WINDOW_DAYS)
+    span = _first_window(events, flt, wanted)
     if upcoming:
         start, stop = today, today + UPCOMING_HORIZON
         while start <= stop and len(found) < wanted:
@@ -251,18 +288,14 @@ def _sessions_of_visitor(conn, events, flt, today, *, upcoming, offset, limit) -
     if not wanted:
         return [], False
     start, end = min(d for _, d in wanted), max(d for _, d in wanted)
-    found = [c for c in _candidates(conn, events, flt, start, end, today, upcoming) if (c.service.id, c.day) in wanted]
-    found.sort(reverse=not upcoming)
+    found = sorted(_candidates(conn, events, flt, start, end, today, upcoming, only=wanted), reverse=not upcoming)
     return [_session(c) for c in found[offset : offset + limit]], len(found) > offset + limit
 
 
 def sessions_between(conn: Connection, events: list[Event], flt: SessionFilter, start: date, end: date, today: date) -> list[Session]:
     """All live sessions in a date range (for the calendar and booking), participant filter included."""
-    found = _candidates(conn, events, flt, start, end, today, upcoming=start >= today)
-    if flt.visitor_id is not None:
-        wanted = booked_session_keys(conn, flt.visitor_id, start, end)
-        found = [c for c in found if (c.service.id, c.day) in wanted]
-    return [_session(c) for c in sorted(found)]
+    wanted = None if flt.visitor_id is None else booked_session_keys(conn, flt.visitor_id, start, end)
+    return [_session(c) for c in sorted(_candidates(conn, events, flt, start, end, today, start >= today, only=wanted))]
 
 
 def get_session(conn: Connection, events: list[Event], event_service_id: int, day: date, today: date) -> Session:
@@ -338,32 +371,6 @@ def delete_session(engine: Engine, session: Session, actor: Actor, now: datetime
     run_in_transaction(engine, work)
 
 
-def participants_of(conn: Connection, session_id: int) -> list[sa.Row]:
-    """Bookings of one session with the person and who booked them, for the participants dialog."""
-    return conn.execute(
-        sa.select(
-            bookings.c.id,
-            bookings.c.status,
-            bookings.c.comment,
-            bookings.c.created_at,
-            bookings.c.created_by_kind,
-            bookings.c.created_by_id,
-            visitors.c.id.label("visitor_id"),
-            visitors.c.card_number,
-            visitors.c.first_name,
-            visitors.c.last_name,
-            visitors.c.phone,
-            staff.c.login.label("staff_login"),
-        )
-        .select_from(
-            bookings.join(visitors, visitors.c.id == bookings.c.visitor_id).outerjoin(staff, STAFF_MAKER)
-        )
-        .where(bookings.c.session_id == session_id)
-        .order_by(visitors.c.last_name, visitors.c.first_name)
-    ).all()
-
-
-
 # A booking with where and when it happens: the join behind every list of bookings (the desk,
 # the visitor's history, the export), so they all read times and places the same way.
 SESSION_START = sa.func.coalesce(sessions.c.start_time, event_services.c.start_time)
@@ -376,6 +383,32 @@ BOOKING_DETAILS = (
     .join(places, places.c.id == events.c.place_id)
 )
 STAFF_MAKER = sa.and_(bookings.c.created_by_kind == "staff", staff.c.id == bookings.c.created_by_id)
+
+# Built once: the dialog opens often, and building the statement cost a third of its time.
+_PARTICIPANTS = (
+    sa.select(
+        bookings.c.id,
+        bookings.c.status,
+        bookings.c.comment,
+        bookings.c.created_at,
+        bookings.c.created_by_kind,
+        bookings.c.created_by_id,
+        visitors.c.id.label("visitor_id"),
+        visitors.c.card_number,
+        visitors.c.first_name,
+        visitors.c.last_name,
+        visitors.c.phone,
+        staff.c.login.label("staff_login"),
+    )
+    .select_from(bookings.join(visitors, visitors.c.id == bookings.c.visitor_id).outerjoin(staff, STAFF_MAKER))
+    .where(bookings.c.session_id == sa.bindparam("session_id"))
+    .order_by(visitors.c.last_name, visitors.c.first_name)
+)
+
+
+def participants_of(conn: Connection, session_id: int) -> list[sa.Row]:
+    """Bookings of one session with the person and who booked them, for the participants dialog."""
+    return conn.execute(_PARTICIPANTS, {"session_id": session_id}).all()
 
 
 @dataclass(frozen=True)
