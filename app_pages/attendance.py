@@ -11,7 +11,7 @@ from core.spreadsheet import write_xlsx
 from ui import charts
 from ui.auth import require_role
 from ui.clock import now, today
-from ui.db import cached_catalog, cached_places, get_engine
+from ui.db import cached_catalog, cached_places, get_engine, writes_so_far
 from ui.format import md
 from ui.forms import keep_widget_values
 
@@ -61,6 +61,13 @@ def filters() -> AnalyticsFilter | None:
 def load_report(flt: AnalyticsFilter, on: date) -> AttendanceReport:
     with get_engine().connect() as conn:
         return attendance_report(conn, flt, on)
+
+
+# The figures themselves are kept (cache_resource, no copy): plotly rebuilds a pickled figure
+# with all its checks, which costs as much as drawing the charts anew (80 ms on years of data).
+@st.cache_resource(show_spinner=False, ttl=600, max_entries=20)
+def load_charts(flt: AnalyticsFilter, on: date, writes: int) -> list[charts.Chart]:
+    return charts.all_charts(load_report(flt, on), flt.grain)
 
 
 def workbook(key: str, title: str, description: str, columns, rows, flt: AnalyticsFilter) -> bytes:
@@ -121,7 +128,7 @@ show_key_figures(report, flt, description)
 if report.is_empty:
     st.info("За выбранный период записей нет. Измените период, место или услугу.")
     st.stop()
-all_charts = charts.all_charts(report, flt.grain)
+all_charts = load_charts(flt, day, writes_so_far())
 for pair in (all_charts[i : i + 2] for i in range(0, len(all_charts), 2)):
     for column, chart in zip(st.columns(2), pair):
         with column:

@@ -1,5 +1,6 @@
 """The engine (once per server process) and cached reads, cleared after every write."""
 
+import itertools
 from datetime import date
 
 import streamlit as st
@@ -62,6 +63,18 @@ def cached_session_page(flt: SessionFilter, today: date, upcoming: bool, offset:
         return list_sessions(conn, cached_events(), flt, today, upcoming=upcoming, offset=offset, limit=limit)
 
 
+_writes = itertools.count(1)
+_last_write = 0
+
+
+def writes_so_far() -> int:
+    """A number that changes with every write in this process. Caches of live objects
+    (st.cache_resource), which st.cache_data.clear() does not reach, take it as an argument."""
+    return _last_write
+
+
 def after_write() -> None:
     """Drop cached reads so every page shows what was just written."""
+    global _last_write
+    _last_write = next(_writes)
     st.cache_data.clear()

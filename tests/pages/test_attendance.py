@@ -15,10 +15,11 @@ import sqlalchemy as sa
 from openpyxl import load_workbook
 
 from core.analytics import AnalyticsFilter, KeyFigures, default_filter, key_figures
-from core.schema import places
+from core.schema import bookings, places
 from core.spreadsheet import write_xlsx
 from ui import charts
 from ui.clock import today
+from ui.db import after_write
 
 CHART_KEYS = ["weeks", "services", "places", "fill", "no_show", "visitors"]
 
@@ -52,6 +53,19 @@ def test_staff_see_the_six_key_figures_and_every_chart(app, db_engine, role):
         "Посетителей": str(expected.visitors),
     }
     assert expected.bookings > 0
+
+
+def test_charts_are_drawn_again_after_any_write_in_the_app(app, db_engine):
+    at = app("attendance", "coordinator")
+    assert chart_specs(at)
+    with db_engine.begin() as conn:
+        conn.execute(bookings.update().values(status="cancelled"))
+    at.run()
+    assert chart_specs(at), "read from the cache until the app itself writes"
+    after_write()  # what every page calls after it wrote
+    at.run()
+    assert not at.get("plotly_chart")
+    assert metric_values(at)["Записей"] == "0"
 
 
 @pytest.mark.parametrize("role", ["volunteer", "visitor"])
