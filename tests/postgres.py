@@ -33,8 +33,12 @@ def _as_postgres(args: list[str]) -> list[str]:
 
 
 @contextmanager
-def temporary_postgres():
-    """Yield a SQLAlchemy URL of a fresh server; stop it and remove its files afterwards."""
+def temporary_postgres(durable: bool = False):
+    """Yield a SQLAlchemy URL of a fresh server; stop it and remove its files afterwards.
+
+    Tests run it without fsync (nothing there must survive a power cut); `durable` keeps fsync
+    on, for measurements that must pay what a real server pays for a commit.
+    """
     bin_dir = _bin_dir()
     folder = Path(tempfile.mkdtemp(prefix="pgtest-"))
     data = folder / "data"
@@ -45,7 +49,9 @@ def temporary_postgres():
         _as_postgres([str(bin_dir / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-locale"]),
         check=True, stdout=subprocess.DEVNULL,
     )
-    options = f"-c listen_addresses=127.0.0.1 -p {port} -c unix_socket_directories={folder} -c fsync=off -c max_connections=200"
+    options = f"-c listen_addresses=127.0.0.1 -p {port} -c unix_socket_directories={folder} -c max_connections=200"
+    if not durable:
+        options += " -c fsync=off"
     subprocess.run(
         _as_postgres([str(bin_dir / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(folder / "log"), "-w", "start"]),
         check=True, stdout=subprocess.DEVNULL,
