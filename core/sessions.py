@@ -110,8 +110,9 @@ def _stored_sessions(conn: Connection, window: dict) -> dict[tuple[int, date], s
     return {(r.event_service_id, r.date): r for r in conn.execute(_STORED_SESSIONS, window).all()}
 
 
-def _stored_occurrences(conn: Connection, window: dict) -> dict[tuple[int, date], tuple]:
-    """(capacity override, cancelled, participants) per touched event date."""
+def stored_occurrences(conn: Connection, window: dict) -> dict[tuple[int, date], tuple]:
+    """(capacity override, cancelled, participants) per touched event date of the window
+    ({"event_ids": [...], "start": date, "end": date})."""
     counts = {(r.event_id, r.date): r.n for r in conn.execute(_DAY_PARTICIPANTS, window).all()}
     result = {key: (None, False, n) for key, n in counts.items()}
     for r in conn.execute(_STORED_OCCURRENCES, window).all():
@@ -155,7 +156,7 @@ def _candidates(
         return []
     window = {"event_ids": [event.id for event, _ in scoped], "start": start, "end": end}
     stored = _stored_sessions(conn, window)
-    stored_days = _stored_occurrences(conn, window)
+    stored_days = stored_occurrences(conn, window)
     found = []
     for event, kept in scoped:
         last = end

@@ -18,7 +18,7 @@ from core.booking import ACTIVE_STATUSES, cancel_bookings_in_transaction, is_boo
 from core.db import run_in_transaction
 from core.errors import DomainError, NotAllowed
 from core.events import Event
-from core.schema import bookings, event_services, events, occurrences, places, services, sessions, staff
+from core.schema import bookings, event_services, events, places, services, sessions, staff
 from core.sessions import (
     BOOKING_DETAILS,
     SESSION_END,
@@ -28,6 +28,7 @@ from core.sessions import (
     SessionFilter,
     booked_session_keys,
     sessions_between,
+    stored_occurrences,
 )
 from core.validation import clean_text
 
@@ -244,26 +245,14 @@ def _day_figures(conn: Connection, keys: set[tuple[int, date]]) -> dict[tuple[in
     if not keys:
         return {}
     event_ids = sorted({event_id for event_id, _ in keys})
-    first, last = min(day for _, day in keys), max(day for _, day in keys)
-    counts = conn.execute(
-        sa.select(sessions.c.event_id, sessions.c.date, sa.func.count(sa.distinct(bookings.c.visitor_id)))
-        .select_from(bookings.join(sessions, sessions.c.id == bookings.c.session_id))
-        .where(
-            sessions.c.event_id.in_(event_ids),
-            sessions.c.date.between(first, last),
-            bookings.c.status.in_(ACTIVE_STATUSES),
-        )
-        .group_by(sessions.c.event_id, sessions.c.date)
-    ).all()
-    overrides = conn.execute(
-        sa.select(occurrences.c.event_id, occurrences.c.date, occurrences.c.capacity).where(
-            occurrences.c.event_id.in_(event_ids), occurrences.c.date.between(first, last)
-        )
-    ).all()
+    window = {"event_ids": event_ids, "start": min(day for _, day in keys), "end": max(day for _, day in keys)}
+    stored = stored_occurrences(conn, window)
     capacities = dict(conn.execute(sa.select(events.c.id, events.c.capacity).where(events.c.id.in_(event_ids))).all())
-    participants = {(r[0], r[1]): r[2] for r in counts}
-    capacity_of = {(r.event_id, r.date): r.capacity for r in overrides if r.capacity}
-    return {key: (participants.get(key, 0), capacity_of.get(key) or capacities[key[0]]) for key in keys}
+    figures = {}
+    for key in keys:
+        capacity, _, participants = stored.get(key, (None, False, 0))
+        figures[key] = (participants, capacity or capacities[key[0]])
+    return figures
 
 
 def event_days_of(conn: Connection, visitor_id: int) -> list[EventDay]:

@@ -1,6 +1,6 @@
 """Мероприятия: lists, filters, edit and delete one date, the participants panel, the calendar."""
 
-from datetime import date, time, timedelta
+from datetime import time, timedelta
 
 import pytest
 import sqlalchemy as sa
