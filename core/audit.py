@@ -10,18 +10,22 @@ from core.actors import Actor
 from core.schema import audit_log
 
 
+_APPEND = audit_log.insert()  # built once: every write of the app appends through it
+
+
 def record(conn: Connection, actor: Actor, now: datetime, action: str, entity: str, entity_id=None, **detail) -> None:
     """Append one audit row inside the caller's transaction, so it commits with the change."""
     conn.execute(
-        audit_log.insert().values(
-            happened_at=now,
-            actor=actor.audit_name,
-            role=actor.role,
-            action=action,
-            entity=entity,
-            entity_id=None if entity_id is None else str(entity_id),
-            detail=json.dumps(detail, ensure_ascii=False, default=str) if detail else None,
-        )
+        _APPEND,
+        {
+            "happened_at": now,
+            "actor": actor.audit_name,
+            "role": actor.role,
+            "action": action,
+            "entity": entity,
+            "entity_id": None if entity_id is None else str(entity_id),
+            "detail": json.dumps(detail, ensure_ascii=False, default=str) if detail else None,
+        },
     )
 
 

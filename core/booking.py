@@ -54,17 +54,28 @@ def _window_refusal(day: date, start: time, window_days: int, now: datetime) -> 
     return "session_started" if day == now.date() else "window_closed"
 
 
+# The booking's statements are built once: building them anew cost a millisecond a booking.
 _OCCURRENCE_STATE = (occurrences.c.capacity, occurrences.c.cancelled_at)
 _SESSION_STATE = (sessions.c.id, sessions.c.event_service_id, sessions.c.start_time, sessions.c.capacity, sessions.c.cancelled_at)
+_BUMP_OCCURRENCE = (
+    occurrences.update()
+    .where(occurrences.c.event_id == sa.bindparam("lock_event_id"), occurrences.c.date == sa.bindparam("lock_day"))
+    .values(version=occurrences.c.version + 1)
+    .returning(*_OCCURRENCE_STATE)
+)
+_BUMP_SESSIONS = (
+    sessions.update()
+    .where(sessions.c.event_service_id.in_(sa.bindparam("lock_es_ids", expanding=True)), sessions.c.date == sa.bindparam("lock_day"))
+    .values(version=sessions.c.version + 1)
+    .returning(*_SESSION_STATE)
+)
+_NEW_OCCURRENCE = occurrences.insert().returning(*_OCCURRENCE_STATE)
+_NEW_BOOKING = bookings.insert().returning(bookings.c.id)
+_NEW_HISTORY = status_history.insert()
 
 
 def _bump_sessions(conn: Connection, es_ids: list[int], day: date) -> dict[int, sa.Row]:
-    rows = conn.execute(
-        sessions.update()
-        .where(sessions.c.event_service_id.in_(es_ids), sessions.c.date == day)
-        .values(version=sessions.c.version + 1)
-        .returning(*_SESSION_STATE)
-    )
+    rows = conn.execute(_BUMP_SESSIONS, {"lock_es_ids": es_ids, "lock_day": day})
     return {row.event_service_id: row for row in rows}
 
 
@@ -79,14 +90,9 @@ def _lock_rows(conn: Connection, event_id: int, day: date, es_ids: list[int]) ->
     and the whole booking transaction runs again, finding the row there. (An upsert would avoid
     that rare rerun but costs DuckDB three times an insert on every first booking.)
     """
-    occurrence = conn.execute(
-        occurrences.update()
-        .where(occurrences.c.event_id == event_id, occurrences.c.date == day)
-        .values(version=occurrences.c.version + 1)
-        .returning(*_OCCURRENCE_STATE)
-    ).first()
+    occurrence = conn.execute(_BUMP_OCCURRENCE, {"lock_event_id": event_id, "lock_day": day}).first()
     if occurrence is None:
-        occurrence = conn.execute(occurrences.insert().values(event_id=event_id, date=day).returning(*_OCCURRENCE_STATE)).one()
+        occurrence = conn.execute(_NEW_OCCURRENCE, {"event_id": event_id, "date": day}).one()
     session_rows = _bump_sessions(conn, es_ids, day)
     missing = [es_id for es_id in es_ids if es_id not in session_rows]
     if missing:
@@ -138,13 +144,16 @@ def _load_targets(conn: Connection, keys: list[SessionKey], visitor_id: int) -> 
     return _EventDay(first.event_id, first.event_capacity), sorted(rows, key=lambda r: r.id)
 
 
+_DAY_BOOKINGS = (
+    sa.select(bookings.c.session_id, bookings.c.visitor_id)
+    .select_from(bookings.join(sessions, sessions.c.id == bookings.c.session_id))
+    .where(sessions.c.event_id == sa.bindparam("day_event_id"), sessions.c.date == sa.bindparam("day"), bookings.c.status.in_(ACTIVE_STATUSES))
+)
+
+
 def _active_bookings_of_day(conn: Connection, event_id: int, day: date) -> list[sa.Row]:
     """(session id, visitor id) of every active booking of the event day, in one query."""
-    return conn.execute(
-        sa.select(bookings.c.session_id, bookings.c.visitor_id)
-        .select_from(bookings.join(sessions, sessions.c.id == bookings.c.session_id))
-        .where(sessions.c.event_id == event_id, sessions.c.date == day, bookings.c.status.in_(ACTIVE_STATUSES))
-    ).all()
+    return conn.execute(_DAY_BOOKINGS, {"day_event_id": event_id, "day": day}).all()
 
 
 _DAY_LOCKS = [threading.Lock() for _ in range(64)]
@@ -217,22 +226,20 @@ def book(
         for es in es_rows:
             row = session_rows[es.id]
             booking_id = conn.execute(
-                bookings.insert()
-                .values(
-                    session_id=row.id,
-                    visitor_id=visitor_id,
-                    status="expected",
-                    comment=comment,
-                    created_at=now,
-                    created_by_kind="visitor" if actor.kind == "visitor" else actor.kind,
-                    created_by_id=actor.id,
-                )
-                .returning(bookings.c.id)
+                _NEW_BOOKING,
+                {
+                    "session_id": row.id,
+                    "visitor_id": visitor_id,
+                    "status": "expected",
+                    "comment": comment,
+                    "created_at": now,
+                    "created_by_kind": "visitor" if actor.kind == "visitor" else actor.kind,
+                    "created_by_id": actor.id,
+                },
             ).scalar_one()
             conn.execute(
-                status_history.insert().values(
-                    booking_id=booking_id, status="expected", comment=None, changed_at=now, changed_by=actor.audit_name
-                )
+                _NEW_HISTORY,
+                {"booking_id": booking_id, "status": "expected", "comment": None, "changed_at": now, "changed_by": actor.audit_name},
             )
             new_ids[es.id] = booking_id
         audit.record(conn, actor, now, "book", "booking", ",".join(map(str, new_ids.values())), sessions=len(new_ids))
