@@ -67,6 +67,19 @@ def median_of(action: Callable[[], object], runs: int = RUNS, warmup: int = 1) -
     return statistics.median(times)
 
 
+def medians_side_by_side(first: Callable[[], object], second: Callable[[], object], runs: int = 31) -> tuple[float, float]:
+    """Median milliseconds of two actions timed in turns, so a machine slowing down halfway
+    weighs on both alike (a shared VM's pace drifts within a minute)."""
+    first(), second()
+    times: tuple[list[float], list[float]] = ([], [])
+    for _ in range(runs):
+        for action, found in ((first, times[0]), (second, times[1])):
+            started = time.perf_counter()
+            action()
+            found.append((time.perf_counter() - started) * 1000)
+    return statistics.median(times[0]), statistics.median(times[1])
+
+
 # --- data -------------------------------------------------------------------------------
 
 
@@ -194,8 +207,6 @@ def query_figures(url: str, today: date) -> list[Figure]:
             captured.clear()
             call(conn)
             statements = list(captured)
-            # short queries: more runs, so one hiccup of the machine does not decide the ratio
-            core_ms = median_of(lambda: call(conn), runs=21)
 
             def replay():
                 cursor = conn.connection.cursor()
@@ -203,7 +214,7 @@ def query_figures(url: str, today: date) -> list[Figure]:
                     cursor.execute(statement, parameters)
                     cursor.fetchall()
 
-            raw_ms = median_of(replay, runs=21)
+            core_ms, raw_ms = medians_side_by_side(lambda: call(conn), replay)
         return Figure(f"Запрос «{label}» / сырой SQL ({core_ms:.1f} мс)", core_ms / raw_ms, 1.3, "×", "≤ 1,3× сырого SQL")
 
     with engine.connect() as conn:
