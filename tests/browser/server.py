@@ -103,7 +103,11 @@ def open_page(page: Page, title: str) -> None:
     if expand.is_visible():
         expand.click()
         page.wait_for_timeout(400)
-    page.locator("[data-testid='stSidebar'] a", has_text=title).first.click()
+    link = page.locator("[data-testid='stSidebar'] a", has_text=title).first
+    path = (link.get_attribute("href") or "").rstrip("/").rsplit("/", 1)[-1]
+    link.click()
+    # on a busy machine the run may start well after the click: wait for the new address first
+    page.wait_for_url(lambda url: url.rstrip("/").rsplit("/", 1)[-1] == path)
     wait_idle(page)
     if page.viewport_size["width"] < 600 and page.locator("[data-testid='stSidebarCollapseButton']").is_visible():
         page.locator("[data-testid='stSidebarCollapseButton'] button").click()
