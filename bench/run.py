@@ -145,8 +145,7 @@ def page_figures(url: str) -> list[Figure]:
     ]
     figures = []
     for label, page, role, state, shape in screens:
-        screen = median_of(page_run(page, role, state))
-        baseline = median_of(bare(*shape))
+        screen, baseline = medians_side_by_side(page_run(page, role, state), bare(*shape), runs=RUNS)
         figures.append(Figure(f"Экран «{label}»", screen, 250.0, "мс", "≤ 250 мс"))
         figures.append(Figure(f"Экран «{label}» / голая страница", screen / baseline, 1.5, "×", "≤ 1,5× таблицы той же формы"))
     figures.extend(participants_panel_figures(url))
@@ -354,8 +353,11 @@ def recurrence_figure(url: str, today: date) -> Figure:
     raw_rules = [_rrule(first, rule) for first, rule in rules]
     low, high = datetime.combine(start, datetime.min.time()), datetime.combine(end, datetime.min.time())
 
-    ours = median_of(lambda: [occurrences(first, rule, start, end) for first, rule in rules], runs=9)
-    raw = median_of(lambda: [[d.date() for d in r.between(low, high, inc=True)] for r in raw_rules], runs=9)
+    ours, raw = medians_side_by_side(
+        lambda: [occurrences(first, rule, start, end) for first, rule in rules],
+        lambda: [[d.date() for d in r.between(low, high, inc=True)] for r in raw_rules],
+        runs=9,
+    )
     assert isinstance(raw_rules[0], rrule)
     return Figure(f"Повторения: 5 лет, {len(rules)} событий ({ours:.1f} мс) / dateutil", ours / raw, 1.2, "×", "≤ 1,2× rrule")
 
