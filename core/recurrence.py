@@ -215,6 +215,7 @@ def occurs_on(first_date: date, rule: Recurrence | None, day: date) -> bool:
     return _rrule_from(first_date, rule, day).after(moment, inc=True) == moment
 
 
+@functools.lru_cache(maxsize=4096)  # asked for every event on every list; the answer never changes
 def last_date(first_date: date, rule: Recurrence | None) -> date | None:
     """The series' final date; None when it never ends (or, when bounded, has no dates at all).
 
