@@ -9,6 +9,7 @@ import urllib.request
 from pathlib import Path
 
 from playwright.sync_api import Browser, Page, Playwright
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
@@ -105,9 +106,17 @@ def open_page(page: Page, title: str) -> None:
         page.wait_for_timeout(400)
     link = page.locator("[data-testid='stSidebar'] a", has_text=title).first
     path = (link.get_attribute("href") or "").rstrip("/").rsplit("/", 1)[-1]
-    link.click()
-    # on a busy machine the run may start well after the click: wait for the new address first
-    page.wait_for_url(lambda url: url.rstrip("/").rsplit("/", 1)[-1] == path)
+    arrived = lambda url: url.rstrip("/").rsplit("/", 1)[-1] == path  # noqa: E731
+    # On a busy machine a click that lands while the menu is being redrawn is lost: the address
+    # then never changes. Click again rather than wait on a page that is not coming.
+    for attempt in range(3):
+        link.click()
+        try:
+            page.wait_for_url(arrived, wait_until="commit", timeout=8_000)
+            break
+        except PlaywrightTimeout:
+            if attempt == 2:
+                raise
     wait_idle(page)
     if page.viewport_size["width"] < 600 and page.locator("[data-testid='stSidebarCollapseButton']").is_visible():
         page.locator("[data-testid='stSidebarCollapseButton'] button").click()
