@@ -7,7 +7,7 @@ import streamlit as st
 
 from core.analytics import AnalyticsFilter, AttendanceReport, attendance_report, default_filter, record_download
 from core.errors import ValidationError
-from core.spreadsheet import write_xlsx
+from core.spreadsheet import XLSX_MIME, write_xlsx
 from ui import charts
 from ui.auth import require_role
 from ui.clock import now, today
@@ -17,7 +17,6 @@ from ui.forms import keep_widget_values
 
 actor = require_role("admin", "coordinator")
 ALL_SERVICES, ALL_PLACES = "Все услуги", "Все места"
-XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 FILTER_KEYS = ("at_start", "at_end", "at_place", "at_service")
 
 places = {p.id: p.name for p in cached_places()}

@@ -23,7 +23,7 @@ from core.errors import DomainError, NotAllowed, ValidationError
 from core.people import ERASED_NAME
 from core.schema import bookings, event_services, places, services, sessions, staff, visitors
 from core.sessions import BOOKING_DETAILS, SESSION_START, STAFF_MAKER
-from core.spreadsheet import Column, write_xlsx
+from core.spreadsheet import XLSX_MIME, Column, write_xlsx
 from core.validation import format_phone, format_ru_date
 
 EXPORT_ROLES = ("admin", "coordinator")
@@ -33,7 +33,6 @@ PREVIEW_ROWS = 50
 # A print form is for paper: beyond this many rows the Excel file is the right tool.
 PRINT_MAX_ROWS = 5000
 STATUS_LABELS = ADMIN_STATUS
-XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 HTML_MIME = "text/html"
 
 

@@ -25,6 +25,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.utils.datetime import to_excel
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 DATE_FORMAT = "DD.MM.YYYY"
 TIME_FORMAT = "HH:MM"
 DATETIME_FORMAT = "DD.MM.YYYY HH:MM"
