@@ -13,14 +13,13 @@ from core.events import (
     booked_people_on_or_after,
     delete_event,
     has_history,
-    next_participants,
     split_active_archived,
 )
 from core.recurrence import plural
 from ui import event_form
 from ui.auth import require_role
 from ui.clock import now, today
-from ui.db import after_write, cached_catalog, cached_events, cached_places, get_engine
+from ui.db import after_write, cached_catalog, cached_events, cached_next_participants, cached_places, get_engine
 from ui.format import md, ru_date, time_range
 from ui.forms import keep_widget_values, show_once
 from ui.paging import current_page, pager
@@ -218,8 +217,7 @@ else:
     pages = -(-len(shown) // PAGE_SIZE)
     page_number = current_page(page_key, pages)
     on_page = shown[page_number * PAGE_SIZE : (page_number + 1) * PAGE_SIZE]
-    with get_engine().connect() as conn:
-        upcoming = next_participants(conn, on_page, today()) if tab == "active" else {}
+    upcoming = cached_next_participants(tuple(e.id for e in on_page), today()) if tab == "active" else {}
     header_row()
     with st.container(key="archived_rows" if tab == "archived" else "active_rows"):
         for event in on_page:

@@ -9,7 +9,7 @@ from sqlalchemy.engine import Engine
 from core import demo
 from core.config import settings
 from core.db import is_empty, make_engine, migrate
-from core.events import Event, list_catalog, list_places, load_events
+from core.events import Event, list_catalog, list_places, load_events, next_participants
 from core.people import ensure_admin
 from core.sessions import Session, SessionFilter, list_sessions
 from ui.clock import now
@@ -43,34 +43,25 @@ def get_engine() -> Engine:
 # writes_so_far() on, so the next read is fresh; other app instances' writes show within the ttl.
 
 
-@st.cache_resource(show_spinner=False, ttl=600, max_entries=4)
-def _events(writes: int) -> tuple[Event, ...]:
+_SHARED_READS = {"events": load_events, "places": list_places, "catalog": list_catalog}
+
+
+@st.cache_resource(show_spinner=False, ttl=600, max_entries=3 * 4)
+def _shared(what: str, writes: int) -> tuple:
     with get_engine().connect() as conn:
-        return tuple(load_events(conn))
-
-
-@st.cache_resource(show_spinner=False, ttl=600, max_entries=4)
-def _places(writes: int) -> tuple:
-    with get_engine().connect() as conn:
-        return tuple(list_places(conn))
-
-
-@st.cache_resource(show_spinner=False, ttl=600, max_entries=4)
-def _catalog(writes: int) -> tuple:
-    with get_engine().connect() as conn:
-        return tuple(list_catalog(conn))
+        return tuple(_SHARED_READS[what](conn))
 
 
 def cached_events() -> tuple[Event, ...]:
-    return _events(writes_so_far())
+    return _shared("events", writes_so_far())
 
 
 def cached_places() -> tuple:
-    return _places(writes_so_far())
+    return _shared("places", writes_so_far())
 
 
 def cached_catalog() -> tuple:
-    return _catalog(writes_so_far())
+    return _shared("catalog", writes_so_far())
 
 
 # short-lived: bookings made by other app instances (PostgreSQL) show up within half a minute
@@ -79,6 +70,14 @@ def cached_session_page(flt: SessionFilter, today: date, upcoming: bool, offset:
     """One page of Предстоящие / Прошедшие; reruns of the page (a click, a checkbox) reuse it."""
     with get_engine().connect() as conn:
         return list_sessions(conn, cached_events(), flt, today, upcoming=upcoming, offset=offset, limit=limit)
+
+
+@st.cache_data(show_spinner=False, ttl=30)
+def cached_next_participants(event_ids: tuple[int, ...], today: date) -> dict[int, tuple[date, int]]:
+    """Расписание's «ближайшая дата, записано N из M» for the shown events; reruns reuse it."""
+    shown = [e for e in cached_events() if e.id in event_ids]
+    with get_engine().connect() as conn:
+        return next_participants(conn, shown, today)
 
 
 _writes = itertools.count(1)
