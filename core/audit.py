@@ -13,20 +13,28 @@ from core.schema import audit_log
 _APPEND = audit_log.insert()  # built once: every write of the app appends through it
 
 
+def entry(actor: Actor, now: datetime, action: str, entity: str, entity_id=None, **detail) -> dict:
+    """One audit row's values: who did what to which entity, never personal values."""
+    return {
+        "happened_at": now,
+        "actor": actor.audit_name,
+        "role": actor.role,
+        "action": action,
+        "entity": entity,
+        "entity_id": None if entity_id is None else str(entity_id),
+        "detail": json.dumps(detail, ensure_ascii=False, default=str) if detail else None,
+    }
+
+
 def record(conn: Connection, actor: Actor, now: datetime, action: str, entity: str, entity_id=None, **detail) -> None:
     """Append one audit row inside the caller's transaction, so it commits with the change."""
-    conn.execute(
-        _APPEND,
-        {
-            "happened_at": now,
-            "actor": actor.audit_name,
-            "role": actor.role,
-            "action": action,
-            "entity": entity,
-            "entity_id": None if entity_id is None else str(entity_id),
-            "detail": json.dumps(detail, ensure_ascii=False, default=str) if detail else None,
-        },
-    )
+    conn.execute(_APPEND, entry(actor, now, action, entity, entity_id, **detail))
+
+
+def record_all(conn: Connection, entries: list[dict]) -> None:
+    """Append several rows made by `entry` in one statement, inside the caller's transaction."""
+    if entries:
+        conn.execute(_APPEND, entries)
 
 
 def search(
