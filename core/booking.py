@@ -2,10 +2,11 @@
 
 The capacity invariants (SPEC §3.3) must hold with many people booking at once. Counting and
 then inserting is not enough under snapshot isolation: two transactions both count 7 of 8 and
-both insert. So every booking transaction first writes the event-occurrence row and the session
-rows it books (`version = version + 1`). On DuckDB a second concurrent writer of those rows
-gets a write-write conflict and is retried; on PostgreSQL it waits for the row lock and then
-counts what the first one committed. Either way the count a transaction checks is current.
+both insert. So every booking transaction first writes the row of its event day in
+`occurrences` (`version = version + 1`), and so does every change of a session
+(`lock_event_days`). On DuckDB a second concurrent writer of that row gets a write-write
+conflict and is retried; on PostgreSQL it waits for the row lock and then counts what the first
+one committed. Either way the count a transaction checks is current.
 On DuckDB the bookings that arrive together are also applied together, one transaction per
 batch (see _BookingQueue).
 """
@@ -63,12 +64,14 @@ _SERVICES_OF = sa.select(event_services).where(event_services.c.id.in_(sa.bindpa
 _EVENTS_OF = sa.select(events).where(events.c.id.in_(sa.bindparam("event_ids", expanding=True)))
 _PEOPLE = sa.select(visitors.c.id, visitors.c.erased_at).where(visitors.c.id.in_(sa.bindparam("person_ids", expanding=True)))
 
-# The lock statements take the events and the dates of a batch as two lists, so they also bump
-# the rows of an event on another request's date: a harmless extra version, and one statement
-# instead of one per day (a list of (event, date) pairs costs DuckDB more than this for one day).
+# The lock and the day query take the events and the dates of a batch as two lists, so they
+# also touch an event's rows on another request's date: a harmless extra version bump, rows
+# filtered out, and one statement instead of one per day (a list of (event, date) pairs costs
+# DuckDB more than this for a single day).
 _OCCURRENCE_STATE = (occurrences.c.id, occurrences.c.event_id, occurrences.c.date, occurrences.c.capacity, occurrences.c.cancelled_at)
 _SESSION_STATE = (
-    sessions.c.id, sessions.c.event_service_id, sessions.c.date, sessions.c.start_time, sessions.c.capacity, sessions.c.cancelled_at
+    sessions.c.id, sessions.c.event_service_id, sessions.c.event_id, sessions.c.date,
+    sessions.c.start_time, sessions.c.capacity, sessions.c.cancelled_at,
 )
 _BUMP_OCCURRENCES = (
     occurrences.update()
@@ -79,24 +82,15 @@ _BUMP_OCCURRENCES = (
     .values(version=occurrences.c.version + 1)
     .returning(*_OCCURRENCE_STATE)
 )
-_BUMP_SESSIONS = (
-    sessions.update()
-    .where(
-        sessions.c.event_service_id.in_(sa.bindparam("lock_es_ids", expanding=True)),
-        sessions.c.date.in_(sa.bindparam("lock_days", expanding=True)),
-    )
-    .values(version=sessions.c.version + 1)
-    .returning(*_SESSION_STATE)
-)
 _NEW_OCCURRENCES = occurrences.insert().returning(*_OCCURRENCE_STATE)
 _NEW_SESSIONS = sessions.insert().returning(*_SESSION_STATE)
-_DAY_BOOKINGS = (
-    sa.select(sessions.c.event_id, sessions.c.date, bookings.c.session_id, bookings.c.visitor_id)
-    .select_from(bookings.join(sessions, sessions.c.id == bookings.c.session_id))
+# every session row of the event days, once per active booking on it (or once with no visitor)
+_DAY_SESSIONS = (
+    sa.select(*_SESSION_STATE, bookings.c.visitor_id)
+    .select_from(sessions.outerjoin(bookings, sa.and_(bookings.c.session_id == sessions.c.id, bookings.c.status.in_(ACTIVE_STATUSES))))
     .where(
         sessions.c.event_id.in_(sa.bindparam("day_event_ids", expanding=True)),
         sessions.c.date.in_(sa.bindparam("days", expanding=True)),
-        bookings.c.status.in_(ACTIVE_STATUSES),
     )
 )
 _NEW_BOOKINGS = bookings.insert().returning(bookings.c.id, bookings.c.session_id, bookings.c.visitor_id)
@@ -164,44 +158,46 @@ def _targets(request: BookingRequest, services: dict, events_by_id: dict, people
     return event, rows
 
 
-def _lock_rows(conn: Connection, wanted: list[tuple[sa.Row, list[sa.Row], date]]) -> tuple[dict, dict, set[int], set[int]]:
-    """Write the occurrence rows, then the session rows of the wanted event days, creating those
-    that do not exist yet; returns both by (id, date) and the ids of the created ones.
+def lock_event_days(conn: Connection, days: set[tuple[int, date]]) -> tuple[dict[tuple[int, date], sa.Row], set[int]]:
+    """Write the occurrence row of each (event id, date), creating the missing ones; returns the
+    rows by (event id, date) and the ids of those created.
 
-    The write is the lock: `version = version + 1` on an existing row, the insert on a new one.
-    The occurrences come first: every booking of an event day takes its row, so on PostgreSQL
-    they queue there and cannot deadlock over the sessions. Rows usually exist already, so they
-    are updated first and inserted only when missing. Two first bookings of an untouched session
-    may both insert: one of them fails on the unique key (on PostgreSQL once the other commits)
-    and the whole transaction runs again, finding the row there. (An upsert would avoid that
-    rare rerun but costs DuckDB three times an insert on every first booking.)
+    This write is the lock of an event day. Every booking takes it first, and so does every
+    change of a session (its time, capacity or deletion), so on DuckDB two of them on one day
+    conflict and one runs again, and on PostgreSQL the second waits and then reads what the
+    first committed: either way what a transaction counts is current. Rows usually exist, so
+    they are updated first and inserted only when missing. Two first writers of an untouched
+    day may both insert: one fails on the unique key (on PostgreSQL once the other commits) and
+    its transaction runs again, finding the row. (An upsert would spare that rare rerun but
+    costs DuckDB three times an insert every time.)
     """
-    days = {(event.id, day) for event, _, day in wanted}
     dates = sorted({day for _, day in days})
     bumped = conn.execute(_BUMP_OCCURRENCES, {"lock_event_ids": sorted({e for e, _ in days}), "lock_days": dates})
     occurrence_of = {(row.event_id, row.date): row for row in bumped}
     missing = sorted(days - occurrence_of.keys())
     created = conn.execute(_NEW_OCCURRENCES, [{"event_id": e, "date": d} for e, d in missing]).all() if missing else []
     occurrence_of |= {(row.event_id, row.date): row for row in created}
-
-    event_of = {(es.id, day): event.id for event, es_rows, day in wanted for es in es_rows}
-    bumped = conn.execute(_BUMP_SESSIONS, {"lock_es_ids": sorted({es for es, _ in event_of}), "lock_days": dates})
-    session_of = {(row.event_service_id, row.date): row for row in bumped}
-    missing = sorted(event_of.keys() - session_of.keys())
-    new_sessions = [{"event_service_id": es, "event_id": event_of[es, d], "date": d} for es, d in missing]
-    created_sessions = conn.execute(_NEW_SESSIONS, new_sessions).all() if missing else []
-    session_of |= {(row.event_service_id, row.date): row for row in created_sessions}
-    return occurrence_of, session_of, {row.id for row in created}, {row.id for row in created_sessions}
+    return occurrence_of, {row.id for row in created}
 
 
-def _days_of(conn: Connection, days: set[tuple[int, date]]) -> dict[tuple[int, date], _Day]:
-    """The active bookings of each (event, date), in one query."""
+def _sessions_of_days(conn: Connection, wanted: list[tuple[sa.Row, list[sa.Row], date]]) -> tuple[dict, dict[tuple[int, date], _Day], set[int]]:
+    """The session rows of the wanted event days by (event service id, date), creating those a
+    request books that do not exist yet; each day's active bookings; the ids of the created rows."""
+    days = {(event.id, day) for event, _, day in wanted}
     state = {key: _Day() for key in days}
-    rows = conn.execute(_DAY_BOOKINGS, {"day_event_ids": sorted({e for e, _ in days}), "days": sorted({d for _, d in days})})
+    session_of = {}
+    rows = conn.execute(_DAY_SESSIONS, {"day_event_ids": sorted({e for e, _ in days}), "days": sorted({d for _, d in days})})
     for row in rows:
         if (row.event_id, row.date) in state:
-            state[row.event_id, row.date].add(row.session_id, row.visitor_id)
-    return state
+            session_of[row.event_service_id, row.date] = row
+            if row.visitor_id is not None:
+                state[row.event_id, row.date].add(row.id, row.visitor_id)
+    missing = sorted({(es.id, day, event.id) for event, es_rows, day in wanted for es in es_rows if (es.id, day) not in session_of})
+    created = []
+    if missing:
+        created = conn.execute(_NEW_SESSIONS, [{"event_service_id": es, "event_id": e, "date": d} for es, d, e in missing]).all()
+        session_of |= {(row.event_service_id, row.date): row for row in created}
+    return session_of, state, {row.id for row in created}
 
 
 def _refusal(request: BookingRequest, event, es_rows, occurrence, session_of: dict, day_state: _Day) -> BookingRefused | None:
@@ -255,8 +251,8 @@ def book_together(conn: Connection, requests: list[BookingRequest]) -> list[Book
     if not wanted:
         return outcomes
 
-    occurrence_of, session_of, new_occurrences, new_sessions = _lock_rows(conn, list(wanted.values()))
-    day_state = _days_of(conn, {(event.id, day) for event, _, day in wanted.values()})
+    occurrence_of, new_occurrences = lock_event_days(conn, {(event.id, day) for event, _, day in wanted.values()})
+    session_of, day_state, new_sessions = _sessions_of_days(conn, list(wanted.values()))
     accepted: list[tuple[int, list[sa.Row]]] = []
     for index, (event, es_rows, day) in wanted.items():
         request = requests[index]

@@ -88,8 +88,8 @@ occurrences = sa.Table(
     sa.Column("date", sa.Date, nullable=False),
     sa.Column("capacity", sa.Integer),
     sa.Column("cancelled_at", sa.DateTime),
-    # bumped by every booking write on this date, so concurrent writers conflict (DuckDB)
-    # or queue behind the row lock (PostgreSQL); never read as a count
+    # bumped by every booking and every session change on this event day, so concurrent
+    # writers conflict (DuckDB) or queue behind the row lock (PostgreSQL); never read as a count
     sa.Column("version", sa.Integer, nullable=False, server_default="0"),
     sa.UniqueConstraint("event_id", "date", name="uq_occurrence"),
 )
@@ -106,6 +106,8 @@ sessions = sa.Table(
     sa.Column("end_time", sa.Time),
     sa.Column("capacity", sa.Integer),
     sa.Column("cancelled_at", sa.DateTime),
+    # no longer written: the event day's occurrence row is the one lock (core.booking); kept
+    # because DuckDB cannot drop a column of a table with indexes
     sa.Column("version", sa.Integer, nullable=False, server_default="0"),
     sa.UniqueConstraint("event_service_id", "date", name="uq_session"),
 )

@@ -15,7 +15,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from core import audit
 from core.actors import Actor
-from core.booking import ACTIVE_STATUSES
+from core.booking import ACTIVE_STATUSES, lock_event_days
 from core.db import run_in_transaction
 from core.errors import DomainError, ValidationError
 from core.events import Event, EventService
@@ -313,6 +313,12 @@ def get_session(conn: Connection, events: list[Event], event_service_id: int, da
 def _ensure_session_row(conn: Connection, session: Session) -> int:
     if session.session_id is not None:
         return session.session_id
+    # the row may have been created since the session was read (by its first booking)
+    existing = conn.execute(
+        sa.select(sessions.c.id).where(sessions.c.event_service_id == session.event_service_id, sessions.c.date == session.date)
+    ).scalar()
+    if existing is not None:
+        return existing
     return conn.execute(
         sessions.insert()
         .values(event_service_id=session.event_service_id, event_id=session.event_id, date=session.date)
@@ -333,9 +339,9 @@ def edit_session(
         raise ValidationError("service_capacity_above_event", field="capacity", event_capacity=session.event_capacity)
 
     def work(conn: Connection) -> None:
+        # the event day's lock first, so a booking racing this edit waits or runs again
+        lock_event_days(conn, {(session.event_id, session.date)})
         session_id = _ensure_session_row(conn, session)
-        # bump the version so a booking racing this edit conflicts and re-reads the capacity
-        conn.execute(sessions.update().where(sessions.c.id == session_id).values(version=sessions.c.version + 1))
         booked = conn.execute(
             sa.select(sa.func.count())
             .select_from(bookings)
@@ -350,15 +356,16 @@ def edit_session(
         )
         audit.record(conn, actor, now, "update", "session", session_id, capacity=capacity)
 
-    run_in_transaction(engine, work)
+    # a first booking may create the day's rows at the same moment: then this runs again
+    run_in_transaction(engine, work, retry_duplicates=True)
 
 
 def delete_session(engine: Engine, session: Session, actor: Actor, now: datetime) -> None:
     """Remove one occurrence of a service; refused while anybody is booked on it."""
 
     def work(conn: Connection) -> None:
+        lock_event_days(conn, {(session.event_id, session.date)})
         session_id = _ensure_session_row(conn, session)
-        conn.execute(sessions.update().where(sessions.c.id == session_id).values(version=sessions.c.version + 1))
         booked = conn.execute(
             sa.select(sa.func.count())
             .select_from(bookings)
@@ -369,7 +376,8 @@ def delete_session(engine: Engine, session: Session, actor: Actor, now: datetime
         conn.execute(sessions.update().where(sessions.c.id == session_id).values(cancelled_at=now))
         audit.record(conn, actor, now, "delete", "session", session_id)
 
-    run_in_transaction(engine, work)
+    # a first booking may create the day's rows at the same moment: then this runs again
+    run_in_transaction(engine, work, retry_duplicates=True)
 
 
 # A booking with where and when it happens: the join behind every list of bookings (the desk,

@@ -20,8 +20,12 @@ from datetime import time as time_of_day
 import pytest
 import sqlalchemy as sa
 
+import core.booking
+
 from core.booking import book
 from core.db import make_engine
+from core.events import load_events
+from core.sessions import edit_session, get_session
 from core.errors import BookingRefused, DomainError
 from core.schema import bookings
 from tests.conftest import key_of
@@ -138,6 +142,74 @@ def test_one_person_racing_themself_is_booked_once(engine, now, make_event, make
 
         assert outcomes == Counter({"booked": 1, "BookingRefused:already_booked": attempts - 1}), f"round {round_number}"
         assert active_of_event(engine, event.id) == (1, 1)
+    assert invariant_violations(engine) == {}
+
+
+def test_a_session_cut_while_people_book_never_holds_more_than_its_new_capacity(
+    engine, engines, now, make_event, bookers, visitor_actor, admin
+):
+    actors = {person: visitor_actor(person) for person in bookers}
+    cut_landed = 0
+
+    for round_number in range(ROUNDS // 2):
+        event = make_event(capacity=50, services=[dict(capacity=20)])
+        key = key_of(event)
+        with engine.connect() as conn:
+            session = get_session(conn, load_events(conn), key.event_service_id, key.date, now.date())
+        cut = lambda: edit_session(engine, session, time_of_day(10), time_of_day(11), 5, admin, now)  # noqa: E731
+        # the cut starts among the bookers, so it lands before, between or after their batches
+        attempts = [lambda n=n, p=p: book(engines[n % 2], p, [key], actors[p], now) for n, p in enumerate(bookers[1:])]
+        outcomes = race(attempts[:8] + [cut] + attempts[8:])
+
+        # either the cut came first (5 places), or it found more than 5 booked and was refused
+        refused_cut = outcomes["ValidationError:capacity_below_booked"]
+        booked, _ = active_of_event(engine, event.id)
+        assert booked <= 5 or refused_cut == 1, f"round {round_number}: {outcomes}"
+        assert invariant_violations(engine) == {}, f"round {round_number}"
+        cut_landed += refused_cut == 0
+    assert cut_landed, "the cut never landed: the race proved nothing"
+
+
+def test_a_session_change_waits_for_a_booking_in_flight(engine, now, make_event, make_visitor, admin, add_booking, monkeypatch):
+    """The same race made certain: the booking has written but not committed when the cut
+    comes. Without the event day's lock the cut counts 6, sets 6 places, and the booking
+    then commits a seventh."""
+    event = make_event(capacity=50, services=[dict(capacity=20)])
+    for _ in range(6):
+        add_booking(key_of(event), make_visitor())
+    with engine.connect() as conn:
+        session = get_session(conn, load_events(conn), event.services[0].id, event.first_date, now.date())
+    written, go = threading.Event(), threading.Event()
+    original = core.booking.book_together
+
+    def slow_to_commit(conn, requests):
+        outcomes = original(conn, requests)
+        written.set()
+        assert go.wait(30)
+        return outcomes
+
+    monkeypatch.setattr(core.booking, "book_together", slow_to_commit)
+    answers = {}
+
+    def run(name, call):
+        try:
+            call()
+            answers[name] = "done"
+        except DomainError as exc:
+            answers[name] = exc.code
+
+    booking = threading.Thread(target=run, args=("book", lambda: book(engine, make_visitor(), [key_of(event)], admin, now)))
+    cut = threading.Thread(target=run, args=("cut", lambda: edit_session(engine, session, time_of_day(10), time_of_day(11), 6, admin, now)))
+    booking.start()
+    assert written.wait(30)
+    cut.start()
+    time.sleep(0.3)  # the cut now waits for the lock (PostgreSQL) or retries after conflicts (DuckDB)
+    go.set()
+    booking.join(30)
+    cut.join(30)
+
+    assert answers == {"book": "done", "cut": "capacity_below_booked"}
+    assert active_of_event(engine, event.id) == (7, 7)
     assert invariant_violations(engine) == {}
 
 
