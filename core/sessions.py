@@ -11,6 +11,7 @@ from datetime import date, datetime, time, timedelta
 from typing import NamedTuple
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Connection, Engine
 
 from core import audit
@@ -72,8 +73,10 @@ class SessionFilter:
 
 
 # The window queries are built once, with the window as parameters: a list page runs them on
-# every click, and building them cost as much as the Python work on their rows.
-_WINDOW_EVENTS = sa.bindparam("event_ids", expanding=True)
+# every click, and building them cost as much as the Python work on their rows. The events go
+# as one array (`= ANY`), not an IN list, which SQLAlchemy renders again on every call (a tenth
+# of the page's query time for 60 events). DuckDB and PostgreSQL both take a list as an array.
+_WINDOW_EVENTS = sa.bindparam("event_ids", type_=ARRAY(sa.Integer))
 _WINDOW_START, _WINDOW_END = sa.bindparam("start"), sa.bindparam("end")
 _STORED_COLUMNS = (
     sessions.c.id,
@@ -87,21 +90,21 @@ _STORED_COLUMNS = (
 _STORED_SESSIONS = (
     sa.select(*_STORED_COLUMNS, sa.func.count(bookings.c.id).filter(bookings.c.status.in_(ACTIVE_STATUSES)).label("booked"))
     .select_from(sessions.outerjoin(bookings, bookings.c.session_id == sessions.c.id))
-    .where(sessions.c.event_id.in_(_WINDOW_EVENTS), sessions.c.date.between(_WINDOW_START, _WINDOW_END))
+    .where(sessions.c.event_id == sa.any_(_WINDOW_EVENTS), sessions.c.date.between(_WINDOW_START, _WINDOW_END))
     .group_by(*_STORED_COLUMNS)
 )
 _DAY_PARTICIPANTS = (
     sa.select(sessions.c.event_id, sessions.c.date, sa.func.count(sa.distinct(bookings.c.visitor_id)).label("n"))
     .select_from(bookings.join(sessions, sessions.c.id == bookings.c.session_id))
     .where(
-        sessions.c.event_id.in_(_WINDOW_EVENTS),
+        sessions.c.event_id == sa.any_(_WINDOW_EVENTS),
         sessions.c.date.between(_WINDOW_START, _WINDOW_END),
         bookings.c.status.in_(ACTIVE_STATUSES),
     )
     .group_by(sessions.c.event_id, sessions.c.date)
 )
 _STORED_OCCURRENCES = sa.select(occurrences.c.event_id, occurrences.c.date, occurrences.c.capacity, occurrences.c.cancelled_at).where(
-    occurrences.c.event_id.in_(_WINDOW_EVENTS), occurrences.c.date.between(_WINDOW_START, _WINDOW_END)
+    occurrences.c.event_id == sa.any_(_WINDOW_EVENTS), occurrences.c.date.between(_WINDOW_START, _WINDOW_END)
 )
 
 
