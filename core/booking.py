@@ -375,6 +375,10 @@ class _BookingQueue:
             try:
                 self._apply(engine, batch)
             finally:
+                # even if the leader is interrupted, nobody of its batch may wait for ever
+                for waiting in batch:
+                    if waiting.outcome is None:
+                        waiting.outcome = DomainError("busy_try_again")
                 with self._changed:
                     self._leading = False
                     self._changed.notify_all()

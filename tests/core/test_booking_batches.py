@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 import core.booking
 from core.booking import BookingRequest, book, book_together
-from core.errors import BookingRefused
+from core.errors import BookingRefused, DomainError
 from tests.backend import on_postgres
 from tests.conftest import key_of
 
@@ -40,7 +40,7 @@ requests_strategy = st.lists(
 def answer(call) -> str:
     try:
         call()
-    except BookingRefused as refusal:
+    except DomainError as refusal:
         return refusal.code
     return "booked"
 
@@ -150,7 +150,7 @@ def book_at_once(engine, queue: HeldQueue, calls) -> list[str]:
     def run(index: int) -> None:
         try:
             answers[index] = answer(calls[index])
-        except Exception as exc:  # noqa: BLE001 - a failure is an answer this test looks at
+        except BaseException as exc:  # noqa: BLE001 - a failure is an answer these tests look at
             answers[index] = type(exc).__name__
 
     threads = [threading.Thread(target=run, args=(i,), daemon=True) for i in range(len(calls))]
@@ -208,3 +208,29 @@ def test_a_request_that_fails_its_batch_fails_alone(engine, now, make_event, mak
     with engine.connect() as conn:
         booked = {row[0] for row in conn.execute(sa.text("SELECT visitor_id FROM bookings"))}
     assert booked == set(people) - {poisoned}
+
+
+class Interrupted(BaseException):
+    """What stops a thread that is not an error of the booking (a server shutting down)."""
+
+
+@duckdb_only
+def test_a_leader_interrupted_mid_batch_leaves_nobody_waiting(engine, now, make_event, make_visitor, admin, monkeypatch):
+    event = make_event(capacity=20, services=[dict(capacity=20)])
+    people = [make_visitor() for _ in range(5)]
+    queue = HeldQueue(monkeypatch)
+    held = core.booking._book_in_transaction
+
+    def interrupted_after_the_first(engine, requests):
+        if queue.batches:
+            raise Interrupted()
+        return held(engine, requests)
+
+    monkeypatch.setattr(core.booking, "_book_in_transaction", interrupted_after_the_first)
+    calls = [lambda p=p: book(engine, p, [key_of(event)], admin, now) for p in people]
+
+    answers = book_at_once(engine, queue, calls)
+
+    # the thread that led the second batch is stopped; the others get an answer, not a hang
+    assert answers[0] == "booked"
+    assert sorted(answers[1:]) == ["Interrupted", "busy_try_again", "busy_try_again", "busy_try_again"]
