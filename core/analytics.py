@@ -18,6 +18,7 @@ Definitions, shared by the page, the charts and the downloads:
 """
 
 from dataclasses import dataclass, replace
+from functools import cache
 from datetime import date, datetime, timedelta
 
 import pandas as pd
@@ -88,12 +89,28 @@ def default_filter(today: date) -> AnalyticsFilter:
     return AnalyticsFilter(start=today - timedelta(days=DEFAULT_DAYS - 1), end=today)
 
 
-def _where(flt: AnalyticsFilter) -> list:
-    conditions = [sessions.c.date.between(flt.start, flt.end), bookings.c.status.in_(ACTIVE_STATUSES)]
-    if flt.place_id is not None:
-        conditions.append(events.c.place_id == flt.place_id)
-    if flt.service_id is not None:
-        conditions.append(event_services.c.service_id == flt.service_id)
+# The statements are built once per shape of filter (with or without a place, a service) and
+# take the period as parameters: building them on every call cost a fifth of the page's
+# Python time. `_params` gives the values, `shape` the key.
+_TODAY = sa.bindparam("today", type_=sa.Date)
+
+
+def _shape(flt: AnalyticsFilter) -> tuple[bool, bool]:
+    return flt.place_id is not None, flt.service_id is not None
+
+
+def _params(flt: AnalyticsFilter, today: date | None = None) -> dict:
+    return {"start": flt.start, "end": flt.end, "place_id": flt.place_id, "service_id": flt.service_id, "today": today}
+
+
+def _where(shape: tuple[bool, bool]) -> list:
+    by_place, by_service = shape
+    period = sessions.c.date.between(sa.bindparam("start", type_=sa.Date), sa.bindparam("end", type_=sa.Date))
+    conditions = [period, bookings.c.status.in_(ACTIVE_STATUSES)]
+    if by_place:
+        conditions.append(events.c.place_id == sa.bindparam("place_id"))
+    if by_service:
+        conditions.append(event_services.c.service_id == sa.bindparam("service_id"))
     return conditions
 
 
@@ -107,12 +124,12 @@ def _truncated(grain: str, column):
     return sa.cast(sa.func.date_trunc(sa.literal_column(f"'{grain}'"), column), sa.Date)
 
 
-def _held_sessions(flt: AnalyticsFilter, today: date, *extra):
+def _held_sessions(shape: tuple[bool, bool], *extra):
     """One row per held session: its booked places and capacity (plus any `extra` columns)."""
     return (
         sa.select(sessions.c.id, sa.func.count().label("booked"), _CAPACITY.label("capacity"), *extra)
         .select_from(_BOOKED)
-        .where(*_where(flt), sessions.c.date < today)
+        .where(*_where(shape), sessions.c.date < _TODAY)
         .group_by(sessions.c.id, sessions.c.capacity, event_services.c.capacity, *extra)
         .subquery()
     )
@@ -141,9 +158,9 @@ class KeyFigures:
         return self.booked_places / self.capacity_places if self.capacity_places else None
 
 
-def key_figures(conn: Connection, flt: AnalyticsFilter, today: date) -> KeyFigures:
-    """The six key figures of the page for one period."""
-    counts = conn.execute(
+@cache
+def _key_counts(shape: tuple[bool, bool]) -> sa.Select:
+    return (
         sa.select(
             sa.func.count().label("bookings"),
             _count_of("attended").label("attended"),
@@ -151,16 +168,24 @@ def key_figures(conn: Connection, flt: AnalyticsFilter, today: date) -> KeyFigur
             sa.func.count(sa.distinct(bookings.c.visitor_id)).label("visitors"),
         )
         .select_from(_BOOKED)
-        .where(*_where(flt))
-    ).one()
-    held = _held_sessions(flt, today)
-    sizes = conn.execute(
-        sa.select(
-            sa.func.count().label("sessions"),
-            sa.func.coalesce(sa.func.sum(held.c.booked), 0).label("booked"),
-            sa.func.coalesce(sa.func.sum(held.c.capacity), 0).label("capacity"),
-        )
-    ).one()
+        .where(*_where(shape))
+    )
+
+
+@cache
+def _held_sizes(shape: tuple[bool, bool]) -> sa.Select:
+    held = _held_sessions(shape)
+    return sa.select(
+        sa.func.count().label("sessions"),
+        sa.func.coalesce(sa.func.sum(held.c.booked), 0).label("booked"),
+        sa.func.coalesce(sa.func.sum(held.c.capacity), 0).label("capacity"),
+    )
+
+
+def key_figures(conn: Connection, flt: AnalyticsFilter, today: date) -> KeyFigures:
+    """The six key figures of the page for one period."""
+    counts = conn.execute(_key_counts(_shape(flt)), _params(flt)).one()
+    sizes = conn.execute(_held_sizes(_shape(flt)), _params(flt, today)).one()
     return KeyFigures(
         sessions_held=sizes.sessions,
         bookings=counts.bookings,
@@ -189,16 +214,21 @@ def _buckets(grain: str, start: date, end: date) -> list[date]:
     return found
 
 
+@cache
+def _over_time(shape: tuple[bool, bool], grain: str) -> sa.Select:
+    bucket = _truncated(grain, sessions.c.date).label("period")
+    return (
+        sa.select(bucket, bookings.c.status, sa.func.count().label("n"))
+        .select_from(_BOOKED)
+        .where(*_where(shape))
+        .group_by(bucket, bookings.c.status)
+    )
+
+
 def attendance_over_time(conn: Connection, flt: AnalyticsFilter, grain: str | None = None) -> pd.DataFrame:
     """Bookings per week (or month) by status: columns period, attended, no_show, expected."""
     grain = grain or flt.grain
-    bucket = _truncated(grain, sessions.c.date).label("period")
-    rows = conn.execute(
-        sa.select(bucket, bookings.c.status, sa.func.count().label("n"))
-        .select_from(_BOOKED)
-        .where(*_where(flt))
-        .group_by(bucket, bookings.c.status)
-    ).all()
+    rows = conn.execute(_over_time(_shape(flt), grain), _params(flt)).all()
     counts = {(r.period, r.status): r.n for r in rows}
     return pd.DataFrame(
         [
@@ -209,10 +239,11 @@ def attendance_over_time(conn: Connection, flt: AnalyticsFilter, grain: str | No
     )
 
 
-def _breakdown(conn: Connection, flt: AnalyticsFilter, key, name) -> pd.DataFrame:
-    rows = conn.execute(
+@cache
+def _breakdown_by(shape: tuple[bool, bool], table: sa.Table) -> sa.Select:
+    return (
         sa.select(
-            name.label("name"),
+            table.c.name.label("name"),
             _count_of("attended").label("attended"),
             _count_of("no_show").label("no_show"),
             _count_of("expected").label("expected"),
@@ -221,10 +252,14 @@ def _breakdown(conn: Connection, flt: AnalyticsFilter, key, name) -> pd.DataFram
         .select_from(
             _BOOKED.join(services, services.c.id == event_services.c.service_id).join(places, places.c.id == events.c.place_id)
         )
-        .where(*_where(flt))
-        .group_by(key, name)
-        .order_by(sa.func.count().desc(), name)
-    ).all()
+        .where(*_where(shape))
+        .group_by(table.c.id, table.c.name)
+        .order_by(sa.func.count().desc(), table.c.name)
+    )
+
+
+def _breakdown(conn: Connection, flt: AnalyticsFilter, table: sa.Table) -> pd.DataFrame:
+    rows = conn.execute(_breakdown_by(_shape(flt), table), _params(flt)).all()
     frame = pd.DataFrame([r._asdict() for r in rows], columns=["name", "attended", "no_show", "expected", "bookings"])
     marked = frame["attended"] + frame["no_show"]
     frame["no_show_rate"] = (frame["no_show"] / marked).where(marked > 0)
@@ -233,24 +268,18 @@ def _breakdown(conn: Connection, flt: AnalyticsFilter, key, name) -> pd.DataFram
 
 def by_service(conn: Connection, flt: AnalyticsFilter) -> pd.DataFrame:
     """Per catalog service, most booked first: name, attended, no_show, expected, bookings, no_show_rate."""
-    return _breakdown(conn, flt, services.c.id, services.c.name)
+    return _breakdown(conn, flt, services)
 
 
 def by_place(conn: Connection, flt: AnalyticsFilter) -> pd.DataFrame:
     """Per place, most booked first: the same columns as `by_service`."""
-    return _breakdown(conn, flt, places.c.id, places.c.name)
+    return _breakdown(conn, flt, places)
 
 
-def fill_by_weekday_hour(conn: Connection, flt: AnalyticsFilter, today: date) -> pd.DataFrame:
-    """Fill rate of held sessions per ISO weekday (1 = Monday) and start hour.
-
-    Columns weekday, hour, sessions, booked, capacity, fill_rate; one row per cell that had a
-    held session, ordered by weekday and hour.
-    """
-    held = _held_sessions(
-        flt, today, sa.extract("isodow", sessions.c.date).label("weekday"), sa.extract("hour", _START).label("hour")
-    )
-    rows = conn.execute(
+@cache
+def _fill(shape: tuple[bool, bool]) -> sa.Select:
+    held = _held_sessions(shape, sa.extract("isodow", sessions.c.date).label("weekday"), sa.extract("hour", _START).label("hour"))
+    return (
         sa.select(
             held.c.weekday,
             held.c.hour,
@@ -260,7 +289,16 @@ def fill_by_weekday_hour(conn: Connection, flt: AnalyticsFilter, today: date) ->
         )
         .group_by(held.c.weekday, held.c.hour)
         .order_by(held.c.weekday, held.c.hour)
-    ).all()
+    )
+
+
+def fill_by_weekday_hour(conn: Connection, flt: AnalyticsFilter, today: date) -> pd.DataFrame:
+    """Fill rate of held sessions per ISO weekday (1 = Monday) and start hour.
+
+    Columns weekday, hour, sessions, booked, capacity, fill_rate; one row per cell that had a
+    held session, ordered by weekday and hour.
+    """
+    rows = conn.execute(_fill(_shape(flt)), _params(flt, today)).all()
     frame = pd.DataFrame(
         [(int(r.weekday), int(r.hour), r.sessions, int(r.booked), int(r.capacity)) for r in rows],
         columns=["weekday", "hour", "sessions", "booked", "capacity"],
@@ -269,12 +307,8 @@ def fill_by_weekday_hour(conn: Connection, flt: AnalyticsFilter, today: date) ->
     return frame
 
 
-def visitors_by_month(conn: Connection, flt: AnalyticsFilter) -> pd.DataFrame:
-    """Distinct visitors per month of the period, split into new and returning.
-
-    Columns month (the 1st), visitors, new, returning. "New" looks at all history, whatever
-    the place and service filter: the month of a person's first counted booking anywhere.
-    """
+@cache
+def _visitors_by_month(shape: tuple[bool, bool]) -> sa.Select:
     first = (
         sa.select(bookings.c.visitor_id, sa.func.min(sessions.c.date).label("first_day"))
         .select_from(bookings.join(sessions, sessions.c.id == bookings.c.session_id))
@@ -283,7 +317,7 @@ def visitors_by_month(conn: Connection, flt: AnalyticsFilter) -> pd.DataFrame:
         .subquery()
     )
     month = _truncated("month", sessions.c.date)
-    rows = conn.execute(
+    return (
         sa.select(
             month.label("month"),
             sa.func.count(sa.distinct(bookings.c.visitor_id)).label("visitors"),
@@ -292,9 +326,18 @@ def visitors_by_month(conn: Connection, flt: AnalyticsFilter) -> pd.DataFrame:
             .label("new"),
         )
         .select_from(_BOOKED.join(first, first.c.visitor_id == bookings.c.visitor_id))
-        .where(*_where(flt))
+        .where(*_where(shape))
         .group_by(month)
-    ).all()
+    )
+
+
+def visitors_by_month(conn: Connection, flt: AnalyticsFilter) -> pd.DataFrame:
+    """Distinct visitors per month of the period, split into new and returning.
+
+    Columns month (the 1st), visitors, new, returning. "New" looks at all history, whatever
+    the place and service filter: the month of a person's first counted booking anywhere.
+    """
+    rows = conn.execute(_visitors_by_month(_shape(flt)), _params(flt)).all()
     counts = {r.month: (r.visitors, r.new) for r in rows}
     table = []
     for bucket in _buckets("month", flt.start, flt.end):
