@@ -59,7 +59,9 @@ def _window_refusal(day: date, start: time, window_days: int, now: datetime) -> 
 
 
 # The booking's statements are built once: building them anew cost a millisecond a booking.
-# Each takes lists, so one statement serves a batch of requests as well as a single one.
+# Each takes lists, so one statement serves a batch of requests as well as a single one. They
+# are IN lists, not one array (`= ANY`) as in the session lists: DuckDB finds a few rows by an
+# IN list far faster (the lock's UPDATE: 1.2 against 1.9 ms).
 _SERVICES_OF = sa.select(event_services).where(event_services.c.id.in_(sa.bindparam("es_ids", expanding=True)))
 _EVENTS_OF = sa.select(events).where(events.c.id.in_(sa.bindparam("event_ids", expanding=True)))
 _PEOPLE = sa.select(visitors.c.id, visitors.c.erased_at).where(visitors.c.id.in_(sa.bindparam("person_ids", expanding=True)))
