@@ -7,6 +7,7 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+from urllib.parse import urljoin, urlparse
 
 from playwright.sync_api import Browser, Page, Playwright
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
@@ -105,11 +106,13 @@ def open_page(page: Page, title: str) -> None:
         expand.click()
         page.wait_for_timeout(400)
     link = page.locator("[data-testid='stSidebar'] a", has_text=title).first
-    path = (link.get_attribute("href") or "").rstrip("/").rsplit("/", 1)[-1]
-    arrived = lambda url: url.rstrip("/").rsplit("/", 1)[-1] == path  # noqa: E731
+    # the start page's link has an empty href: it means the app's root
+    path = urlparse(urljoin(page.url, link.get_attribute("href") or "")).path.rstrip("/")
+    arrived = lambda url: urlparse(url).path.rstrip("/") == path  # noqa: E731
     # On a busy machine a click that lands while the menu is being redrawn is lost: the address
     # then never changes. Click again rather than wait on a page that is not coming.
-    for attempt in range(3):
+    # already there (the start page): Playwright's wait for a "commit" would wait for ever
+    for attempt in range(0 if arrived(page.url) else 3):
         link.click()
         try:
             page.wait_for_url(arrived, wait_until="commit", timeout=8_000)
