@@ -7,6 +7,7 @@ lists generate the dates of each series for a window of days, then lay the store
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import date, datetime, time, timedelta
 from typing import NamedTuple
 
@@ -21,7 +22,7 @@ from core.db import run_in_transaction
 from core.errors import DomainError, ValidationError
 from core.events import Event, EventService
 from core.recurrence import occurrences as series_dates
-from core.recurrence import occurs_on
+from core.recurrence import Recurrence, occurs_on
 from core.schema import bookings, event_services, events, occurrences, places, services, sessions, staff, visitors
 from core.validation import clean_capacity, clean_time_range
 
@@ -123,6 +124,13 @@ def stored_occurrences(conn: Connection, window: dict) -> dict[tuple[int, date],
     return result
 
 
+@lru_cache(maxsize=4096)
+def _series_dates(first_date: date, rule: Recurrence | None, start: date, end: date) -> tuple[date, ...]:
+    """A series' dates in a window, remembered: a list page asks for the same windows on every
+    click, and expanding 45 series was a seventh of its time."""
+    return tuple(series_dates(first_date, rule, start, end))
+
+
 class _Candidate(NamedTuple):
     """A session found in a window, cheap to sort; made into a Session only when shown."""
 
@@ -166,7 +174,7 @@ def _candidates(
         if event.archived_at is not None:
             last = min(end, event.archived_at.date())
         if only is None:
-            days = series_dates(event.first_date, event.rule, start, last)
+            days = _series_dates(event.first_date, event.rule, start, last)
         else:  # a person's few dates, not every date of the series between them
             ids = {es.id for es in kept}
             days = sorted(d for es_id, d in only if es_id in ids and start <= d <= last and occurs_on(event.first_date, event.rule, d))
