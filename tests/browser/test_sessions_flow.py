@@ -14,6 +14,9 @@ def test_admin_marks_three_participants_present_and_sees_green(server, browser, 
     rows.get_by_role("button", name="Участники").first.click()
     dialog = page.get_by_role("dialog")
     expect(dialog.get_by_text("Записано на услугу")).to_be_visible()
+    # the dialog shows before its run ends; a tick made meanwhile can be lost (one PostgreSQL
+    # run marked two people, not three)
+    wait_idle(page)
     boxes = dialog.locator("[data-testid='stCheckbox'] input:not([disabled])")
     # the first box is "Выбрать всех"; take three people
     for index in (1, 2, 3):
