@@ -3,18 +3,13 @@
 import os
 
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import sync_playwright
 
 from tests.backend import on_postgres
 from tests.browser.server import ROOT, AppServer, launch_chromium
 from tests.postgres import create_database
 
 SHOTS = ROOT / "screenshots" / "tests"
-
-# Playwright's 5 s can be short for a rerun after a write while the other worker runs the suite
-# on the same two cores: a PostgreSQL run once missed the participants dialog's confirmation
-# (not reproduced in 37 reruns; a slow rerun is the likeliest cause). A wrong page still fails.
-expect.set_options(timeout=15_000)
 
 
 @pytest.fixture(scope="session")
