@@ -130,20 +130,14 @@ def page_figures(url: str) -> list[Figure]:
 
         return run
 
-    def bare(rows: int, columns: int) -> Callable[[], None]:
-        frame = pd.DataFrame({f"c{i}": range(rows) for i in range(columns)})
-        at = AppTest.from_string("import streamlit as st\nst.dataframe(st.session_state['frame'])", default_timeout=60)
-        at.session_state["frame"] = frame
+    def table_page(source: str, rows: int, columns: int) -> Callable[[], None]:
+        """A script showing a DataFrame of this shape as st.session_state["frame"], run again."""
+        at = AppTest.from_string(source, default_timeout=60)
+        at.session_state["frame"] = pd.DataFrame({f"c{i}": range(rows) for i in range(columns)})
         return lambda: at.run()
 
-    def minimal_screen(rows: int, columns: int) -> Callable[[], None]:
-        """The least a screen of this app can be: the menu, a title, two filters and one table,
-        without the login check or any data access; beside the bare page it shows how far a
-        real screen can get towards the 1.5× target."""
-        frame = pd.DataFrame({f"c{i}": range(rows) for i in range(columns)})
-        at = AppTest.from_string(MINIMAL_SCREEN, default_timeout=60)
-        at.session_state["frame"] = frame
-        return lambda: at.run()
+    def bare(rows: int, columns: int) -> Callable[[], None]:
+        return table_page("import streamlit as st\nst.dataframe(st.session_state['frame'])", rows, columns)
 
     card = "100001"
     screens = [
@@ -159,7 +153,9 @@ def page_figures(url: str) -> list[Figure]:
         screen, baseline = medians_side_by_side(page_run(page, role, state), bare(*shape), runs=RUNS)
         figures.append(Figure(f"Экран «{label}»", screen, 250.0, "мс", "≤ 250 мс"))
         figures.append(Figure(f"Экран «{label}» / голая страница", screen / baseline, 1.5, "×", "≤ 1,5× таблицы той же формы"))
-    floor, baseline = medians_side_by_side(minimal_screen(20, 6), bare(20, 6), runs=31)
+    # the least a screen of this app can be: the menu, a title, two filters and one table, with
+    # no login check and no data; beside the bare page it shows how near the 1.5× a screen can get
+    floor, baseline = medians_side_by_side(table_page(MINIMAL_SCREEN, 20, 6), bare(20, 6), runs=31)
     figures.append(Figure("Меню + заголовок + 2 фильтра + таблица / голая страница", floor / baseline, None, "×", "справочно"))
     figures.extend(participants_panel_figures(url))
     return figures

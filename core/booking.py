@@ -349,7 +349,7 @@ class _BookingQueue:
     whatever it carries. So people booking at the same moment are served by one transaction
     that books them all, in the order they came, instead of a transaction each: whoever gets
     the turn books everybody waiting, and the others find their answer ready (`make bench`:
-    16 threads, 120–150 → ~480 bookings per second). A lone booker is a batch of one.
+    16 threads, 100–150 → 370–440 bookings per second). A lone booker is a batch of one.
     """
 
     MAX_BATCH = 64

@@ -7,8 +7,8 @@ lists generate the dates of each series for a window of days, then lay the store
 
 import math
 from dataclasses import dataclass
-from functools import lru_cache
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 from typing import NamedTuple
 
 import sqlalchemy as sa
@@ -321,20 +321,28 @@ def get_session(conn: Connection, events: list[Event], event_service_id: int, da
     raise DomainError("session_not_found")
 
 
-def _ensure_session_row(conn: Connection, session: Session) -> int:
-    if session.session_id is not None:
-        return session.session_id
-    # the row may have been created since the session was read (by its first booking)
-    existing = conn.execute(
-        sa.select(sessions.c.id).where(sessions.c.event_service_id == session.event_service_id, sessions.c.date == session.date)
+def _lock_session(conn: Connection, session: Session) -> tuple[int, int]:
+    """Take the event day's lock, then find or create the session's row; returns its id and its
+    active bookings. Taking the lock first makes a booking racing this change wait or run again."""
+    lock_event_days(conn, {(session.event_id, session.date)})
+    session_id = session.session_id
+    if session_id is None:
+        # the row may have been created since the session was read (by its first booking)
+        session_id = conn.execute(
+            sa.select(sessions.c.id).where(sessions.c.event_service_id == session.event_service_id, sessions.c.date == session.date)
+        ).scalar()
+    if session_id is None:
+        session_id = conn.execute(
+            sessions.insert()
+            .values(event_service_id=session.event_service_id, event_id=session.event_id, date=session.date)
+            .returning(sessions.c.id)
+        ).scalar_one()
+    booked = conn.execute(
+        sa.select(sa.func.count())
+        .select_from(bookings)
+        .where(bookings.c.session_id == session_id, bookings.c.status.in_(ACTIVE_STATUSES))
     ).scalar()
-    if existing is not None:
-        return existing
-    return conn.execute(
-        sessions.insert()
-        .values(event_service_id=session.event_service_id, event_id=session.event_id, date=session.date)
-        .returning(sessions.c.id)
-    ).scalar_one()
+    return session_id, booked
 
 
 def edit_session(
@@ -350,14 +358,7 @@ def edit_session(
         raise ValidationError("service_capacity_above_event", field="capacity", event_capacity=session.event_capacity)
 
     def work(conn: Connection) -> None:
-        # the event day's lock first, so a booking racing this edit waits or runs again
-        lock_event_days(conn, {(session.event_id, session.date)})
-        session_id = _ensure_session_row(conn, session)
-        booked = conn.execute(
-            sa.select(sa.func.count())
-            .select_from(bookings)
-            .where(bookings.c.session_id == session_id, bookings.c.status.in_(ACTIVE_STATUSES))
-        ).scalar()
+        session_id, booked = _lock_session(conn, session)
         if capacity < booked:
             raise ValidationError("capacity_below_booked", field="capacity", where=f"записано {booked}")
         conn.execute(
@@ -375,13 +376,7 @@ def delete_session(engine: Engine, session: Session, actor: Actor, now: datetime
     """Remove one occurrence of a service; refused while anybody is booked on it."""
 
     def work(conn: Connection) -> None:
-        lock_event_days(conn, {(session.event_id, session.date)})
-        session_id = _ensure_session_row(conn, session)
-        booked = conn.execute(
-            sa.select(sa.func.count())
-            .select_from(bookings)
-            .where(bookings.c.session_id == session_id, bookings.c.status.in_(ACTIVE_STATUSES))
-        ).scalar()
+        session_id, booked = _lock_session(conn, session)
         if booked:
             raise DomainError("session_has_bookings", count=booked)
         conn.execute(sessions.update().where(sessions.c.id == session_id).values(cancelled_at=now))
