@@ -25,14 +25,16 @@ from core.events import EventSpec, ServiceSpec, create_event, get_event
 from core.people import FIRST_CARD_NUMBER, hash_secret
 from core.schema import metadata, places, services, staff, visitors, volunteers
 from core.validation import search_key
+from tests.clock import suite_now
 
 # Known secrets behind the precomputed hashes, for the tests that sign in.
 STAFF_PASSWORD = "correct-horse-battery"
 VOLUNTEER_PASSWORD = "volunteer-password-1"
 VISITOR_PIN = "2468"
 
-# A Tuesday morning, before the 10:00 services of the default event start.
-NOW = datetime(2026, 3, 10, 9, 0)
+# The run's instant (tests/clock.py): DEFAULT_NOW, a Tuesday morning before the 10:00
+# services of the default event start, unless TEST_NOW moves the run.
+NOW = suite_now()
 
 
 # --- the database -----------------------------------------------------------------------
