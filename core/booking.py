@@ -2,11 +2,16 @@
 
 The capacity invariants (SPEC §3.3) must hold with many people booking at once. Counting and
 then inserting is not enough under snapshot isolation: two transactions both count 7 of 8 and
-both insert. So every booking transaction first writes the row of its event day in
-`occurrences` (`version = version + 1`), and so does every change of a session
-(`lock_event_days`). On DuckDB a second concurrent writer of that row gets a write-write
-conflict and is retried; on PostgreSQL it waits for the row lock and then counts what the first
-one committed. Either way the count a transaction checks is current.
+both insert. So every booking transaction takes two locks, always in this order:
+- the event's row, shared (`lock_events`): bookings of one event do not wait for each other,
+  but a change of the event itself (capacity, services, times, archive, delete) holds it
+  exclusively, so a booking reads the event and its services only once no change is under way,
+  and a change counts the bookings only once no booking is in flight;
+- the row of its event day in `occurrences` (`version = version + 1`, `lock_event_days`), which
+  every change of a session writes too.
+On DuckDB a second concurrent writer of either row gets a write-write conflict and is retried;
+on PostgreSQL it waits for the row lock and then reads what the first one committed. Either
+way what a transaction counts is current.
 On DuckDB the bookings that arrive together are also applied together, one transaction per
 batch (see _BookingQueue).
 """
@@ -63,7 +68,24 @@ def _window_refusal(day: date, start: time, window_days: int, now: datetime) -> 
 # are IN lists, not one array (`= ANY`) as in the session lists: DuckDB finds a few rows by an
 # IN list far faster (the lock's UPDATE: 1.2 against 1.9 ms).
 _SERVICES_OF = sa.select(event_services).where(event_services.c.id.in_(sa.bindparam("es_ids", expanding=True)))
-_EVENTS_OF = sa.select(events).where(events.c.id.in_(sa.bindparam("event_ids", expanding=True)))
+
+
+def _event_lock_statement(where, *, shared: bool, duckdb: bool):
+    """The statement that locks the events matching `where` and returns their rows as committed."""
+    if duckdb:
+        # DuckDB has no row locks: writing the row (to its own value) makes any concurrent
+        # writer of it conflict and run again, on a snapshot that holds the other's change
+        return events.update().where(where).values(capacity=events.c.capacity).returning(*events.c)
+    return sa.select(events).where(where).order_by(events.c.id).with_for_update(read=shared)
+
+
+_EVENTS_BY_ID = events.c.id.in_(sa.bindparam("event_ids", expanding=True))
+_EVENTS_OF_SERVICES = events.c.id.in_(
+    sa.select(event_services.c.event_id).where(event_services.c.id.in_(sa.bindparam("es_ids", expanding=True)))
+)
+# (duckdb, shared) -> statement; built once, like the booking's other statements
+_LOCK_EVENTS = {(d, sh): _event_lock_statement(_EVENTS_BY_ID, shared=sh, duckdb=d) for d in (False, True) for sh in (False, True)}
+_LOCK_EVENTS_OF_SERVICES = {d: _event_lock_statement(_EVENTS_OF_SERVICES, shared=True, duckdb=d) for d in (False, True)}
 _PEOPLE = sa.select(visitors.c.id, visitors.c.erased_at).where(visitors.c.id.in_(sa.bindparam("person_ids", expanding=True)))
 
 # The lock and the day query take the events and the dates of a batch as two lists, so they
@@ -160,7 +182,20 @@ def _targets(request: BookingRequest, services: dict, events_by_id: dict, people
     return event, rows
 
 
+def lock_events(conn: Connection, event_ids, *, shared: bool) -> dict[int, sa.Row]:
+    """Lock the events' rows and return them as committed: shared for what books into an event
+    or changes one of its sessions, exclusive for a change of the event itself."""
+    ids = sorted(set(event_ids))
+    return {row.id: row for row in conn.execute(_LOCK_EVENTS[is_duckdb(conn), shared], {"event_ids": ids})} if ids else {}
+
+
 def lock_event_days(conn: Connection, days: set[tuple[int, date]]) -> tuple[dict[tuple[int, date], sa.Row], set[int]]:
+    """Lock the events (shared) and then their days, see `_lock_days`."""
+    lock_events(conn, (event_id for event_id, _ in days), shared=True)
+    return _lock_days(conn, days)
+
+
+def _lock_days(conn: Connection, days: set[tuple[int, date]]) -> tuple[dict[tuple[int, date], sa.Row], set[int]]:
     """Write the occurrence row of each (event id, date), creating the missing ones; returns the
     rows by (event id, date) and the ids of those created.
 
@@ -237,8 +272,10 @@ def book_together(conn: Connection, requests: list[BookingRequest]) -> list[Book
     the database little more than a single booking. A refused request leaves nothing behind
     but version bumps: the lock rows created for it alone are deleted again.
     """
-    services = _by_id(conn, _SERVICES_OF, "es_ids", (k.event_service_id for r in requests for k in r.keys))
-    events_by_id = _by_id(conn, _EVENTS_OF, "event_ids", (row.event_id for row in services.values()))
+    es_ids = sorted({k.event_service_id for r in requests for k in r.keys})
+    # the event first, then its services: read under the lock, no change of them is under way
+    events_by_id = {row.id: row for row in conn.execute(_LOCK_EVENTS_OF_SERVICES[is_duckdb(conn)], {"es_ids": es_ids})}
+    services = _by_id(conn, _SERVICES_OF, "es_ids", es_ids)
     people = _by_id(conn, _PEOPLE, "person_ids", (r.visitor_id for r in requests))
 
     outcomes: list[BookingOutcome | None] = [None] * len(requests)
@@ -253,7 +290,7 @@ def book_together(conn: Connection, requests: list[BookingRequest]) -> list[Book
     if not wanted:
         return outcomes
 
-    occurrence_of, new_occurrences = lock_event_days(conn, {(event.id, day) for event, _, day in wanted.values()})
+    occurrence_of, new_occurrences = _lock_days(conn, {(event.id, day) for event, _, day in wanted.values()})
     session_of, day_state, new_sessions = _sessions_of_days(conn, list(wanted.values()))
     accepted: list[tuple[int, list[sa.Row]]] = []
     for index, (event, es_rows, day) in wanted.items():

@@ -8,7 +8,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from core import audit
 from core.actors import Actor
-from core.booking import ACTIVE_STATUSES, cancel_bookings_in_transaction
+from core.booking import ACTIVE_STATUSES, cancel_bookings_in_transaction, lock_events
 from core.db import run_in_transaction
 from core.errors import DomainError, ValidationError
 from core.recurrence import (
@@ -422,7 +422,7 @@ def update_event(
     today = now.date()
 
     def work(conn: Connection) -> int:
-        get_event(conn, event_id)
+        _lock_for_change(conn, event_id)
         conflicts = edit_conflicts(conn, event_id, spec, today, kept_service_ids)
         if conflicts.capacity_below:
             raise ValidationError("capacity_below_booked", field="capacity", where="; ".join(conflicts.capacity_below[:5]))
@@ -471,6 +471,13 @@ def update_event(
     return run_in_transaction(engine, work)
 
 
+def _lock_for_change(conn: Connection, event_id: int) -> Event:
+    """Hold the event exclusively (see core.booking): bookings in flight end first, new ones wait,
+    so what the change counts and cancels is all there is."""
+    lock_events(conn, [event_id], shared=False)
+    return get_event(conn, event_id)
+
+
 def _cancel_bookings_where(conn: Connection, condition, actor: Actor, now: datetime, reason: str) -> int:
     """Cancel the still-expected bookings matching `condition`; marked attendance is history and stays."""
     ids = [
@@ -498,7 +505,7 @@ def archive_event(engine: Engine, event_id: int, actor: Actor, now: datetime) ->
     today = now.date()
 
     def work(conn: Connection) -> int:
-        event = get_event(conn, event_id)
+        event = _lock_for_change(conn, event_id)
         if event.archived_at is not None:
             raise DomainError("event_already_archived")
         people = booked_people_on_or_after(conn, event_id, today)
@@ -517,7 +524,7 @@ def activate_event(engine: Engine, event_id: int, actor: Actor, now: datetime, n
     today = now.date()
 
     def work(conn: Connection) -> None:
-        event = get_event(conn, event_id)
+        event = _lock_for_change(conn, event_id)
         if not event.is_archived(today):
             raise DomainError("event_not_archived")
         values: dict = dict(archived_at=None, updated_at=now)
@@ -540,7 +547,7 @@ def delete_event(engine: Engine, event_id: int, actor: Actor, now: datetime) -> 
     """Delete an event that nobody ever booked; one with history is refused (archive it instead)."""
 
     def work(conn: Connection) -> None:
-        get_event(conn, event_id)
+        _lock_for_change(conn, event_id)
         if has_history(conn, event_id):
             raise DomainError("event_has_history")
         conn.execute(events.update().where(events.c.id == event_id).values(deleted_at=now, updated_at=now))
