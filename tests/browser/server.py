@@ -33,7 +33,7 @@ def free_port() -> int:
 
 
 class AppServer:
-    """`streamlit run app.py` in a subprocess; stopped with `stop()`."""
+    """`streamlit run app.py` in a subprocess, on the suite's clock; stopped with `stop()`."""
 
     def __init__(self, database: Path | str, env: dict | None = None):
         """`database`: a DuckDB file path or a database URL."""
@@ -42,7 +42,8 @@ class AppServer:
         database_url = database if isinstance(database, str) else f"duckdb:///{database}"
         environment = os.environ | {"DATABASE_URL": database_url, "PYTHONPATH": str(ROOT)} | (env or {})
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(self.port),
+            # on the suite's clock (tests/clock.py), ticking from the run's instant
+            [sys.executable, "-m", "tests.clock", "streamlit", "run", "app.py", "--server.port", str(self.port),
              "--server.address", "127.0.0.1", "--server.headless", "true"],
             cwd=ROOT,
             env=environment,
