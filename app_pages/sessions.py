@@ -101,8 +101,13 @@ def save_edit(session: Session) -> None:
     except DomainError as refusal:
         st.session_state["ss_row_error"] = (key, refusal.message)
         return
-    st.session_state.update(ss_edit=None, ss_flash="Мероприятие изменено.")
+    st.session_state.update(ss_edit=None, ss_row_error=None, ss_flash="Мероприятие изменено.")
     after_write()
+
+
+def forget_edit_error() -> None:
+    """A changed time or capacity may fix what the last save was refused for."""
+    st.session_state["ss_row_error"] = None
 
 
 def confirm_delete(session: Session) -> None:
@@ -131,9 +136,10 @@ def edit_box(session: Session) -> None:
     st.session_state.setdefault(f"se_end_{key}", session.end_time)
     st.session_state.setdefault(f"se_cap_{key}", session.capacity)
     cols = st.columns(3)
-    cols[0].time_input("Начало", key=f"se_start_{key}", step=900)
-    cols[1].time_input("Окончание", key=f"se_end_{key}", step=900)
-    cols[2].number_input(f"Мест (записано {session.booked}, не больше {session.event_capacity})", key=f"se_cap_{key}", step=1)
+    cols[0].time_input("Начало", key=f"se_start_{key}", step=900, on_change=forget_edit_error)
+    cols[1].time_input("Окончание", key=f"se_end_{key}", step=900, on_change=forget_edit_error)
+    cols[2].number_input(f"Мест (записано {session.booked}, не больше {session.event_capacity})", key=f"se_cap_{key}", step=1,
+                         on_change=forget_edit_error)
     buttons = st.columns(2)
     buttons[0].button("Сохранить", key=f"se_save_{key}", type="primary", on_click=save_edit, args=(session,), width="stretch")
     buttons[1].button("Отмена", key=f"se_cancel_{key}", on_click=close_row, width="stretch")
