@@ -168,17 +168,26 @@ def _candidates(
     window = {"event_ids": [event.id for event, _ in scoped], "start": start, "end": end}
     stored = _stored_sessions(conn, window)
     stored_days = stored_occurrences(conn, window)
+    # A session people are booked on stays listed even when its date has left the series: a
+    # one-off event brought back from the archive gets a new date, and its past day must keep
+    # its participants in Прошедшие and the calendar (as the export keeps them).
+    booked_days: dict[int, set[date]] = {}
+    for (es_id, day), row in stored.items():
+        if row.booked:
+            booked_days.setdefault(es_id, set()).add(day)
     found = []
     for event, kept in scoped:
         last = end
         if event.archived_at is not None:
             last = min(end, event.archived_at.date())
         if only is None:
-            days = _series_dates(event.first_date, event.rule, start, last)
-        else:  # a person's few dates, not every date of the series between them
+            series = set(_series_dates(event.first_date, event.rule, start, last))
+        else:  # a person's few dates, not every date of the series between them; a set, as
+            # two services of one day are two keys of the same date
             ids = {es.id for es in kept}
-            days = sorted(d for es_id, d in only if es_id in ids and start <= d <= last and occurs_on(event.first_date, event.rule, d))
-        for day in days:
+            series = {d for es_id, d in only if es_id in ids and start <= d <= last and occurs_on(event.first_date, event.rule, d)}
+        off_series = {d for es in kept for d in booked_days.get(es.id, ()) if start <= d <= last} - series
+        for day in series | off_series:
             day_capacity, day_cancelled, participants = stored_days.get((event.id, day), (None, False, 0))
             if day_cancelled:
                 continue
@@ -188,6 +197,8 @@ def _candidates(
                 row = stored.get((es.id, day))
                 if row is not None and row.cancelled_at is not None:
                     continue
+                if day in off_series and (row is None or not row.booked):
+                    continue  # off the series, only the sessions that have people happened
                 start_time = (row is not None and row.start_time) or es.start_time
                 sort_key = (day, start_time, es.service_name, event.place_name, es.id)
                 found.append(_Candidate(sort_key, event, es, day, row, day_capacity, participants))
@@ -269,12 +280,36 @@ def list_sessions(
     else:
         earliest = min((e.first_date for e in events), default=today)
         end = today - timedelta(days=1)
-        while end >= earliest and len(found) < wanted:
+        while len(found) < wanted:
+            if end < earliest:
+                # a booked session may be older than every first date (an event brought back
+                # on a new date): asked only when the list runs out, so once per last page
+                earliest = _earliest_booked_day(conn, events, before=earliest)
+                if earliest is None:
+                    break
             start = max(earliest, end - span + timedelta(days=1))
             found.extend(sorted(_candidates(conn, events, flt, start, end, today, False), reverse=True))
             end, span = start - timedelta(days=1), span * 2
     # only the shown page becomes Session objects
     return [_session(c) for c in found[offset : offset + limit]], len(found) > offset + limit
+
+
+_EARLIEST_BOOKED = (
+    sa.select(sa.func.min(sessions.c.date))
+    .select_from(bookings.join(sessions, sessions.c.id == bookings.c.session_id))
+    .where(
+        sessions.c.event_id == sa.any_(_WINDOW_EVENTS),
+        sessions.c.date < sa.bindparam("before"),
+        bookings.c.status.in_(ACTIVE_STATUSES),
+    )
+)
+
+
+def _earliest_booked_day(conn: Connection, events: list[Event], before: date) -> date | None:
+    """The earliest date before `before` with an active booking on one of these events."""
+    if not events:
+        return None
+    return conn.execute(_EARLIEST_BOOKED, {"event_ids": [e.id for e in events], "before": before}).scalar()
 
 
 def booked_session_keys(conn: Connection, visitor_id: int, start: date | None = None, end: date | None = None) -> set[tuple[int, date]]:

@@ -41,10 +41,15 @@ def _open_week(day: date) -> None:
 
 
 def _marker_of(session: Session, colour_by: str, legend: dict[str, str]) -> str:
-    name = session.place_name if colour_by == "place" else session.service_name
-    if name not in legend:
-        legend[name] = MARKERS[len(legend) % len(MARKERS)]
-    return legend[name]
+    """The place's (or service's) marker, noted in the legend.
+
+    Taken from its id, not from the order of what this period shows: a place keeps its colour
+    from week to week (ids further apart than the markers may share one)."""
+    if colour_by == "place":
+        name, ident = session.place_name, session.place_id
+    else:
+        name, ident = session.service_name, session.service_id
+    return legend.setdefault(name, MARKERS[ident % len(MARKERS)])
 
 
 def _session_button(session: Session, marker: str, open_session: Callable[[Session], None]) -> None:

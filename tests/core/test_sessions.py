@@ -6,9 +6,9 @@ import pytest
 import sqlalchemy as sa
 
 from core.errors import DomainError, ValidationError
-from core.events import archive_event, load_events
+from core.events import activate_event, archive_event, load_events
 from core.schema import sessions as sessions_table
-from core.sessions import SessionFilter, delete_session, edit_session, get_session, list_sessions
+from core.sessions import SessionFilter, delete_session, edit_session, get_session, list_sessions, sessions_between
 from tests.conftest import key_of
 
 
@@ -316,3 +316,37 @@ def test_a_past_one_off_event_is_listed_among_past_sessions_only(today, make_eve
 
     assert listing() == ([], False)
     assert [s.event_title for s in listing(upcoming=False)[0]] == ["Парикмахерская акция"]
+
+
+def test_a_participant_on_two_services_of_one_day_sees_each_session_once(engine, today, make_event, make_visitor, add_booking, listing):
+    event = make_event(services=[dict(), dict(start=time(12))])
+    me = make_visitor()
+    add_booking(key_of(event, service=0), me)
+    add_booking(key_of(event, service=1), me)
+
+    page, _ = listing(flt=SessionFilter(visitor_id=me))
+    with engine.connect() as conn:
+        week = sessions_between(conn, load_events(conn), SessionFilter(visitor_id=me), today, today + timedelta(days=6), today)
+
+    assert [s.start_time for s in page] == [time(10), time(12)]
+    assert [s.start_time for s in week] == [time(10), time(12)]
+
+
+def test_a_one_off_event_brought_back_on_a_new_date_keeps_its_past_session(engine, now, today, make_event, make_visitor, admin, add_booking, listing):
+    old, new = today - timedelta(days=20), today + timedelta(days=3)
+    event = make_event(title="Парикмахерская акция", first_date=old, services=[dict(), dict(start=time(12))])
+    anna = make_visitor()
+    add_booking(key_of(event, old, 0), anna, "attended")
+
+    activate_event(engine, event.id, admin, now, new_date=new)
+
+    past, _ = listing(upcoming=False)
+    assert [(s.date, s.start_time, s.booked) for s in past] == [(old, time(10), 1)]
+    assert [(s.date, s.start_time) for s in listing(upcoming=False, flt=SessionFilter(visitor_id=anna))[0]] == [(old, time(10))]
+    assert [(s.date, s.start_time) for s in listing()[0]] == [(new, time(10)), (new, time(12))]
+    with engine.connect() as conn:
+        events = load_events(conn)
+        around_old = sessions_between(conn, events, SessionFilter(), old - timedelta(days=3), old + timedelta(days=3), today)
+        opened = get_session(conn, events, event.services[0].id, old, today)
+    assert [(s.date, s.start_time) for s in around_old] == [(old, time(10))]
+    assert (opened.date, opened.booked) == (old, 1)

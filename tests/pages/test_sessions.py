@@ -303,3 +303,118 @@ def test_a_visitor_named_with_html_shows_as_text_in_the_participants_dialog(app,
     shown = [m.value for m in panel.markdown] + [c.value for c in panel.caption]
     assert any("\\<img src=x onerror=alert\\(1\\)\\>" in value for value in shown)
     assert not any("<img" in value.replace("\\<img", "") for value in shown)
+
+
+# --- a person on two services of one day, an event brought back, stable colours -----------
+
+
+def card_holder(engine, card: str) -> int:
+    with engine.connect() as conn:
+        return conn.execute(sa.select(visitors.c.id).where(visitors.c.card_number == card)).scalar_one()
+
+
+def buttons_with_key(at, key: str) -> int:
+    return sum(1 for b in at.button if b.key == key)
+
+
+def test_a_person_on_two_services_of_one_event_day_sees_each_session_once(app, db_engine):
+    from core.booking import SessionKey, book
+    from core.recurrence import plural
+    from core.sessions import booked_session_keys
+
+    person = card_holder(db_engine, "100001")
+    big_day = today() + timedelta(days=5)
+    with db_engine.connect() as conn:
+        mine = booked_session_keys(conn, person)
+    two = [
+        s for s in upcoming(db_engine)
+        if s.date == big_day and s.event_title == "Большой день помощи" and not s.is_full
+        and (s.event_service_id, s.date) not in mine
+    ][:2]
+    book(db_engine, person, [SessionKey(s.event_service_id, s.date) for s in two], ACTORS["admin"], now())
+    with db_engine.connect() as conn:
+        ahead = booked_session_keys(conn, person, start=today())
+    week_start = big_day - timedelta(days=big_day.weekday())
+    in_week = [k for k in ahead if week_start <= k[1] <= week_start + timedelta(days=6)]
+    on_big_day = sum(1 for k in ahead if k[1] == big_day)
+
+    at = app("sessions", "admin")
+    at.text_input(key="sf_person_q").input("100001").run()
+    assert not at.exception
+    assert len(row_titles(at)) == min(20, len(ahead))
+    assert [buttons_with_key(at, f"ss_people_{key_of(s)}") for s in two] == [1, 1]
+
+    at.segmented_control(key="ss_tab").set_value("calendar").run()
+    at.session_state["cal_anchor"] = big_day
+    at.run()
+    assert not at.exception
+    heading = next(m.value for m in at.markdown if big_day.strftime("%d.%m") in m.value)
+    assert heading.endswith(f" · {on_big_day} {plural(on_big_day, 'мероприятие', 'мероприятия', 'мероприятий')}")
+    assert f"Мероприятий в периоде: {len(in_week)}." in [c.value.split(" Период")[0] for c in at.caption]
+    assert [buttons_with_key(at, f"cal_{key_of(s)}") for s in two] == [1, 1]
+
+
+def test_a_one_off_event_brought_back_on_a_new_date_keeps_its_past_session_and_people(app, db_engine):
+    from core.events import activate_event
+
+    with db_engine.connect() as conn:
+        event = next(e for e in load_events(conn) if e.title == "Парикмахерская акция")
+        old = event.first_date
+        session_key = f"{event.services[0].id}_{old:%Y%m%d}"
+        card = conn.execute(
+            sa.select(visitors.c.card_number)
+            .select_from(bookings.join(sessions, sessions.c.id == bookings.c.session_id).join(visitors, visitors.c.id == bookings.c.visitor_id))
+            .where(sessions.c.event_id == event.id, bookings.c.status == "attended")
+            .limit(1)
+        ).scalar_one()
+    activate_event(db_engine, event.id, ACTORS["admin"], now(), new_date=today() + timedelta(days=7))
+
+    at = app("sessions", "admin")
+    at.segmented_control(key="ss_tab").set_value("past").run()
+    at.selectbox(key="sf_service").select("Парикмахер").run()
+    assert buttons_with_key(at, f"ss_people_{session_key}") == 1
+    at.text_input(key="sf_person_q").input(card).run()
+    assert buttons_with_key(at, f"ss_people_{session_key}") == 1
+
+    at.segmented_control(key="ss_tab").set_value("calendar").run()
+    at.session_state["cal_anchor"] = old
+    at.run()
+    assert buttons_with_key(at, f"cal_{session_key}") == 1
+
+
+def colours_in_week(at, monday) -> dict[str, str]:
+    """The calendar legend of the week starting `monday`: place name -> its marker."""
+    at.session_state["cal_anchor"] = monday
+    at.run()
+    assert not at.exception
+    legend = next(c.value for c in at.caption if c.value.startswith("Цвета: "))
+    return dict(reversed(item.split(" ", 1)) for item in legend.removeprefix("Цвета: ").split(" · "))
+
+
+def test_a_place_keeps_its_calendar_colour_from_week_to_week(app, db_engine):
+    from core.events import EventSpec, ServiceSpec, create_event
+    from core.schema import services
+
+    with db_engine.connect() as conn:
+        service_id = conn.execute(sa.select(services.c.id).limit(1)).scalar_one()
+    first_week = today() + timedelta(days=14 - today().weekday())
+    second_week = first_week + timedelta(days=7)
+
+    def one_off(title: str, day, start: time, **place) -> int:
+        service = ServiceSpec(service_id, start, time(start.hour + 1), 5, 7)
+        return create_event(db_engine, EventSpec(title, day, 5, services=[service], **place), ACTORS["admin"], now())
+
+    # a new place's early session comes first in the second week only
+    sokolniki = one_off("Сокольники", first_week, time(7, 30), new_place_name="Сокольники")
+    with db_engine.connect() as conn:
+        place_id = next(e.place_id for e in load_events(conn) if e.id == sokolniki)
+    one_off("Сокольники снова", second_week, time(7, 30), place_id=place_id)
+    one_off("Марьино", second_week, time(7, 0), new_place_name="Марьино")
+
+    at = app("sessions", "admin")
+    at.segmented_control(key="ss_tab").set_value("calendar").run()
+    first, second = colours_in_week(at, first_week), colours_in_week(at, second_week)
+
+    assert "Марьино" in second and "Марьино" not in first
+    assert first["Сокольники"] == second["Сокольники"]
+    assert all(first[place] == second[place] for place in first.keys() & second.keys())
