@@ -22,6 +22,7 @@ HOW = {"card": "По номеру карты", "surname": "По фамилии"}
 def set_mode(mode: str | None) -> None:
     st.session_state["vp_mode"] = mode
     clear_errors(FORM)
+    clear_errors("vp_reg")  # registration.form's messages
 
 
 def continue_after_registration() -> None:
@@ -81,7 +82,7 @@ def namesakes() -> None:
     if st.session_state.get("vp_pick") not in labels:
         st.session_state["vp_pick"] = None if len(labels) > 1 else next(iter(labels))
     st.radio("Выберите себя", list(labels), key="vp_pick", index=None, format_func=labels.get)
-    field_error(FORM, "pick")
+    field_error(FORM, "pick", st.session_state.get("vp_pick"))
 
 
 def known_visitor() -> None:
@@ -89,15 +90,19 @@ def known_visitor() -> None:
     st.subheader("Вход")
     st.session_state.setdefault("vp_how", "card")
     st.segmented_control("Как войти", list(HOW), key="vp_how", format_func=HOW.get, required=True, label_visibility="collapsed")
-    if st.session_state["vp_how"] == "card":
+    s = st.session_state
+    if s["vp_how"] == "card":
         st.text_input("Номер карты", key="vp_card", max_chars=12, placeholder="Например: 100042")
-        field_error(FORM, "card")
+        field_error(FORM, "card", s["vp_card"])
+        person = s["vp_card"]
     else:
         st.text_input("Фамилия", key="vp_surname", max_chars=60)
         st.button("Найти", key="vp_find", width="stretch")
         namesakes()
+        person = s.get("vp_pick")
     st.text_input("PIN (4 цифры)", key="vp_pin", type="password", max_chars=4)
-    field_error(FORM, "pin")
+    # a PIN message is about this card (or person) and this PIN, signed in this way
+    field_error(FORM, "pin", s["vp_how"], person, s["vp_pin"])
     st.button("Войти", key="vp_signin", type="primary", on_click=do_sign_in, width="stretch")
     st.caption("Забыли PIN или карта заблокирована? Обратитесь к волонтёру или сотруднику.")
 

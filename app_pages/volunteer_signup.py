@@ -30,15 +30,16 @@ if st.session_state.get("vs_done"):
 
 st.write("Заполните анкету. Войти можно будет после подтверждения администратором.")
 with st.container(border=True, key="volunteer_signup"):
+    s = st.session_state
     st.text_input("Имя", key="vs_first", max_chars=60)
-    field_error(FORM, "first_name")
+    field_error(FORM, "first_name", s.vs_first)
     st.text_input("Фамилия", key="vs_last", max_chars=60)
-    field_error(FORM, "last_name")
+    field_error(FORM, "last_name", s.vs_last)
     st.text_input("Телефон", key="vs_phone", placeholder="+7 (916) 123-45-67")
-    field_error(FORM, "phone")
+    field_error(FORM, "phone", s.vs_phone)
     st.text_input("Логин", key="vs_login", max_chars=32, help="Латинские буквы, цифры, точка, дефис, подчёркивание")
-    field_error(FORM, "login")
+    field_error(FORM, "login", s.vs_login)
     st.text_input("Пароль (не меньше 10 символов)", key="vs_password", type="password")
-    field_error(FORM, "password")
+    field_error(FORM, "password", s.vs_password)
     st.button("Отправить заявку", key="vs_submit", type="primary", on_click=submit, width="stretch")
     field_error(FORM, "_form")

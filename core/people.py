@@ -16,6 +16,7 @@ from core.db import run_in_transaction
 from core.errors import DomainError, NotAllowed, ValidationError
 from core.schema import bookings, login_attempts, staff, status_history, visitor_photos, visitors, volunteers
 from core.validation import (
+    FieldChecks,
     clean_login,
     clean_name,
     clean_password,
@@ -218,14 +219,25 @@ def load_actor(engine: Engine, kind: str, actor_id: int) -> Actor | None:
 def register_volunteer(
     engine: Engine, first_name: str, last_name: str, phone: str, login: str, password: str, now: datetime, *, approved: bool = False
 ) -> int:
-    """Self-registration of a volunteer; the account waits for an admin's approval."""
+    """Self-registration of a volunteer; the account waits for an admin's approval.
+
+    Every bad field is refused at once (FieldErrors), a taken login among them.
+    """
+    checks = FieldChecks()
     values = dict(
-        first_name=clean_name(first_name, "first_name"),
-        last_name=clean_name(last_name, "last_name"),
-        phone=clean_phone(phone),
-        login=clean_login(login),
+        first_name=checks.clean(clean_name, first_name, "first_name"),
+        last_name=checks.clean(clean_name, last_name, "last_name"),
+        phone=checks.clean(clean_phone, phone),
+        login=checks.clean(clean_login, login),
     )
-    password_hash = hash_secret(clean_password(password))
+    password = checks.clean(clean_password, password)
+    if checks.errors and not checks.failed("login"):
+        # the transaction below checks again; this read only spares a second refusal later
+        with engine.connect() as conn:
+            if _login_taken(conn, values["login"]):
+                checks.refuse("login_taken", "login")
+    checks.done()
+    password_hash = hash_secret(password)
 
     def work(conn: Connection) -> int:
         if _login_taken(conn, values["login"]):
@@ -266,14 +278,21 @@ def register_visitor(
     *,
     pin: str | None = None,
 ) -> Registration:
-    """Register a visitor: validate, record consent, issue a card number and a PIN."""
-    first = clean_name(first_name, "first_name")
-    last = clean_name(last_name, "last_name")
-    phone_e164 = clean_phone(phone)
-    comment_text = clean_text(comment, "comment")
+    """Register a visitor: validate, record consent, issue a card number and a PIN.
+
+    Every bad field is refused at once (FieldErrors), in the order of the form.
+    """
+    checks = FieldChecks()
+    first = checks.clean(clean_name, first_name, "first_name")
+    last = checks.clean(clean_name, last_name, "last_name")
+    phone_e164 = checks.clean(clean_phone, phone)
+    comment_text = checks.clean(clean_text, comment, "comment")
     if not consent:
-        raise ValidationError("consent_required", field="consent")
-    pin = clean_pin(pin) if pin is not None else new_pin()
+        checks.refuse("consent_required", "consent")
+    if pin is not None:
+        pin = checks.clean(clean_pin, pin)
+    checks.done()
+    pin = pin or new_pin()
     pin_hash = hash_secret(pin)
     collected_by = actor.audit_name if actor else "visitor:self"
 

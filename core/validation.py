@@ -4,6 +4,7 @@ Every function here is pure (no clock, no database) and refuses with a code from
 core.errors.MESSAGES, naming the field so a page can show the message next to it.
 An empty value is always "required", never a more specific refusal: a person who
 left a field blank needs to be told to fill it in, not that it is malformed.
+FieldChecks runs the cleaners of a whole form, so every bad field is refused at once.
 """
 
 import re
@@ -48,6 +49,43 @@ _INTEGER = re.compile(r"([+-]?)([0-9]+)")
 # as a vanity number ("8-800-FLOWERS") and accept things nobody means as a phone.
 _PHONE_CHARS = re.compile(r"\+?[0-9()\-.\s]+")
 _RU_E164 = re.compile(r"\+7([0-9]{3})([0-9]{3})([0-9]{2})([0-9]{2})")
+
+
+class FieldErrors(ValidationError):
+    """Several fields refused at once; code, field and message are those of the first."""
+
+    def __init__(self, errors: list[ValidationError]):
+        first = errors[0]
+        super().__init__(first.code, field=first.field, **first.params)
+        self.errors = tuple(errors)
+
+
+class FieldChecks:
+    """Clean every field of a form, keeping each refusal: a person is told of all bad fields in one go."""
+
+    def __init__(self) -> None:
+        self.errors: list[ValidationError] = []
+
+    def clean(self, cleaner: Callable, *args, **kwargs):
+        """`cleaner(*args, **kwargs)`, or None after noting its refusal."""
+        try:
+            return cleaner(*args, **kwargs)
+        except ValidationError as refusal:
+            self.errors.append(refusal)
+            return None
+
+    def refuse(self, code: str, field: str, **params) -> None:
+        self.errors.append(ValidationError(code, field=field, **params))
+
+    def failed(self, field: str) -> bool:
+        return any(refusal.field == field for refusal in self.errors)
+
+    def done(self) -> None:
+        """Raise the refusals noted so far: one as itself, several as FieldErrors (first field first)."""
+        if len(self.errors) == 1:
+            raise self.errors[0]
+        if self.errors:
+            raise FieldErrors(self.errors)
 
 
 def _nfc(value: str) -> str:

@@ -7,11 +7,12 @@ import streamlit as st
 from core.errors import DomainError, ValidationError
 from core.events import EventSpec, ServiceSpec, create_event, default_end_time, get_event, update_event
 from core.recurrence import WEEKDAY_NAMES, Recurrence, describe, month_end_note, next_occurrences
+from core.validation import FieldChecks, clean_capacity, clean_service_capacity, clean_time_range, clean_window_days
 from ui.auth import ACTOR_KEY
 from ui.clock import now, today
 from ui.db import after_write, cached_catalog, cached_places, get_engine
 from ui.format import md, ru_day_short
-from ui.forms import clear_errors, errors_of, field_error, remember_error
+from ui.forms import clear_errors, errors_of, field_error, keep_widget_values, remember_error
 
 FORM = "ev_form"
 NEW_PLACE = -1
@@ -30,7 +31,8 @@ def is_open() -> bool:
 
 def open_create() -> None:
     first = today()
-    st.session_state[FORM] = {"mode": "create", "event_id": None, "rows": [], "next_uid": 0, "confirm_outside": False}
+    st.session_state[FORM] = {"mode": "create", "event_id": None, "rows": [], "next_uid": 0, "confirm_outside": False,
+                              "weekdays_by_hand": False}
     st.session_state.update(
         ev_title="",
         ev_first_date=first,
@@ -52,7 +54,9 @@ def open_edit(event_id: int) -> None:
     with get_engine().connect() as conn:
         event = get_event(conn, event_id)
     rule = event.rule
-    st.session_state[FORM] = {"mode": "edit", "event_id": event_id, "rows": [], "next_uid": 0, "confirm_outside": False}
+    # a stored weekly rule's days are the admin's choice: moving the first date keeps them
+    st.session_state[FORM] = {"mode": "edit", "event_id": event_id, "rows": [], "next_uid": 0, "confirm_outside": False,
+                              "weekdays_by_hand": bool(rule and rule.weekdays)}
     st.session_state.update(
         ev_title=event.title,
         ev_first_date=event.first_date,
@@ -75,6 +79,20 @@ def open_edit(event_id: int) -> None:
 def close() -> None:
     st.session_state[FORM] = None
     clear_errors(FORM)
+
+
+def _weekdays_follow_first_date() -> None:
+    """Until the admin picks the days by hand, a weekly event falls on its first date's weekday."""
+    first = st.session_state.get("ev_first_date")
+    if not _state()["weekdays_by_hand"] and isinstance(first, date):
+        st.session_state["ev_weekdays"] = [first.weekday()]
+    else:
+        # the days a person picked must survive runs where the field is hidden (one-off, daily)
+        keep_widget_values("ev_weekdays")
+
+
+def _weekdays_picked() -> None:
+    _state()["weekdays_by_hand"] = True
 
 
 def _add_row(service_id: int, start: time, end: time, capacity: int, window: int, event_service_id: int | None = None) -> None:
@@ -139,6 +157,19 @@ def _field_of_row(field: str) -> str:
     return field
 
 
+def _row_refusals(spec: EventSpec) -> list[ValidationError]:
+    """Every service row's bad time, capacity or window: core names only the first bad row."""
+    checks = FieldChecks()
+    event_capacity = checks.clean(clean_capacity, spec.capacity)
+    for index, row in enumerate(spec.services):
+        prefix = f"services.{index}."
+        checks.clean(clean_time_range, row.start_time, row.end_time, field=prefix + "end_time")
+        if event_capacity is not None:
+            checks.clean(clean_service_capacity, row.capacity, event_capacity, field=prefix + "capacity")
+        checks.clean(clean_window_days, row.window_days, field=prefix + "window_days")
+    return [refusal for refusal in checks.errors if refusal.field.startswith("services.")]
+
+
 def _save(cancel_outside: bool = False) -> None:
     state = _state()
     clear_errors(FORM)
@@ -157,9 +188,12 @@ def _save(cancel_outside: bool = False) -> None:
     except ValidationError as refusal:
         if refusal.code == "bookings_outside_series":
             state["confirm_outside"] = True
-        remember_error(FORM, refusal)
-        if refusal.field:
-            errors_of(FORM)[_field_of_row(refusal.field)] = errors_of(FORM).pop(refusal.field)
+        refusals = [refusal]
+        if (refusal.field or "").startswith("services."):
+            refusals += _row_refusals(spec)
+        errors = errors_of(FORM)
+        for one in refusals:
+            errors.setdefault(_field_of_row(one.field) if one.field else "_form", one.message)
         return
     except DomainError as refusal:
         remember_error(FORM, refusal)
@@ -167,6 +201,13 @@ def _save(cancel_outside: bool = False) -> None:
     after_write()
     close()
     st.session_state["ev_flash"] = message
+
+
+def _first_date_outside_weekdays(first: date) -> str:
+    day = WEEKDAY_NAMES[first.weekday()]
+    pronoun = {2: "она", 4: "она", 5: "она", 6: "оно"}.get(first.weekday(), "он")
+    return (f"Первая дата — {day}, {first:%d.%m.%Y}, но {pronoun} не входит в выбранные дни недели: "
+            "в этот день события не будет.")
 
 
 def _preview(spec: EventSpec) -> None:
@@ -190,6 +231,8 @@ def _preview(spec: EventSpec) -> None:
         st.caption("Ближайшие даты: " + ", ".join(f"{ru_day_short(d)}.{d.year}" for d in dates))
     else:
         st.caption("В этом расписании нет будущих дат.")
+    if rule and rule.weekdays and spec.first_date.weekday() not in rule.weekdays:
+        st.warning(_first_date_outside_weekdays(spec.first_date))
     if rule:
         st.caption("Расписание: " + describe(spec.first_date, rule))
         note = month_end_note(spec.first_date, rule)
@@ -201,40 +244,44 @@ def render() -> None:
     """Draw the form; Сохранить calls core and either closes it or shows errors under fields."""
     state = _state()
     s = st.session_state
+    _weekdays_follow_first_date()
     places = cached_places()
     catalog = {item.id: item for item in cached_catalog()}
     with st.container(border=True, key="event_form"):
         st.subheader("Новое событие" if state["mode"] == "create" else "Редактирование события")
         st.text_input("Название", key="ev_title", max_chars=120, placeholder="Например: Стирка и душ")
-        field_error(FORM, "title")
+        field_error(FORM, "title", s.ev_title)
         st.date_input("Первая дата", key="ev_first_date", format="DD.MM.YYYY")
-        field_error(FORM, "first_date")
+        # a date in the past, or bookings outside the new schedule: the whole schedule counts
+        schedule = (s.ev_first_date, s.get("ev_kind"), s.get("ev_freq"), s.get("ev_interval"), tuple(s.get("ev_weekdays") or ()),
+                    s.get("ev_end"), s.get("ev_count"), s.get("ev_until"))
+        field_error(FORM, "first_date", *schedule)
         st.radio("Тип", ["one_off", "recurring"], key="ev_kind", horizontal=True,
                  format_func=lambda k: "Разовое" if k == "one_off" else "Повторяющееся")
         if s.ev_kind == "recurring":
             cols = st.columns(2)
             cols[0].selectbox("Частота", list(FREQ_LABELS), key="ev_freq", format_func=FREQ_LABELS.get)
             cols[1].number_input(f"Каждые N ({UNIT_LABELS[s.ev_freq]})", key="ev_interval", step=1)
-            field_error(FORM, "interval")
+            field_error(FORM, "interval", s.ev_interval)
             if s.ev_freq == "weekly":
-                st.multiselect("Дни недели", list(range(7)), key="ev_weekdays",
+                st.multiselect("Дни недели", list(range(7)), key="ev_weekdays", on_change=_weekdays_picked,
                                format_func=lambda d: WEEKDAY_NAMES[d].capitalize(), placeholder="Выберите дни")
-                field_error(FORM, "weekdays")
+                field_error(FORM, "weekdays", tuple(s.ev_weekdays))
             st.radio("Окончание", list(END_LABELS), key="ev_end", format_func=END_LABELS.get, horizontal=True)
             if s.ev_end == "count":
                 st.number_input("Число повторений", key="ev_count", step=1)
-                field_error(FORM, "count")
+                field_error(FORM, "count", s.ev_count)
             elif s.ev_end == "until":
                 st.date_input("Последняя дата (включительно)", key="ev_until", format="DD.MM.YYYY")
-                field_error(FORM, "until")
+                field_error(FORM, "until", s.ev_first_date, s.ev_until)
         place_options = [p.id for p in places] + [NEW_PLACE]
         place_names = {p.id: p.name for p in places} | {NEW_PLACE: "➕ Новое место…"}
         st.selectbox("Место", place_options, key="ev_place", format_func=place_names.get)
         if s.ev_place == NEW_PLACE:
             st.text_input("Название нового места", key="ev_new_place", max_chars=60)
-        field_error(FORM, "place")
+        field_error(FORM, "place", s.ev_place, s.get("ev_new_place"))
         st.number_input("Вместимость события (человек)", key="ev_capacity", step=1)
-        field_error(FORM, "capacity")
+        field_error(FORM, "capacity", s.ev_capacity)
 
         st.markdown("**Услуги**")
         for row in state["rows"]:
@@ -249,16 +296,22 @@ def render() -> None:
                 cols[2].number_input("Мест", key=f"ev_row_{uid}_cap", step=1)
                 cols[3].number_input("Окно записи, дней", key=f"ev_row_{uid}_win", step=1,
                                      help="За сколько дней до даты можно записаться. 0 — только в этот день.")
-                for name in ("end_time", "capacity", "window_days", "service_id"):
-                    field_error(FORM, f"row_{uid}_{name}")
+                row_inputs = {
+                    "end_time": (s[f"ev_row_{uid}_start"], s[f"ev_row_{uid}_end"]),
+                    "capacity": (s[f"ev_row_{uid}_cap"], s.ev_capacity),
+                    "window_days": (s[f"ev_row_{uid}_win"],),
+                    "service_id": tuple((r["service_id"], s[f"ev_row_{r['uid']}_start"]) for r in state["rows"]),
+                }
+                for name, inputs in row_inputs.items():
+                    field_error(FORM, f"row_{uid}_{name}", *inputs)
         add = st.columns([3, 1], vertical_alignment="bottom")
         add[0].selectbox("Услуга из каталога", [item.name for item in catalog.values()], key="ev_add_service")
         add[1].button("Добавить услугу", key="ev_add_service_button", on_click=_add_catalog_service)
-        field_error(FORM, "services")
+        field_error(FORM, "services", tuple(row["uid"] for row in state["rows"]))
 
         _preview(_spec())
         field_error(FORM, "_form")
-        if state["confirm_outside"]:
+        if state["confirm_outside"] and errors_of(FORM).get("first_date"):  # not once the schedule changed
             st.warning("Сохранить и отменить эти записи? Люди увидят статус «Отменено» в своей истории.")
             st.button("Отменить записи и сохранить", key="ev_save_cancel", on_click=_save, args=(True,))
         buttons = st.columns(2)

@@ -1,4 +1,8 @@
-"""Field-level error messages: a refusal is shown right under the field it is about."""
+"""Field-level error messages: a refusal is shown right under the field it is about.
+
+A message lasts until the next attempt, the form closing, or a change to the inputs it is
+about (`field_error(..., *inputs)`): an error whose cause is fixed is not left on screen.
+"""
 
 import streamlit as st
 
@@ -11,17 +15,32 @@ def errors_of(form: str) -> dict[str, str]:
 
 def clear_errors(form: str) -> None:
     st.session_state[f"{form}__errors"] = {}
+    st.session_state[f"{form}__inputs"] = {}
 
 
 def remember_error(form: str, refusal: DomainError, default_field: str = "_form") -> None:
-    st.session_state[f"{form}__errors"] = {refusal.field or default_field: refusal.message}
+    """Keep the refusal's message (each field's, when several fields were refused at once)."""
+    clear_errors(form)
+    errors = errors_of(form)
+    for one in getattr(refusal, "errors", (refusal,)):
+        errors.setdefault(one.field or default_field, one.message)
 
 
-def field_error(form: str, field: str) -> None:
-    """Show the message for `field` of `form`, if the last attempt was refused there."""
-    message = errors_of(form).get(field)
-    if message:
-        st.error(message, icon="⚠️")
+def field_error(form: str, field: str, *inputs) -> None:
+    """Show the message for `field` of `form`, if the last attempt was refused there.
+
+    `inputs` are the values the message is about: once any of them differs from what it was
+    when the message first showed, the message is dropped (its cause may be fixed).
+    """
+    errors = errors_of(form)
+    message = errors.get(field)
+    if not message:
+        return
+    shown_with = st.session_state.setdefault(f"{form}__inputs", {})
+    if shown_with.setdefault(field, inputs) != inputs:
+        del errors[field], shown_with[field]
+        return
+    st.error(message, icon="⚠️")
 
 
 def keep_widget_values(*keys: str) -> None:

@@ -36,19 +36,20 @@ def _submit(prefix: str, actor: Actor | None) -> None:
 
 
 def form(prefix: str, actor: Actor | None) -> None:
-    """The registration fields; each refusal is shown under its field and nothing is saved."""
+    """The registration fields; every refusal is shown under its field and nothing is saved."""
     name = f"{prefix}_reg"
+    s = st.session_state
     with st.container(border=True, key=f"{prefix}_registration"):
         st.text_input("Имя", key=f"{prefix}_first", max_chars=60)
-        field_error(name, "first_name")
+        field_error(name, "first_name", s[f"{prefix}_first"])
         st.text_input("Фамилия", key=f"{prefix}_last", max_chars=60)
-        field_error(name, "last_name")
+        field_error(name, "last_name", s[f"{prefix}_last"])
         st.text_input("Телефон (необязательно)", key=f"{prefix}_phone", placeholder="+7 (916) 123-45-67")
-        field_error(name, "phone")
+        field_error(name, "phone", s[f"{prefix}_phone"])
         st.text_area("Комментарий (необязательно)", key=f"{prefix}_comment", max_chars=500, height=80)
-        field_error(name, "comment")
+        field_error(name, "comment", s[f"{prefix}_comment"])
         st.checkbox(CONSENT_TEXT, key=f"{prefix}_consent")
-        field_error(name, "consent")
+        field_error(name, "consent", s[f"{prefix}_consent"])
         st.button("Зарегистрировать", key=f"{prefix}_register", type="primary", on_click=_submit,
                   args=(prefix, actor), width="stretch")
 

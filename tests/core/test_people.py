@@ -12,6 +12,7 @@ from core.people import (
     find_visitors,
     get_visitor,
     register_visitor,
+    register_volunteer,
     reset_pin,
     visitor_sign_in,
     visitors_by_surname,
@@ -336,3 +337,25 @@ def test_wildcards_in_a_surname_list_nobody_on_the_public_sign_in(engine, people
 def test_a_blank_surname_lists_nobody(engine, people):
     with engine.connect() as conn:
         assert visitors_by_surname(conn, "  ") == []
+
+
+def test_a_registration_with_several_bad_fields_refuses_them_all_at_once(engine, now, admin, table_count):
+    with pytest.raises(ValidationError) as caught:
+        register_visitor(engine, "А", "", "12345", None, False, admin, now)
+
+    assert [(e.code, e.field) for e in caught.value.errors] == [
+        ("name_too_short", "first_name"), ("required", "last_name"), ("phone_invalid", "phone"), ("consent_required", "consent"),
+    ]
+    assert table_count("visitors") == 0 and table_count("audit_log") == 0
+
+
+def test_a_volunteer_signup_refuses_every_bad_field_and_a_taken_login_at_once(engine, now, make_volunteer, table_count):
+    make_volunteer(login="pavel.g")
+    before = table_count("volunteers")
+    with pytest.raises(ValidationError) as caught:
+        register_volunteer(engine, "Павел", "Г", "12", "pavel.g", "короткий", now)
+
+    assert [(e.code, e.field) for e in caught.value.errors] == [
+        ("name_too_short", "last_name"), ("phone_invalid", "phone"), ("password_too_short", "password"), ("login_taken", "login"),
+    ]
+    assert table_count("volunteers") == before

@@ -7,6 +7,8 @@ from hypothesis import strategies as st
 
 from core.errors import MESSAGES, ValidationError
 from core.validation import (
+    FieldChecks,
+    FieldErrors,
     clean_capacity,
     clean_count,
     clean_int,
@@ -480,3 +482,35 @@ def test_clean_pin_accepts_four_digits_and_keeps_leading_zeros(typed, stored):
 )
 def test_clean_pin_refuses(typed, code):
     assert_refused(lambda: clean_pin(typed), code, field="pin")
+
+
+# --- a whole form at once ---------------------------------------------------------------
+
+
+def test_field_checks_keep_the_tidy_values_and_refuse_every_bad_field_together():
+    checks = FieldChecks()
+    first = checks.clean(clean_name, "  Анна ", "first_name")
+    last = checks.clean(clean_name, "П", "last_name")
+    phone = checks.clean(clean_phone, "12345")
+    checks.refuse("consent_required", "consent")
+
+    assert (first, last, phone) == ("Анна", None, None)
+    with pytest.raises(FieldErrors) as caught:
+        checks.done()
+    assert [(e.code, e.field) for e in caught.value.errors] == [
+        ("name_too_short", "last_name"), ("phone_invalid", "phone"), ("consent_required", "consent"),
+    ]
+    # to code that expects one refusal it reads as the first
+    assert (caught.value.code, caught.value.field, caught.value.message) == ("name_too_short", "last_name", "Не меньше 2 букв.")
+
+
+def test_field_checks_raise_a_single_refusal_as_itself_and_nothing_when_all_is_well():
+    checks = FieldChecks()
+    checks.clean(clean_pin, "12")
+    with pytest.raises(ValidationError) as caught:
+        checks.done()
+    assert type(caught.value) is ValidationError and caught.value.code == "pin_invalid"
+
+    clean = FieldChecks()
+    assert clean.clean(clean_pin, "0042") == "0042"
+    clean.done()

@@ -1,0 +1,84 @@
+"""Расписание → the event form: weekly days that follow the first date, and the preview's warning."""
+
+from datetime import timedelta
+
+import sqlalchemy as sa
+
+from core.events import load_events
+from core.recurrence import WEEKDAY_NAMES
+from core.schema import events
+from tests.pages.test_schedule import add_service, click, start_form
+from ui.clock import today
+from ui.format import ru_day_short
+
+
+def make_weekly(at):
+    at.radio(key="ev_kind").set_value("recurring").run()
+    at.selectbox(key="ev_freq").set_value("weekly").run()
+    return at
+
+
+def set_first_date(at, day):
+    at.date_input(key="ev_first_date").set_value(day).run()
+    assert not at.exception
+    return at
+
+
+def weekday_warnings(at) -> list[str]:
+    return [w.value for w in at.warning if "не входит в выбранные дни недели" in w.value]
+
+
+def test_weekly_days_default_to_the_first_dates_weekday_and_follow_it(app, db_engine):
+    # two days from today: never today's weekday, whatever instant the suite runs at
+    first = today() + timedelta(days=2)
+    at = start_form(app("schedule", "admin"), "Четверговая стирка")
+    set_first_date(at, first)
+    make_weekly(at)
+    assert at.multiselect(key="ev_weekdays").value == [first.weekday()]
+
+    later = first + timedelta(days=1)
+    set_first_date(at, later)
+    assert at.multiselect(key="ev_weekdays").value == [later.weekday()]
+    assert not weekday_warnings(at)
+    assert f"Ближайшие даты: {ru_day_short(later)}.{later.year}," in " ".join(c.value for c in at.caption)
+
+    add_service(at, "Стирка")
+    click(at, "ev_save")
+    assert not at.error
+    with db_engine.connect() as conn:
+        new_id = conn.execute(sa.select(events.c.id).where(events.c.title == "Четверговая стирка")).scalar_one()
+        event = load_events(conn, [new_id])[0]
+    assert event.rule.weekdays == (later.weekday(),)
+    assert event.occurs_on(later)
+
+
+def test_days_picked_by_hand_stay_and_the_preview_warns_when_they_miss_the_first_date(app):
+    first = today() + timedelta(days=2)
+    at = make_weekly(set_first_date(start_form(app("schedule", "admin"), "Выбрано вручную"), first))
+    other = (first.weekday() + 1) % 7
+    at.multiselect(key="ev_weekdays").set_value([other]).run()
+    name = WEEKDAY_NAMES[first.weekday()]
+    assert weekday_warnings(at) and name in weekday_warnings(at)[0]
+    assert weekday_warnings(at)[0].startswith(f"Первая дата — {name}")
+
+    later = first + timedelta(days=7)
+    set_first_date(at, later)
+    assert at.multiselect(key="ev_weekdays").value == [other]  # the admin's choice is kept
+    assert weekday_warnings(at)
+
+    at.multiselect(key="ev_weekdays").set_value([other, later.weekday()]).run()
+    assert not weekday_warnings(at)
+
+    at.radio(key="ev_kind").set_value("one_off").run()  # the days' field is hidden for a run
+    at.radio(key="ev_kind").set_value("recurring").run()
+    assert at.multiselect(key="ev_weekdays").value == [other, later.weekday()]
+
+
+def test_editing_a_weekly_event_keeps_its_days_when_the_first_date_moves(app, db_engine):
+    with db_engine.connect() as conn:
+        event = next(e for e in load_events(conn) if e.rule and e.rule.freq == "weekly" and e.rule.weekdays)
+    at = app("schedule", "admin")
+    click(at, f"ev_edit_{event.id}")
+    assert at.multiselect(key="ev_weekdays").value == list(event.rule.weekdays)
+    set_first_date(at, event.first_date + timedelta(days=1))
+    assert at.multiselect(key="ev_weekdays").value == list(event.rule.weekdays)
