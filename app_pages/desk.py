@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from core.booking import ACTIVE_STATUSES, cancel
+from core import statuses
+from core.booking import cancel
 from core.errors import DomainError
 from core.people import find_visitors, get_visitor, reset_pin
 from core.sessions import bookings_made_by
@@ -11,7 +12,7 @@ from ui.auth import require_role
 from ui.clock import now, today
 from ui.db import after_write, get_engine
 from ui.forms import show_once
-from ui.format import ADMIN_STATUS, md, ru_day_short, ru_time
+from ui.format import md, ru_day_short, ru_time
 
 actor = require_role("volunteer")
 TABS = {"find": "Найти посетителя", "new": "Новый посетитель", "mine": "Мои записи"}
@@ -112,8 +113,8 @@ def mine_section() -> None:
             cols = st.columns([2.2, 2.4, 1.4, 1.4], vertical_alignment="center")
             cols[0].markdown(f"**{md(booking.visitor_name)}**  \nкарта {booking.card_number}")
             cols[1].markdown(f"{md(booking.service_name)}, {ru_day_short(booking.date)} в {ru_time(booking.start_time)}  \n📍 {md(booking.place_name)}")
-            cols[2].write(ADMIN_STATUS[booking.status])
-            if booking.status in ACTIVE_STATUSES:
+            cols[2].write(statuses.ADMIN_LABEL[booking.status])
+            if statuses.can_cancel(actor.role, booking.status):
                 cols[3].button("Отменить", key=f"dk_cancel_{booking.booking_id}", on_click=do_cancel,
                                args=(booking.booking_id,), width="stretch")
 

@@ -15,7 +15,7 @@ from ui.clock import now, today
 from ui.db import after_write, get_engine
 from core.actors import ROLE_LABELS
 from ui.forms import show_once
-from ui.format import AUDIT_ACTIONS, AUDIT_ENTITIES, audit_actor, audit_detail, ru_datetime
+from ui.format import audit_actor, audit_detail, ru_datetime
 
 actor = require_role("admin")
 
@@ -80,10 +80,10 @@ st.subheader("Журнал действий")
 with get_engine().connect() as conn:
     known_actions = audit.actions(conn)
 cols = st.columns([1.4, 1.4, 1.2])
-chosen = cols[0].selectbox("Действие", ["Все", *[AUDIT_ACTIONS.get(a, a) for a in known_actions]], key="sv_action")
+chosen = cols[0].selectbox("Действие", ["Все", *[audit.ACTION_LABELS.get(a, a) for a in known_actions]], key="sv_action")
 who = cols[1].text_input("Кто (логин, ID волонтёра, номер карты)", key="sv_actor")
 days = cols[2].selectbox("За период", [1, 7, 30, 365], index=1, key="sv_days", format_func=lambda d: f"{d} дн.")
-action_code = next((code for code in known_actions if AUDIT_ACTIONS.get(code, code) == chosen), None)
+action_code = next((code for code in known_actions if audit.ACTION_LABELS.get(code, code) == chosen), None)
 with get_engine().connect() as conn:
     rows = audit.search(conn, action=action_code, actor=who or None, start=now() - timedelta(days=days), end=None)
 st.caption(f"Записей: {len(rows)} (показаны последние 500). Сегодня {today():%d.%m.%Y}.")
@@ -94,8 +94,8 @@ if rows:
                 "Когда": [ru_datetime(r.happened_at) for r in rows],
                 "Кто": [audit_actor(r.actor) for r in rows],
                 "Роль": [ROLE_LABELS.get(r.role, r.role) for r in rows],
-                "Действие": [AUDIT_ACTIONS.get(r.action, r.action) for r in rows],
-                "Объект": [AUDIT_ENTITIES.get(r.entity, r.entity) for r in rows],
+                "Действие": [audit.ACTION_LABELS.get(r.action, r.action) for r in rows],
+                "Объект": [audit.ENTITY_LABELS.get(r.entity, r.entity) for r in rows],
                 "Номер": [r.entity_id or "" for r in rows],
                 "Подробности": [audit_detail(r.detail) for r in rows],
             }

@@ -25,9 +25,8 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from core import audit
+from core import audit, statuses
 from core.actors import Actor
-from core.booking import ACTIVE_STATUSES
 from core.db import run_in_transaction
 from core.errors import ValidationError
 from core.recurrence import plural
@@ -37,7 +36,7 @@ from core.validation import format_ru_date
 DEFAULT_DAYS = 90
 # Longer periods are charted by month: 14 weekly bars fit a phone screen, 52 do not.
 WEEKLY_UP_TO_DAYS = 183
-CHART_STATUSES = ("attended", "no_show", "expected")
+CHART_STATUSES = (statuses.ATTENDED, statuses.NO_SHOW, statuses.EXPECTED)
 
 _BOOKED = (
     bookings.join(sessions, sessions.c.id == bookings.c.session_id)
@@ -106,7 +105,7 @@ def _params(flt: AnalyticsFilter, today: date | None = None) -> dict:
 def _where(shape: tuple[bool, bool]) -> list:
     by_place, by_service = shape
     period = sessions.c.date.between(sa.bindparam("start", type_=sa.Date), sa.bindparam("end", type_=sa.Date))
-    conditions = [period, bookings.c.status.in_(ACTIVE_STATUSES)]
+    conditions = [period, bookings.c.status.in_(statuses.ACTIVE)]
     if by_place:
         conditions.append(events.c.place_id == sa.bindparam("place_id"))
     if by_service:
@@ -312,7 +311,7 @@ def _visitors_by_month(shape: tuple[bool, bool]) -> sa.Select:
     first = (
         sa.select(bookings.c.visitor_id, sa.func.min(sessions.c.date).label("first_day"))
         .select_from(bookings.join(sessions, sessions.c.id == bookings.c.session_id))
-        .where(bookings.c.status.in_(ACTIVE_STATUSES))
+        .where(bookings.c.status.in_(statuses.ACTIVE))
         .group_by(bookings.c.visitor_id)
         .subquery()
     )

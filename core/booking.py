@@ -25,7 +25,7 @@ from datetime import date, datetime, time, timedelta
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from core import audit
+from core import audit, statuses
 from core.actors import Actor
 from core.db import is_duckdb, run_in_transaction
 from core.errors import BookingRefused, DomainError, NotAllowed, ValidationError
@@ -33,11 +33,6 @@ from core.recurrence import occurs_on, rule_from_stored
 from core.schema import bookings, event_services, events, occurrences, sessions, status_history, visitors
 from core.validation import clean_text
 
-ACTIVE_STATUSES = ("expected", "attended", "no_show")
-# SPEC §3.5: one status set, two vocabularies (staff and visitors)
-ADMIN_STATUS = {"expected": "Ожидается", "attended": "Присутствовал", "no_show": "Не пришел", "cancelled": "Отменено"}
-VISITOR_STATUS = {"expected": "Запланировано", "attended": "Выполнено", "no_show": "Не явился", "cancelled": "Отменено"}
-MARKABLE_STATUSES = ("expected", "attended", "no_show")
 STAFF_BOOKERS = ("admin", "volunteer")
 
 
@@ -111,7 +106,7 @@ _NEW_SESSIONS = sessions.insert().returning(*_SESSION_STATE)
 # every session row of the event days, once per active booking on it (or once with no visitor)
 _DAY_SESSIONS = (
     sa.select(*_SESSION_STATE, bookings.c.visitor_id)
-    .select_from(sessions.outerjoin(bookings, sa.and_(bookings.c.session_id == sessions.c.id, bookings.c.status.in_(ACTIVE_STATUSES))))
+    .select_from(sessions.outerjoin(bookings, sa.and_(bookings.c.session_id == sessions.c.id, bookings.c.status.in_(statuses.ACTIVE))))
     .where(
         sessions.c.event_id.in_(sa.bindparam("day_event_ids", expanding=True)),
         sessions.c.date.in_(sa.bindparam("days", expanding=True)),
@@ -321,7 +316,7 @@ def _write_bookings(conn: Connection, requests: list[BookingRequest], accepted: 
         {
             "session_id": row.id,
             "visitor_id": requests[index].visitor_id,
-            "status": "expected",
+            "status": statuses.EXPECTED,
             "comment": requests[index].comment,
             "created_at": requests[index].now,
             "created_by_kind": requests[index].actor.kind,
@@ -339,7 +334,7 @@ def _write_bookings(conn: Connection, requests: list[BookingRequest], accepted: 
         outcomes[index] = [ids_by_service[key.event_service_id] for key in request.keys]
         for new_id in ids_by_service.values():
             history.append(
-                {"booking_id": new_id, "status": "expected", "comment": None, "changed_at": request.now, "changed_by": request.actor.audit_name}
+                {"booking_id": new_id, "status": statuses.EXPECTED, "comment": None, "changed_at": request.now, "changed_by": request.actor.audit_name}
             )
         entries.append(
             audit.entry(request.actor, request.now, "book", "booking", ",".join(map(str, sorted(ids_by_service.values()))), sessions=len(rows))
@@ -477,19 +472,20 @@ def book(
 
 
 def cancel_bookings_in_transaction(conn: Connection, booking_ids: list[int], actor: Actor, now: datetime, reason: str | None) -> int:
-    """Cancel active bookings inside the caller's transaction; returns how many changed."""
+    """Cancel the bookings still «Ожидается» inside the caller's transaction (a marked one is
+    history and stays); returns how many changed."""
     if not booking_ids:
         return 0
     changed = conn.execute(
         bookings.update()
-        .where(bookings.c.id.in_(booking_ids), bookings.c.status.in_(ACTIVE_STATUSES))
-        .values(status="cancelled", status_changed_at=now, status_changed_by=actor.audit_name)
+        .where(bookings.c.id.in_(booking_ids), bookings.c.status == statuses.EXPECTED)
+        .values(status=statuses.CANCELLED, status_changed_at=now, status_changed_by=actor.audit_name)
         .returning(bookings.c.id)
     ).all()
     for (booking_id,) in changed:
         conn.execute(
             status_history.insert().values(
-                booking_id=booking_id, status="cancelled", comment=reason, changed_at=now, changed_by=actor.audit_name
+                booking_id=booking_id, status=statuses.CANCELLED, comment=reason, changed_at=now, changed_by=actor.audit_name
             )
         )
     return len(changed)
@@ -527,8 +523,10 @@ def cancel(engine: Engine, booking_id: int, actor: Actor, now: datetime, reason:
             raise DomainError("booking_not_found")
         if not _may_change(actor, booking):
             raise NotAllowed()
-        if booking.status not in ACTIVE_STATUSES:
+        if booking.status == statuses.CANCELLED:
             raise DomainError("booking_not_active")
+        if not statuses.can_cancel(actor.role, booking.status):
+            raise DomainError("booking_marked")
         if actor.role != "admin" and booking.date < now.date():
             raise DomainError("booking_in_past")
         cancel_bookings_in_transaction(conn, [booking_id], actor, now, reason)
@@ -542,35 +540,39 @@ def set_status(
 ) -> int:
     """Mark several bookings Присутствовал / Не пришел / Ожидается at once; returns how many changed.
 
-    Cancelled bookings are left alone: bringing one back would need a fresh capacity check,
-    which is what booking again is for.
+    «Присутствовал» and «Не пришел» say what happened, so they are refused before the session's
+    day. Cancelled bookings are left alone: bringing one back would need a fresh capacity check,
+    which is what booking again is for. The staff comment is kept beside the booking's own
+    comment (the visitor's words), never over it.
     """
-    if actor.role != "admin":
+    if actor.role not in statuses.MARKING_ROLES:
         raise NotAllowed()
-    if status not in MARKABLE_STATUSES:
+    if status not in statuses.MARKS:
         raise ValidationError("status_invalid", field="status")
     if not booking_ids:
         raise ValidationError("nothing_selected", field="bookings")
     comment = clean_text(comment, "comment")
 
     def work(conn: Connection) -> int:
+        found = conn.execute(
+            sa.select(bookings.c.id, bookings.c.status, sessions.c.date)
+            .select_from(bookings.join(sessions, sessions.c.id == bookings.c.session_id))
+            .where(bookings.c.id.in_(booking_ids), bookings.c.status.in_(statuses.ACTIVE))
+        ).all()
+        if any(not statuses.can_mark(actor.role, row.status, status, row.date, now.date()) for row in found):
+            raise ValidationError("mark_before_session_day", field="status", status=statuses.ADMIN_LABEL[status])
         values: dict = dict(status=status, status_changed_at=now, status_changed_by=actor.audit_name)
         if comment:
-            values["comment"] = comment
-        changed = conn.execute(
-            bookings.update()
-            .where(bookings.c.id.in_(booking_ids), bookings.c.status.in_(ACTIVE_STATUSES))
-            .values(**values)
-            .returning(bookings.c.id)
-        ).all()
-        for (booking_id,) in changed:
+            values["staff_comment"] = comment
+        ids = [row.id for row in found]
+        if ids:
+            conn.execute(bookings.update().where(bookings.c.id.in_(ids)).values(**values))
             conn.execute(
-                status_history.insert().values(
-                    booking_id=booking_id, status=status, comment=comment, changed_at=now, changed_by=actor.audit_name
-                )
+                status_history.insert(),
+                [{"booking_id": i, "status": status, "comment": comment, "changed_at": now, "changed_by": actor.audit_name} for i in ids],
             )
-        audit.record(conn, actor, now, "set_status", "booking", None, status=status, count=len(changed))
-        return len(changed)
+        audit.record(conn, actor, now, "set_status", "booking", None, status=status, count=len(ids))
+        return len(ids)
 
     return run_in_transaction(engine, work)
 

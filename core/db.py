@@ -14,7 +14,7 @@ from duckdb_engine import Dialect as DuckDBDialect
 from sqlalchemy.dialects import registry
 from sqlalchemy.engine import Connection, Engine
 
-from core import schema
+from core import schema, statuses
 from core.errors import DomainError
 
 log = logging.getLogger(__name__)
@@ -138,9 +138,44 @@ def _create_visitor_photos(conn: Connection) -> None:
     schema.visitor_photos.create(conn, checkfirst=True)
 
 
+def _has_column(conn: Connection, table: str, column: str) -> bool:
+    return conn.execute(
+        sa.text("SELECT count(*) FROM information_schema.columns WHERE table_name = :table AND column_name = :column"),
+        {"table": table, "column": column},
+    ).scalar() > 0
+
+
+def _rebuild_duckdb_table(conn: Connection, table: sa.Table) -> None:
+    """Make `table` as the metadata now describes it, keeping its rows: DuckDB can neither add
+    a constraint to a table nor alter one that has indexes."""
+    old = f"{table.name}__before_migration"
+    conn.execute(sa.text(f"CREATE TABLE {old} AS SELECT * FROM {table.name}"))
+    kept = [row[0] for row in conn.execute(sa.text(f"SELECT column_name FROM information_schema.columns WHERE table_name = '{old}'"))]
+    conn.execute(sa.text(f"DROP TABLE {table.name}"))
+    table.create(conn, checkfirst=True)
+    columns = ", ".join(kept)
+    conn.execute(sa.text(f"INSERT INTO {table.name} ({columns}) SELECT {columns} FROM {old}"))
+    conn.execute(sa.text(f"DROP TABLE {old}"))
+
+
+def _known_statuses_and_staff_comment(conn: Connection) -> None:
+    # a database created by migration 1 from today's metadata has both already
+    if _has_column(conn, "bookings", "staff_comment"):
+        return
+    if is_duckdb(conn):
+        _rebuild_duckdb_table(conn, schema.bookings)
+        _rebuild_duckdb_table(conn, schema.status_history)
+        return
+    known = ", ".join(f"'{status}'" for status in statuses.ALL)
+    conn.execute(sa.text("ALTER TABLE bookings ADD COLUMN staff_comment VARCHAR(500)"))
+    for table in ("bookings", "status_history"):
+        conn.execute(sa.text(f"ALTER TABLE {table} ADD CONSTRAINT {table}_status_known CHECK (status IN ({known}))"))
+
+
 MIGRATIONS: list[Callable[[Connection], None]] = [
     _create_initial_schema,
     _create_visitor_photos,
+    _known_statuses_and_staff_comment,
 ]
 
 

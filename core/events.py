@@ -6,9 +6,9 @@ from datetime import date, datetime, time, timedelta
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from core import audit
+from core import audit, statuses
 from core.actors import Actor
-from core.booking import ACTIVE_STATUSES, cancel_bookings_in_transaction, lock_events
+from core.booking import cancel_bookings_in_transaction, lock_events
 from core.db import run_in_transaction
 from core.errors import DomainError, ValidationError
 from core.recurrence import (
@@ -206,7 +206,7 @@ def booked_people_on_or_after(conn: Connection, event_id: int, day: date) -> int
     return conn.execute(
         sa.select(sa.func.count(sa.distinct(bookings.c.visitor_id)))
         .select_from(bookings.join(sessions, sessions.c.id == bookings.c.session_id))
-        .where(sessions.c.event_id == event_id, sessions.c.date >= day, bookings.c.status == "expected")
+        .where(sessions.c.event_id == event_id, sessions.c.date >= day, bookings.c.status == statuses.EXPECTED)
     ).scalar()
 
 
@@ -341,7 +341,7 @@ class EditConflicts:
 
 def _future_session_loads(conn: Connection, event_id: int, today: date) -> list[sa.Row]:
     """Per stored future session of the event: its service, date and active bookings."""
-    active = sa.func.count(bookings.c.id).filter(bookings.c.status.in_(ACTIVE_STATUSES))
+    active = sa.func.count(bookings.c.id).filter(bookings.c.status.in_(statuses.ACTIVE))
     return conn.execute(
         sa.select(
             sessions.c.id,
@@ -375,7 +375,7 @@ def _participants_by_date(conn: Connection, event_id: int, today: date) -> dict[
     rows = conn.execute(
         sa.select(sessions.c.date, sa.func.count(sa.distinct(bookings.c.visitor_id)))
         .select_from(bookings.join(sessions, sessions.c.id == bookings.c.session_id))
-        .where(sessions.c.event_id == event_id, sessions.c.date >= today, bookings.c.status.in_(ACTIVE_STATUSES))
+        .where(sessions.c.event_id == event_id, sessions.c.date >= today, bookings.c.status.in_(statuses.ACTIVE))
         .group_by(sessions.c.date)
     ).all()
     return {d: n for d, n in rows}
@@ -485,7 +485,7 @@ def _cancel_bookings_where(conn: Connection, condition, actor: Actor, now: datet
         for r in conn.execute(
             sa.select(bookings.c.id)
             .select_from(bookings.join(sessions, sessions.c.id == bookings.c.session_id))
-            .where(condition, bookings.c.status == "expected")
+            .where(condition, bookings.c.status == statuses.EXPECTED)
         )
     ]
     return cancel_bookings_in_transaction(conn, ids, actor, now, reason)
@@ -629,7 +629,7 @@ def next_participants(conn: Connection, event_list: list[Event], today: date) ->
         .where(
             sessions.c.event_id.in_(list(nexts)),
             sessions.c.date.in_(sorted(set(nexts.values()))),
-            bookings.c.status.in_(ACTIVE_STATUSES),
+            bookings.c.status.in_(statuses.ACTIVE),
         )
         .group_by(sessions.c.event_id, sessions.c.date)
     ).all()

@@ -17,7 +17,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from core import audit
 from core.actors import Actor, booked_by
-from core.booking import ADMIN_STATUS
+from core import statuses
 from core.db import run_in_transaction
 from core.errors import DomainError, NotAllowed, ValidationError
 from core.people import ERASED_NAME
@@ -32,7 +32,7 @@ SHEET_TITLE = "Записи"
 PREVIEW_ROWS = 50
 # A print form is for paper: beyond this many rows the Excel file is the right tool.
 PRINT_MAX_ROWS = 5000
-STATUS_LABELS = ADMIN_STATUS
+STATUS_LABELS = statuses.ADMIN_LABEL
 HTML_MIME = "text/html"
 
 
@@ -54,6 +54,7 @@ FIELDS = (
     Field("booked_by", "Кем записан"),
     Field("booked_at", "Дата записи"),
     Field("comment", "Комментарий"),
+    Field("staff_comment", "Комментарий сотрудника"),
 )
 FIELD_TITLES = {f.code: f.title for f in FIELDS}
 
@@ -174,6 +175,7 @@ def _query(flt: ExportFilter) -> sa.Select:
             staff.c.login.label("staff_login"),
             bookings.c.created_at,
             bookings.c.comment,
+            bookings.c.staff_comment,
         )
         .select_from(_JOINED)
         .where(*flt.conditions())
@@ -197,6 +199,7 @@ def _values(r) -> dict:
         "booked_at": r.created_at,
         # a booking comment may name the person: it goes with the rest of their data
         "comment": None if erased else r.comment,
+        "staff_comment": None if erased else r.staff_comment,
     }
 
 

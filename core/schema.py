@@ -10,7 +10,14 @@ for a date somebody touched (a booking, a change, a cancellation).
 
 import sqlalchemy as sa
 
+from core import statuses
+
 metadata = sa.MetaData()
+
+
+def _known_status() -> sa.CheckConstraint:
+    """The database refuses a status the code does not know (migration 3)."""
+    return sa.CheckConstraint(sa.column("status").in_(statuses.ALL))
 
 
 def _key(table_name: str) -> sa.Column:
@@ -168,6 +175,7 @@ bookings = sa.Table(
     sa.Column("session_id", sa.Integer, nullable=False, index=True),
     sa.Column("visitor_id", sa.Integer, nullable=False, index=True),
     sa.Column("status", sa.String(12), nullable=False),
+    # the words of whoever booked (often the visitor's own); staff notes go to staff_comment
     sa.Column("comment", sa.String(500)),
     sa.Column("created_at", sa.DateTime, nullable=False),
     # who made it: "visitor" (self), "volunteer" (volunteers.id) or "staff" (staff.id)
@@ -175,6 +183,9 @@ bookings = sa.Table(
     sa.Column("created_by_id", sa.Integer),
     sa.Column("status_changed_at", sa.DateTime),
     sa.Column("status_changed_by", sa.String(40)),
+    # the comment given with the last status change in Участники (migration 3)
+    sa.Column("staff_comment", sa.String(500)),
+    _known_status(),
 )
 
 status_history = sa.Table(
@@ -186,6 +197,7 @@ status_history = sa.Table(
     sa.Column("comment", sa.String(500)),
     sa.Column("changed_at", sa.DateTime, nullable=False),
     sa.Column("changed_by", sa.String(40), nullable=False),
+    _known_status(),
 )
 
 login_attempts = sa.Table(

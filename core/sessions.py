@@ -15,9 +15,9 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Connection, Engine
 
-from core import audit
+from core import audit, statuses
 from core.actors import Actor
-from core.booking import ACTIVE_STATUSES, lock_event_days
+from core.booking import lock_event_days
 from core.db import run_in_transaction
 from core.errors import DomainError, ValidationError
 from core.events import Event, EventService
@@ -89,7 +89,7 @@ _STORED_COLUMNS = (
     sessions.c.cancelled_at,
 )
 _STORED_SESSIONS = (
-    sa.select(*_STORED_COLUMNS, sa.func.count(bookings.c.id).filter(bookings.c.status.in_(ACTIVE_STATUSES)).label("booked"))
+    sa.select(*_STORED_COLUMNS, sa.func.count(bookings.c.id).filter(bookings.c.status.in_(statuses.ACTIVE)).label("booked"))
     .select_from(sessions.outerjoin(bookings, bookings.c.session_id == sessions.c.id))
     .where(sessions.c.event_id == sa.any_(_WINDOW_EVENTS), sessions.c.date.between(_WINDOW_START, _WINDOW_END))
     .group_by(*_STORED_COLUMNS)
@@ -100,7 +100,7 @@ _DAY_PARTICIPANTS = (
     .where(
         sessions.c.event_id == sa.any_(_WINDOW_EVENTS),
         sessions.c.date.between(_WINDOW_START, _WINDOW_END),
-        bookings.c.status.in_(ACTIVE_STATUSES),
+        bookings.c.status.in_(statuses.ACTIVE),
     )
     .group_by(sessions.c.event_id, sessions.c.date)
 )
@@ -300,7 +300,7 @@ _EARLIEST_BOOKED = (
     .where(
         sessions.c.event_id == sa.any_(_WINDOW_EVENTS),
         sessions.c.date < sa.bindparam("before"),
-        bookings.c.status.in_(ACTIVE_STATUSES),
+        bookings.c.status.in_(statuses.ACTIVE),
     )
 )
 
@@ -317,7 +317,7 @@ def booked_session_keys(conn: Connection, visitor_id: int, start: date | None = 
     stmt = (
         sa.select(sessions.c.event_service_id, sessions.c.date)
         .select_from(bookings.join(sessions, sessions.c.id == bookings.c.session_id))
-        .where(bookings.c.visitor_id == visitor_id, bookings.c.status.in_(ACTIVE_STATUSES))
+        .where(bookings.c.visitor_id == visitor_id, bookings.c.status.in_(statuses.ACTIVE))
     )
     if start is not None:
         stmt = stmt.where(sessions.c.date >= start)
@@ -375,7 +375,7 @@ def _lock_session(conn: Connection, session: Session) -> tuple[int, int]:
     booked = conn.execute(
         sa.select(sa.func.count())
         .select_from(bookings)
-        .where(bookings.c.session_id == session_id, bookings.c.status.in_(ACTIVE_STATUSES))
+        .where(bookings.c.session_id == session_id, bookings.c.status.in_(statuses.ACTIVE))
     ).scalar()
     return session_id, booked
 
@@ -440,6 +440,7 @@ _PARTICIPANTS = (
         bookings.c.id,
         bookings.c.status,
         bookings.c.comment,
+        bookings.c.staff_comment,
         bookings.c.created_at,
         bookings.c.created_by_kind,
         bookings.c.created_by_id,

@@ -12,9 +12,9 @@ from itertools import groupby
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from core import audit
+from core import audit, statuses
 from core.actors import Actor
-from core.booking import ACTIVE_STATUSES, cancel_bookings_in_transaction, is_bookable_now
+from core.booking import cancel_bookings_in_transaction, is_bookable_now
 from core.db import run_in_transaction
 from core.errors import DomainError, NotAllowed
 from core.events import Event
@@ -66,7 +66,7 @@ class Visit:
 
     def is_changeable(self, now: datetime) -> bool:
         """Still planned and not started: the person may cancel it or say they cannot come."""
-        return self.status == "expected" and self.starts_at > now
+        return self.status == statuses.EXPECTED and self.starts_at > now
 
 
 @dataclass(frozen=True)
@@ -212,16 +212,16 @@ def visits_of(
     *,
     start: date | None = None,
     end: date | None = None,
-    statuses: tuple[str, ...] | None = None,
+    only: tuple[str, ...] | None = None,
 ) -> list[Visit]:
-    """Every booking of the person (cancelled ones too), earliest first; optionally a date range or statuses."""
+    """Every booking of the person (cancelled ones too), earliest first; optionally a date range or only some statuses."""
     stmt = _visits_query(visitor_id)
     if start is not None:
         stmt = stmt.where(sessions.c.date >= start)
     if end is not None:
         stmt = stmt.where(sessions.c.date <= end)
-    if statuses is not None:
-        stmt = stmt.where(bookings.c.status.in_(statuses))
+    if only is not None:
+        stmt = stmt.where(bookings.c.status.in_(only))
     return [_visit(row) for row in conn.execute(stmt)]
 
 
@@ -235,8 +235,8 @@ def history(visits: list[Visit], now: datetime) -> tuple[list[Visit], list[Visit
 def reminders(conn: Connection, visitor_id: int, now: datetime, missed_days: int = MISSED_DAYS) -> Reminders:
     """Planned bookings not over yet (nearest first) and no-shows of the last `missed_days` days (latest first)."""
     today = now.date()
-    upcoming = [v for v in visits_of(conn, visitor_id, start=today, statuses=("expected",)) if v.ends_at > now]
-    missed = visits_of(conn, visitor_id, start=today - timedelta(days=missed_days), end=today, statuses=("no_show",))
+    upcoming = [v for v in visits_of(conn, visitor_id, start=today, only=(statuses.EXPECTED,)) if v.ends_at > now]
+    missed = visits_of(conn, visitor_id, start=today - timedelta(days=missed_days), end=today, only=(statuses.NO_SHOW,))
     return Reminders(tuple(upcoming), tuple(reversed(missed)))
 
 
@@ -257,7 +257,7 @@ def _day_figures(conn: Connection, keys: set[tuple[int, date]]) -> dict[tuple[in
 
 def event_days_of(conn: Connection, visitor_id: int) -> list[EventDay]:
     """Every event day the person takes part in, earliest first, with how many take part in all."""
-    visits = visits_of(conn, visitor_id, statuses=ACTIVE_STATUSES)
+    visits = visits_of(conn, visitor_id, only=statuses.ACTIVE)
 
     def day_key(visit: Visit) -> tuple[date, int]:
         return visit.date, visit.event_id
@@ -290,7 +290,7 @@ def _own_day_bookings(conn: Connection, visitor_id: int, event_id: int, day: dat
             bookings.c.visitor_id == visitor_id,
             sessions.c.event_id == event_id,
             sessions.c.date == day,
-            bookings.c.status.in_(ACTIVE_STATUSES),
+            bookings.c.status.in_(statuses.ACTIVE),
         )
     )
     if actor.role == "volunteer":
@@ -310,7 +310,7 @@ def cancel_event_day(
 
     def work(conn: Connection) -> int:
         rows = _own_day_bookings(conn, visitor_id, event_id, day, actor)
-        ids = [r.id for r in rows if r.status == "expected" and datetime.combine(r.date, r.start_time) > now]
+        ids = [r.id for r in rows if r.status == statuses.EXPECTED and datetime.combine(r.date, r.start_time) > now]
         if not ids:
             raise DomainError("nothing_to_cancel")
         changed = cancel_bookings_in_transaction(conn, ids, actor, now, reason)

@@ -14,9 +14,10 @@ from datetime import date
 import pandas as pd
 import plotly.graph_objects as go
 
+from core import statuses
 from core.analytics import CHART_STATUSES, AttendanceReport, KeyFigures
 from core.spreadsheet import Column
-from ui.format import ADMIN_STATUS, STATUS_COLOUR, WEEKDAYS_SHORT
+from ui.format import WEEKDAYS_SHORT
 
 MONTHS_SHORT = ("янв.", "февр.", "март", "апр.", "май", "июнь", "июль", "авг.", "сент.", "окт.", "нояб.", "дек.")
 MONTHS = (
@@ -109,7 +110,7 @@ def _layout(figure: go.Figure, title: str, height: int = 360) -> go.Figure:
 
 
 def _status_columns(first: Column) -> list[Column]:
-    return [first, *(Column(ADMIN_STATUS[s]) for s in CHART_STATUSES), Column("Всего")]
+    return [first, *(Column(statuses.ADMIN_LABEL[s]) for s in CHART_STATUSES), Column("Всего")]
 
 
 # --- the charts ---------------------------------------------------------------------------
@@ -125,10 +126,10 @@ def over_time_chart(frame: pd.DataFrame, grain: str) -> Chart:
         figure.add_bar(
             x=labels,
             y=frame[status],
-            name=ADMIN_STATUS[status],
-            marker_color=STATUS_COLOUR[status],
+            name=statuses.ADMIN_LABEL[status],
+            marker_color=statuses.COLOUR[status],
             customdata=full,
-            hovertemplate=f"%{{customdata}}<br>{ADMIN_STATUS[status]}: %{{y}}<extra></extra>",
+            hovertemplate=f"%{{customdata}}<br>{statuses.ADMIN_LABEL[status]}: %{{y}}<extra></extra>",
         )
     title = "Записи по неделям" if weekly else "Записи по месяцам"
     _layout(figure, title)
@@ -154,10 +155,10 @@ def breakdown_chart(frame: pd.DataFrame, key: str, title: str, what: str) -> Cha
             y=names,
             x=frame[status],
             orientation="h",
-            name=ADMIN_STATUS[status],
-            marker_color=STATUS_COLOUR[status],
+            name=statuses.ADMIN_LABEL[status],
+            marker_color=statuses.COLOUR[status],
             customdata=[plain(n) for n in frame["name"]],
-            hovertemplate=f"%{{customdata}}<br>{ADMIN_STATUS[status]}: %{{x}}<extra></extra>",
+            hovertemplate=f"%{{customdata}}<br>{statuses.ADMIN_LABEL[status]}: %{{x}}<extra></extra>",
         )
     _layout(figure, title, height=150 + 42 * len(frame))
     figure.update_xaxes(title_text="Записей")
@@ -217,13 +218,13 @@ def fill_chart(frame: pd.DataFrame) -> Chart:
 
 def no_show_chart(frame: pd.DataFrame) -> Chart:
     """The share of no-shows among marked bookings, per service."""
-    marked = frame[frame["attended"] + frame["no_show"] > 0].sort_values(["no_show_rate", "name"], ascending=[False, True])
+    marked = frame[frame[statuses.ATTENDED] + frame[statuses.NO_SHOW] > 0].sort_values(["no_show_rate", "name"], ascending=[False, True])
     figure = go.Figure(
         go.Bar(
             y=[wrapped(n) for n in marked["name"]],
             x=marked["no_show_rate"],
             orientation="h",
-            marker_color=STATUS_COLOUR["no_show"],
+            marker_color=statuses.COLOUR[statuses.NO_SHOW],
             text=[percent(r) for r in marked["no_show_rate"]],
             textposition="auto",
             customdata=[
@@ -238,7 +239,7 @@ def no_show_chart(frame: pd.DataFrame) -> Chart:
     figure.update_xaxes(title_text="Доля неявок", tickformat=".0%", rangemode="tozero")
     figure.update_yaxes(autorange="reversed")
     rows = [(r.name, r.attended, r.no_show, _percent_number(r.no_show_rate)) for r in marked.itertuples()]
-    columns = [Column("Услуга"), Column(ADMIN_STATUS["attended"]), Column(ADMIN_STATUS["no_show"]), Column("Доля неявок, %")]
+    columns = [Column("Услуга"), Column(statuses.ADMIN_LABEL[statuses.ATTENDED]), Column(statuses.ADMIN_LABEL[statuses.NO_SHOW]), Column("Доля неявок, %")]
     note = "Не пришли / (присутствовали + не пришли); «Ожидается» не считается."
     return Chart("no_show", title, note, figure, columns, rows)
 

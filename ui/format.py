@@ -5,7 +5,7 @@ import re
 from datetime import date, datetime, time
 
 from core.actors import booked_by  # noqa: F401  (pages import it from here)
-from core.booking import ADMIN_STATUS, VISITOR_STATUS
+from core import audit, statuses
 from core.recurrence import WEEKDAY_SHORT_NAMES
 from core.validation import format_ru_date
 
@@ -15,8 +15,6 @@ MONTHS_GENITIVE = (
     "июля", "августа", "сентября", "октября", "ноября", "декабря",
 )
 
-STATUS_COLOUR = {"expected": "#f5c518", "attended": "#2e9e44", "no_show": "#d93025", "cancelled": "#9aa0a6"}
-STATUS_ICON = {"expected": "🟡", "attended": "🟢", "no_show": "🔴", "cancelled": "⚪"}
 
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|>~<$:])")
@@ -49,45 +47,12 @@ def time_range(start: time, end: time) -> str:
 
 
 def status_label(status: str, *, visitor: bool = False) -> str:
-    labels = VISITOR_STATUS if visitor else ADMIN_STATUS
-    return f"{STATUS_ICON[status]} {labels[status]}"
+    labels = statuses.VISITOR_LABEL if visitor else statuses.ADMIN_LABEL
+    return f"{statuses.ICON[status]} {labels[status]}"
 
 
 
-AUDIT_ACTIONS = {
-    "login": "Вход",
-    "login_failed": "Неудачный вход",
-    "login_throttled": "Вход приостановлен",
-    "register": "Регистрация",
-    "create": "Создание",
-    "update": "Изменение",
-    "archive": "В архив",
-    "activate": "Активация",
-    "delete": "Удаление",
-    "book": "Запись",
-    "cancel": "Отмена записи",
-    "set_status": "Смена статуса",
-    "comment": "Комментарий",
-    "pin_reset": "Сброс PIN",
-    "approve": "Подтверждение волонтёра",
-    "deactivate": "Отключение волонтёра",
-    "export": "Выгрузка",
-    "download": "Скачивание",
-    "backup": "Резервная копия",
-    "erase": "Удаление персональных данных",
-    "photo": "Фото",
-}
-AUDIT_ENTITIES = {
-    "event": "Событие", "session": "Мероприятие", "booking": "Запись", "visitor": "Посетитель",
-    "volunteer": "Волонтёр", "account": "Учётная запись", "database": "База данных", "export": "Выгрузка",
-    "analytics": "Посещаемость", "photo": "Фото",
-}
 AUDIT_ACTOR_KINDS = {"staff": "сотрудник", "volunteer": "волонтёр", "visitor": "посетитель", "anonymous": "неизвестный", "system": "система"}
-AUDIT_DETAIL_KEYS = {
-    "services": "услуг", "cancelled_bookings": "отменено записей", "people_affected": "затронуто людей",
-    "status": "статус", "count": "количество", "sessions": "мероприятий", "capacity": "вместимость",
-    "rows": "строк", "format": "формат", "filters": "фильтры", "table": "таблица",
-}
 
 
 def audit_actor(actor: str) -> str:
@@ -106,4 +71,4 @@ def audit_detail(detail: str | None) -> str:
         return detail
     if not isinstance(values, dict):
         return str(values)
-    return "; ".join(f"{AUDIT_DETAIL_KEYS.get(k, k)}: {ADMIN_STATUS.get(v, v) if isinstance(v, str) else v}" for k, v in values.items())
+    return "; ".join(f"{audit.DETAIL_LABELS.get(k, k)}: {statuses.ADMIN_LABEL.get(v, v) if isinstance(v, str) else v}" for k, v in values.items())

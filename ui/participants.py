@@ -8,7 +8,8 @@ from datetime import date
 
 import streamlit as st
 
-from core.booking import ACTIVE_STATUSES, SessionKey, book, set_status
+from core import statuses
+from core.booking import SessionKey, book, set_status
 from core.errors import DomainError
 from core.people import ERASED_NAME, find_visitors
 from core.sessions import Session, get_session, participants_of
@@ -17,10 +18,8 @@ from ui.auth import ACTOR_KEY
 from ui.clock import now, today
 from ui.db import after_write, cached_events, get_engine
 from ui.forms import show_once
-from ui.format import ADMIN_STATUS, booked_by, md, ru_datetime, ru_day_short, time_range
+from ui.format import booked_by, md, ru_datetime, ru_day_short, time_range
 
-STATUS_BADGE = {"expected": "yellow", "attended": "green", "no_show": "red", "cancelled": "gray"}
-MARKS = ["attended", "no_show", "expected"]
 
 
 def load_session(event_service_id: int, day: date) -> Session:
@@ -47,7 +46,7 @@ def _apply_status(booking_ids: list[int]) -> None:
     for booking_id in booking_ids:
         st.session_state[f"pp_sel_{booking_id}"] = False
     st.session_state.update(pp_all=False, pp_comment="")
-    st.session_state["pp_flash"] = f"Статус «{ADMIN_STATUS[st.session_state['pp_status']]}» отмечен: {changed}."
+    st.session_state["pp_flash"] = f"Статус «{statuses.ADMIN_LABEL[st.session_state['pp_status']]}» отмечен: {changed}."
     after_write()
 
 
@@ -82,7 +81,7 @@ def _header(session: Session) -> None:
 def _person_row(row) -> None:
     with st.container(border=True):
         cols = st.columns([0.5, 2.4, 1.2, 1.8, 1.5, 1.3, 1.6])
-        selectable = row.status in ACTIVE_STATUSES
+        selectable = row.status in statuses.ACTIVE
         cols[0].checkbox(
             "Выбрать", key=f"pp_sel_{row.id}", label_visibility="collapsed", disabled=not selectable
         )
@@ -91,11 +90,13 @@ def _person_row(row) -> None:
         cols[2].write(f"карта {row.card_number}")
         cols[3].write(format_phone(row.phone) or "без телефона")
         with cols[4]:
-            st.badge(ADMIN_STATUS[row.status], color=STATUS_BADGE[row.status])
+            st.badge(statuses.ADMIN_LABEL[row.status], color=statuses.BADGE[row.status])
         cols[5].write(booked_by(row.created_by_kind, row.created_by_id, row.staff_login))
         cols[6].caption(f"записан {ru_datetime(row.created_at)}")
         if row.comment:
             st.caption(f"💬 {md(row.comment)}")
+        if row.staff_comment:
+            st.caption(f"📝 Комментарий сотрудника: {md(row.staff_comment)}")
 
 
 def _add_form(session: Session) -> None:
@@ -124,7 +125,7 @@ def render(event_service_id: int, day: date) -> None:
     if session.session_id is not None:
         with get_engine().connect() as conn:
             rows = participants_of(conn, session.session_id)
-    active_ids = [r.id for r in rows if r.status in ACTIVE_STATUSES]
+    active_ids = [r.id for r in rows if r.status in statuses.ACTIVE]
     if not rows:
         st.info("На это мероприятие пока никто не записан.")
     else:
@@ -133,9 +134,15 @@ def render(event_service_id: int, day: date) -> None:
             _person_row(row)
         with st.container(border=True, key="pp_bulk"):
             cols = st.columns([2, 3, 1.4], vertical_alignment="bottom")
-            cols[0].selectbox("Новый статус", MARKS, key="pp_status", format_func=ADMIN_STATUS.get)
+            role = st.session_state[ACTOR_KEY].role
+            offered = [m for m in statuses.MARKS if statuses.can_mark(role, statuses.EXPECTED, m, session.date, today())]
+            if st.session_state.get("pp_status") not in offered:
+                st.session_state["pp_status"] = offered[0]
+            cols[0].selectbox("Новый статус", offered, key="pp_status", format_func=statuses.ADMIN_LABEL.get)
             cols[1].text_input("Комментарий (необязательно)", key="pp_comment", max_chars=500)
             cols[2].button("Применить", key="pp_apply", type="primary", on_click=_apply_status, args=(active_ids,), width="stretch")
             show_once("pp_error", "error")
+            if statuses.ATTENDED not in offered:
+                st.caption("Отметить «Присутствовал» или «Не пришел» можно с дня мероприятия.")
     _add_form(session)
 

@@ -295,7 +295,7 @@ def test_every_booking_records_who_made_it(who, kind, engine, now, make_event, m
 
 
 def test_set_status_marks_several_and_leaves_cancelled_ones_alone(engine, now, make_event, make_visitor, admin, add_booking):
-    event = make_event()
+    event = make_event(first_date=now.date())
     expected_1 = add_booking(key_of(event), make_visitor())
     expected_2 = add_booking(key_of(event), make_visitor(first_name="Борис"))
     cancelled = add_booking(key_of(event), make_visitor(first_name="Вера"), "cancelled")
@@ -356,7 +356,7 @@ def test_audit_rows_for_book_cancel_and_set_status_hold_no_personal_values(engin
     me = make_visitor(first_name="Зинаида", last_name="Кукушкина", phone="+79031112233")
     ids = book(engine, me, [key_of(event, service=0), key_of(event, service=1)], visitor_actor(me), now)
     cancel(engine, ids[0], visitor_actor(me), now)
-    set_status(engine, [ids[1]], "no_show", admin, now)
+    set_status(engine, [ids[1]], "no_show", admin, datetime.combine(event.first_date, time(13)))
 
     with engine.connect() as conn:
         rows = conn.execute(sa.text("SELECT actor, role, action, entity, entity_id, detail FROM audit_log")).all()

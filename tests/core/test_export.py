@@ -14,7 +14,8 @@ from core.errors import DomainError, NotAllowed, ValidationError
 from core.export import FIELDS, ExportFilter, export_print, export_xlsx, preview, print_form
 from core.schema import audit_log, bookings, visitors
 from tests.conftest import key_of
-from ui.format import ADMIN_STATUS, booked_by
+from core import statuses
+from ui.format import booked_by
 
 ALL_FIELDS = [f.code for f in FIELDS]
 INJECTIONS = [
@@ -83,10 +84,10 @@ def test_a_row_holds_real_dates_and_times_russian_status_and_who_booked(engine, 
         shown = preview(conn, admin, ExportFilter(), ALL_FIELDS)
     assert shown.count == 4
     assert shown.columns == ("Тип мероприятия", "Дата", "Время", "Место", "ФИО", "Номер карты", "Телефон",
-                             "Статус", "Кем записан", "Дата записи", "Комментарий")
+                             "Статус", "Кем записан", "Дата записи", "Комментарий", "Комментарий сотрудника")
     anna = next(r for r in shown.rows if r[4] == "Петрова Анна")
     assert anna[:3] == ("Стирка", scene["day1"], time(10))
-    assert anna[6:] == ("+7 (916) 123-45-67", "Присутствовал", "сам", now - timedelta(days=10), "Опоздаю")
+    assert anna[6:] == ("+7 (916) 123-45-67", "Присутствовал", "сам", now - timedelta(days=10), "Опоздаю", None)
 
 
 def test_rows_come_in_order_of_date_time_and_then_surname(engine, admin, scene):
@@ -102,7 +103,7 @@ def test_who_booked_reads_as_in_the_participants_dialog(engine, admin, scene):
 
 
 def test_statuses_use_the_admin_vocabulary_of_the_app():
-    assert export.STATUS_LABELS == ADMIN_STATUS
+    assert export.STATUS_LABELS == statuses.ADMIN_LABEL
 
 
 def test_an_erased_visitor_shows_no_personal_value(engine, admin, scene, now):
@@ -111,8 +112,8 @@ def test_an_erased_visitor_shows_no_personal_value(engine, admin, scene, now):
     with engine.connect() as conn:
         rows = preview(conn, admin, ExportFilter(statuses=("attended",)), ALL_FIELDS).rows
     assert len(rows) == 1
-    service, day, start, place, name, card, phone, status, by, booked_at, comment = rows[0]
-    assert (name, card, phone, comment) == ("Данные удалены", None, None, None)
+    service, day, start, place, name, card, phone, status, by, booked_at, comment, staff_comment = rows[0]
+    assert (name, card, phone, comment, staff_comment) == ("Данные удалены", None, None, None, None)
     assert (service, status) == ("Стирка", "Присутствовал")
 
 
@@ -216,7 +217,7 @@ def test_the_excel_file_has_the_sentence_a_frozen_styled_header_and_a_filter(eng
     sheet = xlsx_sheet(made.data)
     assert sheet["A1"].value == "Записи на мероприятия: Все услуги; статус: Не пришел. Выгружено 10.03.2026 09:00, строк: 1."
     assert sheet.freeze_panes == "A3"
-    assert sheet.auto_filter.ref == "A2:K3"
+    assert sheet.auto_filter.ref == "A2:L3"
     assert all(cell.font.b for cell in sheet[2])
     formats = {cell.column_letter: cell.number_format for cell in sheet[3]}
     assert (formats["B"], formats["C"], formats["J"]) == ("DD.MM.YYYY", "HH:MM", "DD.MM.YYYY HH:MM")

@@ -27,7 +27,7 @@ def every_text_in_the_database(engine) -> str:
 @pytest.fixture
 def canary(engine, now, make_event, admin, caplog):
     caplog.set_level(logging.DEBUG)
-    event = make_event(capacity=5)
+    event = make_event(capacity=5, first_date=now.date())  # attendance is marked from the day on
     person = register_visitor(engine, CANARY_FIRST, CANARY_LAST, CANARY_PHONE, "канарейка: любит чай", True, admin, now)
     [booking_id] = book(engine, person.visitor_id, [key_of(event)], admin, now, comment="канарейка-заметка")
     set_status(engine, [booking_id], "attended", admin, now, comment="канарейка-статус")

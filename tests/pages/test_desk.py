@@ -94,6 +94,20 @@ def test_a_volunteer_cancels_their_own_booking_and_the_place_is_freed(app, db_en
         assert conn.execute(sa.select(bookings.c.status).where(bookings.c.id == target.booking_id)).scalar() == "cancelled"
 
 
+def test_a_booking_marked_at_the_door_offers_no_cancel_at_the_desk(app, db_engine):
+    with db_engine.connect() as conn:
+        target = next(b for b in bookings_made_by(conn, VOLUNTEER.id, today()) if b.status == "expected")
+    with db_engine.begin() as conn:
+        conn.execute(bookings.update().where(bookings.c.id == target.booking_id).values(status="attended"))
+    at = app("desk", "volunteer")
+    at.segmented_control(key="dk_tab").set_value("mine").run()
+    keys = {b.key for b in at.button}
+    assert f"dk_cancel_{target.booking_id}" not in keys
+    assert any(k.startswith("dk_cancel_") for k in keys)
+    with db_engine.connect() as conn:
+        assert conn.execute(sa.select(bookings.c.status).where(bookings.c.id == target.booking_id)).scalar() == "attended"
+
+
 def test_resetting_a_pin_unlocks_the_card_and_the_new_pin_works(app, db_engine):
     with db_engine.begin() as conn:
         conn.execute(visitors.update().where(visitors.c.card_number == "100003").values(locked_at=now(), pin_failures=10))

@@ -85,7 +85,7 @@ def test_a_service_filter_keeps_only_that_service(app):
 
 def test_unticking_fields_removes_their_columns(app):
     at = app("export", "coordinator")
-    for code in ("phone", "card", "comment"):
+    for code in ("phone", "card", "comment", "staff_comment"):
         at.checkbox(key=f"ex_f_{code}").uncheck()
     run(at)
     assert "Телефон" not in at.dataframe[0].value.columns

@@ -29,6 +29,11 @@ def upcoming(engine, **filters):
         return list_sessions(conn, load_events(conn), SessionFilter(**filters), today(), upcoming=True, limit=500)[0]
 
 
+def past(engine, **filters):
+    with engine.connect() as conn:
+        return list_sessions(conn, load_events(conn), SessionFilter(**filters), today(), upcoming=False, limit=500)[0]
+
+
 def key_of(session) -> str:
     return f"{session.event_service_id}_{session.date:%Y%m%d}"
 
@@ -196,9 +201,9 @@ def test_the_panel_header_shows_session_and_event_counts(app, db_engine):
 
 
 def test_bulk_status_marks_three_selected_people_in_one_go(app, db_engine):
-    target = next(s for s in upcoming(db_engine) if s.booked >= 3)
+    target = next(s for s in past(db_engine) if s.booked >= 3)
     at = open_panel(target)
-    chosen = [b for b, status in active_statuses(db_engine, target).items() if status == "expected"][:3]
+    chosen = [b for b, status in active_statuses(db_engine, target).items() if status != "cancelled"][:3]
     for booking_id in chosen:
         at.checkbox(key=f"pp_sel_{booking_id}").check()
     at.selectbox(key="pp_status").set_value("attended")
@@ -207,6 +212,30 @@ def test_bulk_status_marks_three_selected_people_in_one_go(app, db_engine):
     assert any("Присутствовал" in s.value and ": 3" in s.value for s in at.success)
     statuses = active_statuses(db_engine, target)
     assert [statuses[b] for b in chosen] == ["attended"] * 3
+
+
+def test_a_future_session_offers_only_expected_and_says_when_marks_open(app, db_engine):
+    target = next(s for s in upcoming(db_engine) if s.booked >= 1 and s.date > today())
+    at = open_panel(target)
+    assert at.selectbox(key="pp_status").options == ["Ожидается"]
+    assert any("можно с дня мероприятия" in c.value for c in at.caption)
+
+
+def test_a_status_comment_is_kept_beside_the_visitors_own_comment(app, db_engine):
+    target = next(s for s in past(db_engine) if s.booked >= 1)
+    booking_id = next(b for b, status in active_statuses(db_engine, target).items() if status != "cancelled")
+    with db_engine.begin() as conn:
+        conn.execute(bookings.update().where(bookings.c.id == booking_id).values(comment="Опоздаю на 10 минут"))
+    at = open_panel(target)
+    at.checkbox(key=f"pp_sel_{booking_id}").check()
+    at.selectbox(key="pp_status").set_value("no_show")
+    at.text_input(key="pp_comment").input("звонили, не ответил")
+    click(at, "pp_apply")
+    captions = [c.value for c in at.caption]
+    assert "💬 Опоздаю на 10 минут" in captions and "📝 Комментарий сотрудника: звонили, не ответил" in captions
+    with db_engine.connect() as conn:
+        stored = conn.execute(sa.select(bookings.c.comment, bookings.c.staff_comment).where(bookings.c.id == booking_id)).one()
+    assert tuple(stored) == ("Опоздаю на 10 минут", "звонили, не ответил")
 
 
 def test_select_all_selects_every_active_booking(app, db_engine):
