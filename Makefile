@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8501
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: run test demo restore screenshots bench venv dev-venv debian-packages clean
+.PHONY: run test test-calendar demo restore screenshots bench venv dev-venv debian-packages clean
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -37,10 +37,22 @@ restore: venv
 	@test -n "$(BACKUP)" || (echo "Укажите файл: make restore BACKUP=путь/к/копии" && exit 2)
 	$(PY) -m core.manage restore "$(BACKUP)"
 
-# the whole suite twice: on DuckDB files, then on a throwaway PostgreSQL server
+# The whole suite twice, on DuckDB files and on a throwaway PostgreSQL server, at the suite's
+# default instant; then the tests that lean on "today" (marked `calendar`) at instants where
+# dates bite: just after and just before Moscow midnight (UTC is on the other day), New Year's
+# Eve, a leap day, the last day of a 30-day month. tests/clock.py freezes the clock there.
+CALENDAR_INSTANTS := 2026-12-02T00:00:30 2026-12-02T23:59:30 2026-12-31T23:59:30 2028-02-29T12:00:00 2027-04-30T23:59:30
+
 test: dev-venv debian-packages
 	$(PY) -m pytest -q -n 2
 	TEST_BACKEND=postgresql $(PY) -m pytest -q -n 2
+	$(MAKE) --no-print-directory test-calendar
+
+test-calendar: dev-venv
+	@for instant in $(CALENDAR_INSTANTS); do \
+		echo "calendar pass at $$instant (Moscow time)"; \
+		TEST_NOW=$$instant $(PY) -m pytest -q -n 2 -m calendar || exit 1; \
+	done
 
 screenshots: dev-venv debian-packages
 	$(PY) -m tests.browser.screenshots

@@ -37,6 +37,24 @@ VISITOR_PIN = "2468"
 NOW = suite_now()
 
 
+# --- the calendar pass ------------------------------------------------------------------
+# The modules whose tests lean on "today": the session lists and calendar, the booking window,
+# the visitor's page, the desk, the charts' periods, the export's date filters, the event form.
+# `make test` runs them again at instants where dates bite (Makefile: CALENDAR_INSTANTS).
+CALENDAR_MODULES = {
+    "tests/core/test_sessions.py", "tests/core/test_visits.py", "tests/core/test_events.py",
+    "tests/pages/test_schedule.py", "tests/pages/test_sessions.py", "tests/pages/test_visitor.py",
+    "tests/pages/test_desk.py", "tests/pages/test_attendance.py", "tests/pages/test_export.py",
+    "tests/pages/test_event_form.py",
+}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if item.nodeid.split("::")[0] in CALENDAR_MODULES:
+            item.add_marker(pytest.mark.calendar)
+
+
 # --- the database -----------------------------------------------------------------------
 
 

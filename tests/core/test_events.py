@@ -79,7 +79,7 @@ def test_one_off_event_is_created_with_its_services(engine, now, today, admin, m
 
     assert (event.title, event.first_date, event.capacity, event.place_name, event.rule) == (
         "Большой день помощи",
-        date(2026, 3, 15),
+        today + timedelta(days=5),
         40,
         "Цветной",
         None,
@@ -89,16 +89,18 @@ def test_one_off_event_is_created_with_its_services(engine, now, today, admin, m
         ("Стирка", time(10), time(12), 8, 7),
     ]
     assert not event.is_recurring
-    assert event.schedule_text() == "15.03.2026"
+    assert event.schedule_text() == f"{today + timedelta(days=5):%d.%m.%Y}"
 
 
 def test_recurring_event_keeps_its_rule(engine, now, today, make_event):
-    event = make_event(freq="weekly", weekdays=(1, 3), first_date=today, end_kind="until", until=date(2026, 12, 31))
+    tuesday = today + timedelta(days=(1 - today.weekday()) % 7)
+    until = tuesday + timedelta(days=300)
+    event = make_event(freq="weekly", weekdays=(1, 3), first_date=tuesday, end_kind="until", until=until)
 
-    assert event.rule == Recurrence("weekly", weekdays=(1, 3), until=date(2026, 12, 31))
+    assert event.rule == Recurrence("weekly", weekdays=(1, 3), until=until)
     assert event.is_recurring
-    assert event.occurs_on(date(2026, 3, 12)) and not event.occurs_on(date(2026, 3, 11))
-    assert event.schedule_text() == "каждую неделю по вт и чт до 31.12.2026"
+    assert event.occurs_on(tuesday + timedelta(days=2)) and not event.occurs_on(tuesday + timedelta(days=1))
+    assert event.schedule_text() == f"каждую неделю по вт и чт до {until:%d.%m.%Y}"
 
 
 def test_creating_an_event_is_audited(engine, make_event):
@@ -338,33 +340,34 @@ def test_an_event_nobody_booked_is_deleted(engine, now, make_event, admin):
 
 
 def test_edit_refuses_when_bookings_fall_outside_the_new_series(engine, now, today, make_event, make_visitor, admin, add_booking):
-    # daily from Wednesday 11.03; the booking is on Thursday 12.03; the edit keeps Wednesdays only
-    event = make_event(freq="daily", first_date=today + timedelta(days=1))
-    thursday = today + timedelta(days=2)
-    booking = add_booking(key_of(event, thursday), make_visitor())
+    # daily from tomorrow; the booking is on the day after; the edit keeps tomorrow's weekday only
+    first = today + timedelta(days=1)
+    event = make_event(freq="daily", first_date=first)
+    day_after = today + timedelta(days=2)
+    booking = add_booking(key_of(event, day_after), make_visitor())
 
     with pytest.raises(ValidationError) as caught:
-        update_event(engine, event.id, spec_of(event, freq="weekly", weekdays=(2,)), admin, now, kept_service_ids=kept(event))
+        update_event(engine, event.id, spec_of(event, freq="weekly", weekdays=(first.weekday(),)), admin, now, kept_service_ids=kept(event))
 
     assert caught.value.code == "bookings_outside_series"
-    assert "12.03.2026" in caught.value.message
+    assert f"{day_after:%d.%m.%Y}" in caught.value.message
     assert reload(engine, event.id).rule == Recurrence("daily")
     assert statuses(engine) == {booking: "expected"}
 
 
 def test_edit_cancels_bookings_outside_the_new_series_when_confirmed(engine, now, today, make_event, make_visitor, admin, add_booking):
     event = make_event(freq="daily", first_date=today + timedelta(days=1))
-    wednesday, thursday = today + timedelta(days=1), today + timedelta(days=2)
-    stays = add_booking(key_of(event, wednesday), make_visitor())
-    goes = add_booking(key_of(event, thursday), make_visitor(first_name="Борис"))
+    first, day_after = today + timedelta(days=1), today + timedelta(days=2)
+    stays = add_booking(key_of(event, first), make_visitor())
+    goes = add_booking(key_of(event, day_after), make_visitor(first_name="Борис"))
 
     cancelled = update_event(
-        engine, event.id, spec_of(event, freq="weekly", weekdays=(2,)), admin, now, kept_service_ids=kept(event), cancel_outside=True
+        engine, event.id, spec_of(event, freq="weekly", weekdays=(first.weekday(),)), admin, now, kept_service_ids=kept(event), cancel_outside=True
     )
 
     assert cancelled == 1
     assert statuses(engine) == {stays: "expected", goes: "cancelled"}
-    assert reload(engine, event.id).rule == Recurrence("weekly", weekdays=(2,))
+    assert reload(engine, event.id).rule == Recurrence("weekly", weekdays=(first.weekday(),))
 
 
 def test_edit_removing_a_service_counts_its_bookings_as_outside(engine, now, make_event, make_visitor, admin, add_booking):
@@ -391,7 +394,7 @@ def test_edit_refuses_a_service_capacity_below_its_bookings(engine, now, make_ev
         update_event(engine, event.id, spec, admin, now, kept_service_ids=kept(event))
 
     assert caught.value.code == "capacity_below_booked"
-    assert "11.03.2026" in caught.value.message
+    assert f"{event.first_date:%d.%m.%Y}" in caught.value.message
     assert reload(engine, event.id).services[0].capacity == 3
 
 

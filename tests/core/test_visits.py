@@ -68,7 +68,7 @@ def test_history_puts_what_is_not_over_ahead_nearest_first_and_the_rest_latest_f
     def offsets(found):
         return [(v.date - today).days for v in found]
 
-    ahead, past = history(visits, now)  # 09:00: today's session has not begun
+    ahead, past = history(visits, at(today, 9, 0))  # today's session has not begun
     assert (offsets(ahead), offsets(past)) == ([0, 1, 2], [-1, -2])
     ahead, past = history(visits, at(today, 11, 30))  # today's is over
     assert (offsets(ahead), offsets(past)) == ([1, 2], [0, -1, -2])
@@ -170,7 +170,8 @@ def offered(engine, person, moment) -> dict[tuple[str, int], tuple[int, bool]]:
 def test_offers_are_the_sessions_inside_the_window_not_started_yet(engine, now, daily, make_visitor):
     person = make_visitor()
     a, b = (es.service_name for es in daily.services)
-    assert set(offered(engine, person, now)) == {(name, d) for name in (a, b) for d in (0, 1, 2)}
+    morning = at(now.date(), 9)  # before both of today's services
+    assert set(offered(engine, person, morning)) == {(name, d) for name in (a, b) for d in (0, 1, 2)}
     later = offered(engine, person, at(now.date(), 11))
     assert (a, 0) not in later and (b, 0) in later
 
