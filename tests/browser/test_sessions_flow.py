@@ -9,6 +9,9 @@ def test_admin_marks_three_participants_present_and_sees_green(server, browser, 
     page = new_page(browser, 1280)
     log_in(page, server.url, "admin", "admin-demo")
     open_page(page, "Мероприятия")
+    # attendance is marked from the session's day on: a past session
+    page.get_by_text("Прошедшие", exact=True).click()
+    wait_idle(page)
     choose(page, page.get_by_label("Услуга", exact=True), "Выдача одежды")
     rows = page.locator("[class*='st-key-ss_row_']").filter(has_text="Выдача одежды")
     rows.get_by_role("button", name="Участники").first.click()
