@@ -1,11 +1,15 @@
 # Two commands on a fresh machine: `make run` (app with demo data) and `make test`.
+# `make serve` is the production start (README «Запуск в работу»): no demo data, ever.
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
 PORT ?= 8501
 export PYTHONPATH := $(CURDIR)
+# how `make run` and `make serve` both start Streamlit
+START_APP = $(PY) -m streamlit run app.py --server.address $(HOST) --server.port $(PORT)
 
-.PHONY: run test test-calendar demo restore screenshots bench venv dev-venv debian-packages clean
+.PHONY: run serve serve-check test test-calendar demo restore screenshots bench venv dev-venv debian-packages clean
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -27,7 +31,18 @@ debian-packages:
 
 run: venv
 	$(PY) -m core.manage init
-	$(PY) -m streamlit run app.py --server.address 127.0.0.1 --server.port $(PORT)
+	$(START_APP)
+
+# The production start (README «Запуск в работу»). serve-check needs DATABASE_URL and, while the
+# database has no active admin, ADMIN_LOGIN / ADMIN_PASSWORD; it refuses (in Russian, non-zero
+# exit) before Streamlit starts. APP_MODE reaches the app too: no demo data, ever.
+serve-check: export APP_MODE := production
+serve-check: venv
+	$(PY) -m core.manage serve-check
+
+serve: export APP_MODE := production
+serve: serve-check
+	exec $(START_APP)
 
 demo: venv
 	$(PY) -m core.manage demo

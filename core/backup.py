@@ -2,13 +2,17 @@
 
 DuckDB: the running app holds the file's lock, so the snapshot is taken inside the app process
 with ATTACH + COPY FROM DATABASE (copying the file itself would miss what is still in the WAL).
-PostgreSQL: pg_dump -Fc. The oldest kept copy is at most 28 days old, inside the 30-day
+PostgreSQL: pg_dump -Fc, the password passed in PGPASSWORD (a command line is visible to every
+user of the server in `ps`). The daily backup runs under a lock, so of several instances sharing
+one database only one takes it. The oldest kept copy is at most 28 days old, inside the 30-day
 erasure deadline of 152-ФЗ: erased personal data leaves the backups within a month.
 """
 
+import os
 import re
 import shutil
 import subprocess
+import threading
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -18,7 +22,7 @@ from sqlalchemy.engine import Engine
 
 from core import audit
 from core.actors import Actor
-from core.db import is_duckdb
+from core.db import BACKUP_LOCK, is_duckdb
 
 DAILY_KEPT = 7
 WEEKLY_KEPT = 3
@@ -66,15 +70,62 @@ def take_backup(engine: Engine, folder: Path, now: datetime, actor: Actor | None
         partial.rename(target)
     else:
         target = folder / f"backup-{stamp}.dump"
-        subprocess.run(["pg_dump", "-Fc", "-f", str(target), _libpq_url(engine)], check=True)
+        url, env = libpq_target(engine.url)
+        subprocess.run(["pg_dump", "-Fc", "-f", str(target), url], check=True, env=env)
     if actor is not None:
         with engine.begin() as conn:
             audit.record(conn, actor, now, "backup", "database", target.name)
     return Backup(target, now.replace(microsecond=0))
 
 
-def _libpq_url(engine: Engine) -> str:
-    return engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+def libpq_target(url: sa.engine.URL | str) -> tuple[str, dict[str, str]]:
+    """A libpq connection URL without the password, and the environment that carries it (PGPASSWORD)."""
+    url = sa.engine.make_url(url)
+    password = url.password or url.query.get("password")
+    # URL.set(password=None) would keep the password: build the URL without it
+    safe = sa.engine.URL.create(
+        "postgresql", username=url.username, host=url.host, port=url.port, database=url.database,
+        query={key: value for key, value in url.query.items() if key != "password"},
+    )
+    env = dict(os.environ)
+    if password:
+        env["PGPASSWORD"] = str(password)
+    return safe.render_as_string(hide_password=False), env
+
+
+# DuckDB: one process holds the file, so a lock of this process is enough
+_daily_backup_running = threading.Lock()
+
+
+def take_daily_backup(engine: Engine, folder: Path, now: datetime) -> Backup | None:
+    """Today's backup, unless it exists or another instance is taking it; prunes after. None if skipped.
+
+    The lock is held for the whole backup and today's copy is looked for under it, so instances
+    that wake up together make one copy, whatever their timers say. PostgreSQL: a session
+    advisory lock (released by the server if this process dies); DuckDB: a lock of this process.
+    """
+    if is_duckdb(engine):
+        if not _daily_backup_running.acquire(blocking=False):
+            return None
+        try:
+            return _backup_if_due(engine, folder, now)
+        finally:
+            _daily_backup_running.release()
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        if not conn.execute(sa.text("SELECT pg_try_advisory_lock(:key)"), {"key": BACKUP_LOCK}).scalar():
+            return None
+        try:
+            return _backup_if_due(engine, folder, now)
+        finally:
+            conn.execute(sa.text("SELECT pg_advisory_unlock(:key)"), {"key": BACKUP_LOCK})
+
+
+def _backup_if_due(engine: Engine, folder: Path, now: datetime) -> Backup | None:
+    if not daily_backup_due(folder, now):
+        return None
+    taken = take_backup(engine, folder, now)
+    prune(folder, now.date())
+    return taken
 
 
 def to_keep(backups: list[Backup], today: date) -> set[Path]:
@@ -122,6 +173,6 @@ def restore(backup_path: Path, database_url: str) -> None:
         Path(str(target) + ".wal").unlink(missing_ok=True)
         shutil.copyfile(backup_path, target)
         return
-    url = sa.engine.make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
-    subprocess.run(["pg_restore", "--clean", "--if-exists", "--no-owner", "-d", url, str(backup_path)], check=True)
+    url, env = libpq_target(database_url)
+    subprocess.run(["pg_restore", "--clean", "--if-exists", "--no-owner", "-d", url, str(backup_path)], check=True, env=env)
 

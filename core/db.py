@@ -184,9 +184,29 @@ def current_version(conn: Connection) -> int:
     return conn.execute(sa.select(sa.func.max(schema.schema_version.c.version))).scalar() or 0
 
 
+# Keys of PostgreSQL advisory locks (one number space per database), named here so two
+# features never pick the same number. core.backup holds BACKUP_LOCK while it backs up.
+START_UP_LOCK = 7_401_001
+BACKUP_LOCK = 7_401_002
+
+
+def lock_start_up(conn: Connection) -> None:
+    """Wait for the start-up lock until this transaction ends (PostgreSQL; DuckDB has one process).
+
+    Two instances started at the same moment would otherwise both create schema_version and
+    both run migration 1; the second would fail on the first's half-made tables.
+    """
+    if not is_duckdb(conn):
+        conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": START_UP_LOCK})
+
+
 def migrate(engine: Engine) -> int:
-    """Bring the database up to the newest schema version; returns that version."""
+    """Bring the database up to the newest schema version; returns that version.
+
+    Under the start-up lock: a second instance waits, then finds the schema already new.
+    """
     with engine.begin() as conn:
+        lock_start_up(conn)
         version = current_version(conn)
         for number, step in enumerate(MIGRATIONS[version:], start=version + 1):
             log.info("applying migration %s", number)

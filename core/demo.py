@@ -73,6 +73,13 @@ def _events_plan(today: date) -> list[dict]:
     ]
 
 
+def demo_credentials() -> dict[str, str]:
+    """Every demo staff and volunteer login with its demo password (published in the README)."""
+    definitions = json.loads(DEMO_FILE.read_text(encoding="utf-8"))
+    volunteer_logins = {row["login"]: DEMO_ACCOUNTS["volunteer"] for row in definitions["volunteers"]}
+    return {"admin": DEMO_ACCOUNTS["admin"], "coordinator": DEMO_ACCOUNTS["coordinator"]} | volunteer_logins
+
+
 def reset(engine: Engine) -> None:
     """Drop everything and create an empty schema (`make demo` then loads the demo)."""
     with engine.begin() as conn:

@@ -128,12 +128,35 @@ def create_staff(conn: Connection, login: str, password: str, role: str, display
     ).scalar_one()
 
 
+def has_active_admin(conn: Connection) -> bool:
+    """True when some admin account can sign in (a deactivated one cannot)."""
+    return conn.execute(
+        sa.select(sa.func.count()).select_from(staff).where(staff.c.role == "admin", staff.c.active.is_(True))
+    ).scalar() > 0
+
+
 def ensure_admin(engine: Engine, login: str, password: str, now: datetime) -> None:
-    """Create the first admin from configuration when no admin exists yet."""
+    """Create the first admin from configuration when no active admin exists."""
     with engine.begin() as conn:
-        has_admin = conn.execute(sa.select(sa.func.count()).select_from(staff).where(staff.c.role == "admin")).scalar()
-        if not has_admin:
+        if not has_active_admin(conn):
             create_staff(conn, login, password, "admin", "Администратор", now)
+
+
+def find_demo_accounts(conn: Connection, credentials: dict[str, str]) -> list[str]:
+    """Logins that can sign in with a published demo password (core.demo.demo_credentials()).
+
+    Both must match: a real admin who chose the login "admin" and a password of their own is
+    not a demo account. Deactivated accounts cannot sign in, so they are not reported.
+    """
+    rows = conn.execute(
+        sa.select(staff.c.login, staff.c.password_hash).where(staff.c.login.in_(credentials), staff.c.active.is_(True))
+    ).all()
+    rows += conn.execute(
+        sa.select(volunteers.c.login, volunteers.c.password_hash).where(
+            volunteers.c.login.in_(credentials), volunteers.c.status.in_(("active", "pending"))
+        )
+    ).all()
+    return sorted(row.login for row in rows if verify_secret(row.password_hash, credentials[row.login]))
 
 
 def _login_taken(conn: Connection, login: str) -> bool:

@@ -1,4 +1,7 @@
-"""The daily backup, taken inside the app process (it holds the DuckDB file's lock)."""
+"""The daily backup, taken inside the app process (it holds the DuckDB file's lock).
+
+Every instance runs the thread; core.backup.take_daily_backup lets only one of them take the copy.
+"""
 
 import logging
 import os
@@ -8,7 +11,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from core.backup import daily_backup_due, prune, take_backup
+from core.backup import take_daily_backup
 from core.db import PROJECT_ROOT, database_url
 from ui.clock import now
 from ui.db import get_engine
@@ -31,11 +34,8 @@ def backup_folder() -> Path:
 def _loop() -> None:
     while True:
         try:
-            folder = backup_folder()
-            moment = now()
-            if daily_backup_due(folder, moment):
-                backup = take_backup(get_engine(), folder, moment)
-                prune(folder, moment.date())
+            backup = take_daily_backup(get_engine(), backup_folder(), now())
+            if backup is not None:
                 log.info("daily backup written: %s", backup.path.name)
         except Exception:  # a failed backup must never take the app down; the admin sees it as stale
             log.exception("daily backup failed")

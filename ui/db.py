@@ -6,11 +6,10 @@ from datetime import date
 import streamlit as st
 from sqlalchemy.engine import Engine
 
-from core import demo
-from core.config import settings
-from core.db import is_empty, make_engine, migrate
+from core.config import SECRET_KEYS, settings
+from core.db import make_engine
 from core.events import Event, list_catalog, list_places, load_events, next_participants
-from core.people import ensure_admin
+from core.manage import StartRefused, start_up
 from core.sessions import Session, SessionFilter, list_sessions
 from ui.clock import now
 
@@ -18,7 +17,7 @@ from ui.clock import now
 def app_settings():
     """Settings from the environment, then .streamlit/secrets.toml."""
     try:
-        secrets = {key: st.secrets[key] for key in ("ADMIN_LOGIN", "ADMIN_PASSWORD") if key in st.secrets}
+        secrets = {key: st.secrets[key] for key in SECRET_KEYS if key in st.secrets}
     except FileNotFoundError:
         secrets = {}
     return settings(secrets)
@@ -26,14 +25,19 @@ def app_settings():
 
 @st.cache_resource(show_spinner=False)
 def get_engine() -> Engine:
-    """Migrate, load the demo into an empty database, create the configured first admin."""
+    """Migrate; then demo data into an empty database, or (APP_MODE=production) the production checks.
+
+    `make serve` has run the same checks before Streamlit started; a refusal here (settings
+    changed since) shows its words instead of the app, and the next rerun tries again.
+    """
     engine = make_engine()
-    migrate(engine)
-    config = app_settings()
-    if is_empty(engine):
-        demo.load(engine, now())
-    if config.admin_login and config.admin_password:
-        ensure_admin(engine, config.admin_login, config.admin_password, now())
+    try:
+        start_up(engine, app_settings(), now())
+    except StartRefused as exc:
+        engine.dispose()
+        st.error(f"Приложение не запущено. {exc.message}")
+        st.stop()
+        raise  # outside a script run (the backup thread) st.stop() returns
     return engine
 
 

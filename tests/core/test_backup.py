@@ -1,9 +1,11 @@
 """Backups: retention keeps at most 28 days, a snapshot under write load is consistent, restore round-trips."""
 
 import hashlib
+import subprocess
 import threading
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 import sqlalchemy as sa
@@ -131,3 +133,53 @@ def test_a_restored_backup_equals_its_source_table_by_table(demo_engine, tmp_pat
         if "id" in table.c:
             assert table_digest(copy, table) == table_digest(demo_engine, table), table.name
     copy.dispose()
+
+
+# --- the PostgreSQL password stays off the command line -------------------------------------
+# A command line is readable by every user of the server (`ps`, /proc/*/cmdline); libpq reads
+# PGPASSWORD from the environment of pg_dump / pg_restore instead.
+
+SECRET = "s3cret-Пароль"
+
+
+@pytest.fixture
+def client_calls(monkeypatch):
+    """What pg_dump / pg_restore would have been started with: (argv, env) per call."""
+    calls = []
+
+    def run(argv, **kwargs):
+        calls.append((argv, kwargs.get("env")))
+        return subprocess.CompletedProcess(argv, 0)
+
+    monkeypatch.setattr(backup.subprocess, "run", run)
+    return calls
+
+
+@pytest.mark.parametrize(
+    "url, target",
+    [
+        ("postgresql+psycopg://zapis:s3cret-Пароль@db.example.org:5433/zapis?sslmode=require",
+         "postgresql://zapis@db.example.org:5433/zapis?sslmode=require"),
+        ("postgresql+psycopg://zapis@db.example.org/zapis?password=s3cret-Пароль", "postgresql://zapis@db.example.org/zapis"),
+    ],
+)
+def test_pg_dump_and_pg_restore_get_the_password_through_the_environment_never_the_command_line(
+    tmp_path, now, client_calls, url, target
+):
+    backup.take_backup(make_engine(url), tmp_path, now)
+    backup.restore(tmp_path / "backup.dump", url)
+
+    assert [argv[0] for argv, _ in client_calls] == ["pg_dump", "pg_restore"]
+    for argv, env in client_calls:
+        assert not any(SECRET in arg or quote(SECRET) in arg for arg in argv)
+        assert env["PGPASSWORD"] == SECRET
+        assert target in argv
+
+
+def test_a_url_without_a_password_sets_no_pgpassword(tmp_path, now, client_calls, monkeypatch):
+    monkeypatch.delenv("PGPASSWORD", raising=False)
+
+    backup.take_backup(make_engine("postgresql+psycopg:///zapis"), tmp_path, now)
+
+    argv, env = client_calls[0]
+    assert argv[-1] == "postgresql:///zapis" and "PGPASSWORD" not in env
