@@ -34,11 +34,13 @@ ACTION_LABELS = {
     "erase": "Удаление персональных данных",
     "photo_set": "Новое фото",
     "photo_delete": "Фото удалено",
+    "retire": "Вывод из справочника",
+    "restore": "Возврат в справочник",
 }
 ENTITY_LABELS = {
     "event": "Событие", "event_day": "День события", "session": "Мероприятие", "booking": "Запись",
     "bookings": "Записи", "visitor": "Посетитель", "volunteer": "Волонтёр", "account": "Учётная запись",
-    "database": "База данных", "attendance": "Посещаемость",
+    "database": "База данных", "attendance": "Посещаемость", "service": "Услуга",
 }
 DETAIL_LABELS = {
     "services": "услуг", "cancelled_bookings": "отменено записей", "people_affected": "затронуто людей",

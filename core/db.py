@@ -16,6 +16,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from core import schema, statuses
 from core.errors import DomainError
+from core.validation import catalog_key
 
 log = logging.getLogger(__name__)
 
@@ -172,10 +173,34 @@ def _known_statuses_and_staff_comment(conn: Connection) -> None:
         conn.execute(sa.text(f"ALTER TABLE {table} ADD CONSTRAINT {table}_status_known CHECK (status IN ({known}))"))
 
 
+def _catalog_name_keys_and_retirement(conn: Connection) -> None:
+    # a database created by migration 1 from today's metadata has both columns already
+    if _has_column(conn, "services", "name_key"):
+        return
+    if is_duckdb(conn):
+        _rebuild_duckdb_table(conn, schema.services)
+    else:
+        conn.execute(sa.text("ALTER TABLE services ADD COLUMN name_key VARCHAR(240)"))
+        conn.execute(sa.text("ALTER TABLE services ADD COLUMN retired_at TIMESTAMP WITHOUT TIME ZONE"))
+    services = schema.services
+    taken: set[str] = set()
+    for service_id, name in conn.execute(sa.select(services.c.id, services.c.name).order_by(services.c.id)).all():
+        key = catalog_key(name)
+        if key in taken:
+            # two old names that now count as one («Стирка», «стирка»): the later one keeps its
+            # name and a key of its own, until an admin renames or retires one of them
+            key = f"{key}#{service_id}"
+        taken.add(key)
+        conn.execute(services.update().where(services.c.id == service_id).values(name_key=key))
+    if not is_duckdb(conn):
+        conn.execute(sa.text("ALTER TABLE services ADD CONSTRAINT services_name_key_key UNIQUE (name_key)"))
+
+
 MIGRATIONS: list[Callable[[Connection], None]] = [
     _create_initial_schema,
     _create_visitor_photos,
     _known_statuses_and_staff_comment,
+    _catalog_name_keys_and_retirement,
 ]
 
 

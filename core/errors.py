@@ -28,6 +28,7 @@ MESSAGES: dict[str, str] = {
     "services_required": "Добавьте хотя бы одну услугу.",
     "service_repeated": "Эта услуга уже добавлена на то же время.",
     "place_exists": "Такое место уже есть: «{place}».",
+    "duration_range": "Длительность — от {minimum} до {maximum} минут.",
     "login_invalid": "Логин — от 3 до 32 латинских букв, цифр, точек, дефисов или подчёркиваний.",
     "login_taken": "Этот логин уже занят.",
     "password_too_short": "Пароль — не меньше 10 символов.",
@@ -66,6 +67,11 @@ MESSAGES: dict[str, str] = {
     "event_not_archived": "Событие не в архиве.",
     "event_already_archived": "Событие уже в архиве.",
     "not_allowed": "Недостаточно прав для этого действия.",
+    # the service catalog (Справочник услуг)
+    "service_exists": "Такая услуга уже есть в справочнике.",
+    "service_not_found": "Услуга не найдена.",
+    "service_already_retired": "Услуга уже выведена из справочника.",
+    "service_not_retired": "Услуга и так действует.",
     "busy_try_again": "Система занята, попробуйте ещё раз.",
     # visitor page
     "photo_too_big": "Фото больше 5 МБ. Выберите файл поменьше.",

@@ -1,4 +1,4 @@
-"""Events and their services: plan, edit, archive, activate, delete; places and the catalog."""
+"""Events and their services: plan, edit, archive, activate, delete; places."""
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -9,6 +9,7 @@ from sqlalchemy.engine import Connection, Engine
 from core import audit, statuses
 from core.actors import Actor
 from core.booking import cancel_bookings_in_transaction, lock_events
+from core.catalog import CatalogService, list_catalog  # noqa: F401  (the catalog lives in core.catalog; older importers)
 from core.db import run_in_transaction
 from core.errors import DomainError, ValidationError
 from core.recurrence import (
@@ -40,16 +41,6 @@ from core.validation import (
 class Place:
     id: int
     name: str
-
-
-@dataclass(frozen=True)
-class CatalogService:
-    id: int
-    name: str
-    description: str
-    default_capacity: int
-    default_window_days: int
-    default_duration_min: int
 
 
 @dataclass(frozen=True)
@@ -145,14 +136,6 @@ class CleanEvent:
 
 def list_places(conn: Connection) -> list[Place]:
     return [Place(r.id, r.name) for r in conn.execute(sa.select(places.c.id, places.c.name).order_by(places.c.id))]
-
-
-def list_catalog(conn: Connection) -> list[CatalogService]:
-    rows = conn.execute(sa.select(services).order_by(services.c.name))
-    return [
-        CatalogService(r.id, r.name, r.description, r.default_capacity, r.default_window_days, r.default_duration_min)
-        for r in rows
-    ]
 
 
 # Built once: every page reads the events, and building the statements cost a third of it.

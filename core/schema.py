@@ -11,6 +11,7 @@ for a date somebody touched (a booking, a change, a cancellation).
 import sqlalchemy as sa
 
 from core import statuses
+from core.validation import catalog_key
 
 metadata = sa.MetaData()
 
@@ -46,10 +47,19 @@ services = sa.Table(
     metadata,
     _key("services"),
     sa.Column("name", sa.String(80), nullable=False, unique=True),
+    # the name as core.validation.catalog_key folds it (case, ё, spaces, invisible characters),
+    # so the database itself refuses a second «стирка» (migration 4). Filled from the name by
+    # every SQLAlchemy insert that does not give it; NULL only for rows bulk-loaded around
+    # SQLAlchemy (bench/generate.py on DuckDB), which core.catalog compares by their name.
+    # Wider than the name: case folding can lengthen a word ("ß" -> "ss").
+    sa.Column("name_key", sa.String(240), unique=True, default=lambda ctx: catalog_key(ctx.get_current_parameters()["name"])),
     sa.Column("description", sa.String(500), nullable=False),
     sa.Column("default_capacity", sa.Integer, nullable=False),
     sa.Column("default_window_days", sa.Integer, nullable=False),
     sa.Column("default_duration_min", sa.Integer, nullable=False),
+    # retired from the catalog by an admin: gone from the event form and from visitors' offers,
+    # kept by the events, bookings and history that name it (migration 4)
+    sa.Column("retired_at", sa.DateTime),
 )
 
 events = sa.Table(

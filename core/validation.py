@@ -19,6 +19,8 @@ from core.errors import ValidationError
 NAME_MAX = 60
 TITLE_MAX = 120
 PLACE_MAX = 60
+SERVICE_NAME_MAX = 80
+DURATION_MIN, DURATION_MAX = 5, 720
 TEXT_MAX = 500
 PASSWORD_MIN = 10
 PASSWORD_MAX = 128
@@ -99,6 +101,13 @@ def _collapse_spaces(value: str) -> str:
 def _drop_control_chars(value: str, keep: Callable[[str], bool]) -> str:
     """Remove control characters (NUL, BEL, ESC...) except those `keep(ch)` accepts."""
     return "".join(ch for ch in value if keep(ch) or unicodedata.category(ch) != "Cc")
+
+
+def _drop_invisible(value: str) -> str:
+    """Remove characters that show as nothing: zero-width space, (non-)joiners, word joiner,
+    byte-order mark, soft hyphen and the other Unicode "format" characters. Pasted text brings
+    them, and they make two names that look the same compare different."""
+    return "".join(ch for ch in value if unicodedata.category(ch) != "Cf")
 
 
 def _is_name_letter(ch: str) -> bool:
@@ -274,6 +283,26 @@ def clean_place_name(value: str | None, field: str = "place") -> str:
     if len(place) > PLACE_MAX:
         raise ValidationError("text_too_long", field=field, maximum=PLACE_MAX)
     return place
+
+
+def clean_service_name(value: str | None, field: str = "name") -> str:
+    """A catalog service's name: one line, no invisible characters, at most 80 characters."""
+    name = _one_line(_drop_invisible(value or ""))
+    if not name:
+        raise ValidationError("required", field=field)
+    if len(name) > SERVICE_NAME_MAX:
+        raise ValidationError("text_too_long", field=field, maximum=SERVICE_NAME_MAX)
+    return name
+
+
+def catalog_key(name: str | None) -> str:
+    """What makes two catalog names the same: case, ё/е, spacing and invisible characters do not count."""
+    return search_key(_drop_invisible(name or ""))
+
+
+def clean_duration(value, field: str = "duration_min") -> int:
+    """A service's length in minutes: 5 to 720 (twelve hours)."""
+    return clean_int(value, field, DURATION_MIN, DURATION_MAX, "duration_range")
 
 
 def clean_text(value: str | None, field: str = "comment", maximum: int = TEXT_MAX) -> str | None:

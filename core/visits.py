@@ -15,6 +15,7 @@ from sqlalchemy.engine import Connection, Engine
 from core import audit, statuses
 from core.actors import Actor
 from core.booking import cancel_bookings_in_transaction, is_bookable_now
+from core.catalog import retired_service_ids
 from core.db import run_in_transaction
 from core.errors import DomainError, NotAllowed
 from core.events import Event
@@ -133,7 +134,8 @@ def booking_horizon(events: list[Event], today: date) -> date:
 
 
 def offers(conn: Connection, events: list[Event], visitor_id: int, flt: SessionFilter, now: datetime) -> list[Offer]:
-    """Every session bookable right now (window and start time, SPEC §3.4), with this person's free places.
+    """Every session bookable right now (window and start time, SPEC §3.4) of a service still in the
+    catalog, with this person's free places.
 
     A person already taking part in the event that day is only limited by the session's own
     capacity, not by the event's (SPEC §3.3 rule 2), so their free places can exceed a
@@ -141,9 +143,11 @@ def offers(conn: Connection, events: list[Event], visitor_id: int, flt: SessionF
     """
     today = now.date()
     horizon = booking_horizon(events, today)
+    # a service retired from the catalog keeps its events and bookings but takes no new ones here
+    retired = retired_service_ids(conn)
     found = [
         s for s in sessions_between(conn, events, flt, today, horizon, today)
-        if is_bookable_now(s.date, s.start_time, s.window_days, now)
+        if s.service_id not in retired and is_bookable_now(s.date, s.start_time, s.window_days, now)
     ]
     mine = booked_session_keys(conn, visitor_id, today, horizon)
     event_of = {es.id: event.id for event in events for es in event.services}

@@ -4,6 +4,7 @@ from datetime import date, time
 
 import streamlit as st
 
+from core.catalog import offered
 from core.errors import DomainError, ValidationError
 from core.events import EventSpec, ServiceSpec, create_event, default_end_time, get_event, update_event
 from core.recurrence import WEEKDAY_NAMES, Recurrence, describe, month_end_note, next_occurrences
@@ -107,7 +108,7 @@ def _add_row(service_id: int, start: time, end: time, capacity: int, window: int
 
 def _add_catalog_service() -> None:
     name = st.session_state.get("ev_add_service")
-    item = next((s for s in cached_catalog() if s.name == name), None)
+    item = next((s for s in offered(cached_catalog()) if s.name == name), None)
     if item is None:
         return
     start = time(10, 0)
@@ -288,7 +289,9 @@ def render() -> None:
             uid = row["uid"]
             with st.container(border=True):
                 head = st.columns([4, 1])
-                head[0].markdown(f"**{catalog[row['service_id']].name}**")
+                service = catalog[row["service_id"]]
+                # an event keeps a service retired from the catalog; it just cannot be added again
+                head[0].markdown(f"**{md(service.name)}**" + ("" if service.active else " · выведена из справочника"))
                 head[1].button("Убрать", key=f"ev_row_{uid}_remove", on_click=_remove_row, args=(uid,))
                 cols = st.columns(4)
                 cols[0].time_input("Начало", key=f"ev_row_{uid}_start", step=900)
@@ -305,7 +308,7 @@ def render() -> None:
                 for name, inputs in row_inputs.items():
                     field_error(FORM, f"row_{uid}_{name}", *inputs)
         add = st.columns([3, 1], vertical_alignment="bottom")
-        add[0].selectbox("Услуга из каталога", [item.name for item in catalog.values()], key="ev_add_service")
+        add[0].selectbox("Услуга из каталога", [item.name for item in offered(catalog.values())], key="ev_add_service")
         add[1].button("Добавить услугу", key="ev_add_service_button", on_click=_add_catalog_service)
         field_error(FORM, "services", tuple(row["uid"] for row in state["rows"]))
 

@@ -7,6 +7,7 @@ PAGES = {
     "home": ("app_pages/home.py", "Главная", "🏠", "home"),
     "schedule": ("app_pages/schedule.py", "Расписание", "🗓️", "schedule"),
     "sessions": ("app_pages/sessions.py", "Мероприятия", "📋", "sessions"),
+    "catalog": ("app_pages/catalog.py", "Справочник услуг", "📚", "catalog"),
     "attendance": ("app_pages/attendance.py", "Посещаемость", "📊", "attendance"),
     "export": ("app_pages/export.py", "Экспорт данных", "⬇️", "export"),
     "volunteers": ("app_pages/volunteers.py", "Волонтёры", "🙋", "volunteers"),
@@ -18,7 +19,7 @@ PAGES = {
 
 MENU_BY_ROLE: dict[str | None, list[str]] = {
     None: ["home", "visitor", "volunteer_signup"],
-    "admin": ["schedule", "sessions", "attendance", "volunteers", "service"],
+    "admin": ["schedule", "sessions", "catalog", "attendance", "volunteers", "service"],
     "coordinator": ["attendance", "export"],
     "volunteer": ["desk"],
     "visitor": ["visitor"],

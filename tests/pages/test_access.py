@@ -6,6 +6,7 @@ import pytest
 PAGE_ROLES = {
     "schedule": {"admin"},
     "sessions": {"admin"},
+    "catalog": {"admin"},
     "attendance": {"admin", "coordinator"},
     "export": {"admin", "coordinator"},
     "volunteers": {"admin"},
