@@ -36,5 +36,5 @@ with st.sidebar:
             st.warning("Последней резервной копии больше суток. Создайте её в разделе «Служебное».")
         if st.button("Выйти", key="logout", width="stretch"):
             sign_out()
-            st.switch_page(pages["home"])
+            st.stop()  # the browser goes to the start page, dropping its cookie on the way
 current.run()

@@ -8,7 +8,7 @@ from core.errors import DomainError
 from core.people import find_visitors, get_visitor, reset_pin
 from core.sessions import bookings_made_by
 from ui import booking_flow, registration
-from ui.auth import require_role
+from ui.auth import as_signed_in, require_role
 from ui.clock import now, today
 from ui.db import after_write, get_engine
 from ui.forms import show_once
@@ -27,6 +27,7 @@ def forget_visitor() -> None:
     st.session_state.update(dk_visitor=None, dk_pin=None, dk_q="")
 
 
+@as_signed_in
 def do_reset_pin(visitor_id: int) -> None:
     try:
         st.session_state["dk_pin"] = reset_pin(get_engine(), visitor_id, actor, now())
@@ -34,6 +35,7 @@ def do_reset_pin(visitor_id: int) -> None:
         st.session_state["dk_error"] = refusal.message
 
 
+@as_signed_in
 def do_cancel(booking_id: int) -> None:
     try:
         cancel(get_engine(), booking_id, actor, now(), reason="Отменено волонтёром")
@@ -82,6 +84,7 @@ def find_section() -> None:
                   on_click=choose_visitor, args=(person.id,), width="stretch")
 
 
+@as_signed_in
 def book_registered(visitor_id: int) -> None:
     register_another()
     choose_visitor(visitor_id)

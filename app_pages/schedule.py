@@ -17,7 +17,7 @@ from core.events import (
 )
 from core.recurrence import plural
 from ui import event_form
-from ui.auth import require_role
+from ui.auth import as_signed_in, require_role
 from ui.clock import now, today
 from ui.db import after_write, cached_catalog, cached_events, cached_next_participants, cached_places, get_engine
 from ui.format import md, ru_date, time_range
@@ -75,6 +75,7 @@ def run_action(label: str, work) -> None:
     st.session_state["ev_flash"] = message or label
 
 
+@as_signed_in
 def do_archive(event: Event) -> None:
     def work():
         people = archive_event(get_engine(), event.id, actor, now())
@@ -83,10 +84,12 @@ def do_archive(event: Event) -> None:
     run_action("", work)
 
 
+@as_signed_in
 def do_delete(event: Event) -> None:
     run_action("", lambda: delete_event(get_engine(), event.id, actor, now()) or f"Событие «{md(event.title)}» удалено.")
 
 
+@as_signed_in
 def do_activate(event: Event) -> None:
     new_date = st.session_state.get(f"ev_new_date_{event.id}") if not event.is_recurring else None
     run_action("", lambda: activate_event(get_engine(), event.id, actor, now(), new_date) or f"Событие «{md(event.title)}» снова активно.")

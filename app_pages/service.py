@@ -9,7 +9,7 @@ from core import audit
 from core.backup import is_stale, list_backups, take_backup
 from core.errors import DomainError
 from core.people import erase_visitor, find_visitors
-from ui.auth import require_role
+from ui.auth import as_signed_in, require_role
 from ui.backups import backup_folder
 from ui.clock import now, today
 from ui.db import after_write, get_engine
@@ -20,6 +20,7 @@ from ui.format import audit_actor, audit_detail, ru_datetime
 actor = require_role("admin")
 
 
+@as_signed_in
 def make_backup() -> None:
     try:
         backup = take_backup(get_engine(), backup_folder(), now(), actor)
@@ -29,6 +30,7 @@ def make_backup() -> None:
     st.session_state["sv_flash"] = f"Резервная копия создана: {ru_datetime(backup.taken_at)}."
 
 
+@as_signed_in
 def erase(visitor_id: int, label: str) -> None:
     try:
         erase_visitor(get_engine(), visitor_id, actor, now())

@@ -8,7 +8,7 @@ from core.errors import DomainError
 from core.people import find_visitors, get_visitor
 from core.sessions import Session, SessionFilter, delete_session, edit_session
 from ui import export_view, participants, session_calendar
-from ui.auth import require_role
+from ui.auth import as_signed_in, require_role
 from ui.clock import now, today
 from ui.db import (
     after_write,
@@ -91,6 +91,7 @@ def filters() -> SessionFilter:
     )
 
 
+@as_signed_in
 def save_edit(session: Session) -> None:
     key = key_of(session)
     try:
@@ -110,6 +111,7 @@ def forget_edit_error() -> None:
     st.session_state["ss_row_error"] = None
 
 
+@as_signed_in
 def confirm_delete(session: Session) -> None:
     try:
         delete_session(get_engine(), session, actor, now())

@@ -5,7 +5,7 @@ import streamlit as st
 from core.errors import DomainError
 from core.people import VOLUNTEER_STATUS_LABELS, list_volunteers, set_volunteer_status
 from core.validation import format_phone
-from ui.auth import require_role
+from ui.auth import as_signed_in, require_role
 from ui.clock import now
 from ui.db import after_write, get_engine
 from ui.forms import show_once
@@ -16,6 +16,7 @@ STATUS_BADGE = {"pending": "orange", "active": "green", "deactivated": "gray"}
 ROW_COLUMNS = [1, 2.4, 1.8, 1.6, 1.2, 1, 1.6]
 
 
+@as_signed_in
 def change(volunteer_id: int, status: str, name: str) -> None:
     try:
         set_volunteer_status(get_engine(), volunteer_id, status, actor, now())

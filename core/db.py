@@ -196,11 +196,16 @@ def _catalog_name_keys_and_retirement(conn: Connection) -> None:
         conn.execute(sa.text("ALTER TABLE services ADD CONSTRAINT services_name_key_key UNIQUE (name_key)"))
 
 
+def _create_sign_ins(conn: Connection) -> None:
+    schema.sign_ins.create(conn, checkfirst=True)
+
+
 MIGRATIONS: list[Callable[[Connection], None]] = [
     _create_initial_schema,
     _create_visitor_photos,
     _known_statuses_and_staff_comment,
     _catalog_name_keys_and_retirement,
+    _create_sign_ins,
 ]
 
 

@@ -15,6 +15,7 @@ from core.actors import Actor, volunteer_code
 from core.db import run_in_transaction
 from core.errors import DomainError, NotAllowed, ValidationError
 from core.schema import bookings, login_attempts, staff, status_history, visitor_photos, visitors, volunteers
+from core.sign_ins import end_all_for
 from core.validation import (
     FieldChecks,
     clean_login,
@@ -393,6 +394,8 @@ def reset_pin(engine: Engine, visitor_id: int, actor: Actor, now: datetime) -> s
             .where(visitors.c.id == visitor_id)
             .values(pin_hash=hash_secret(pin), pin_failures=0, locked_at=None)
         )
+        # whoever knew the old PIN is signed out everywhere
+        end_all_for(conn, "visitor", visitor_id, now)
         audit.record(conn, actor, now, "pin_reset", "visitor", visitor_id)
     return pin
 
@@ -484,6 +487,8 @@ def set_volunteer_status(engine: Engine, volunteer_id: int, status: str, actor: 
             values["approved_at"] = now
         conn.execute(volunteers.update().where(volunteers.c.id == volunteer_id).values(**values))
         action = "approve" if status == "active" else "deactivate"
+        if status != "active":
+            end_all_for(conn, "volunteer", volunteer_id, now)
         audit.record(conn, actor, now, action, "volunteer", volunteer_code(volunteer_id))
 
     run_in_transaction(engine, work)
@@ -508,6 +513,7 @@ def erase_visitor(engine: Engine, visitor_id: int, actor: Actor, now: datetime) 
         conn.execute(bookings.update().where(bookings.c.visitor_id == visitor_id).values(comment=None, staff_comment=None))
         conn.execute(status_history.update().where(status_history.c.booking_id.in_(booking_ids)).values(comment=None))
         conn.execute(visitor_photos.delete().where(visitor_photos.c.visitor_id == visitor_id))
+        end_all_for(conn, "visitor", visitor_id, now)
         audit.record(conn, actor, now, "erase", "visitor", row.card_number)
 
     run_in_transaction(engine, work)

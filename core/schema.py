@@ -243,3 +243,19 @@ visitor_photos = sa.Table(
     sa.Column("image", sa.LargeBinary, nullable=False),
     sa.Column("updated_at", sa.DateTime, nullable=False),
 )
+
+# Sign-ins that outlive a page (core/sign_ins.py): hashes of the browser's token and of the
+# one-time ticket that fetched it, never the secrets themselves. Migration 5.
+sign_ins = sa.Table(
+    "sign_ins",
+    metadata,
+    _key("sign_ins"),
+    sa.Column("token_hash", sa.String(64), index=True),
+    sa.Column("ticket_hash", sa.String(64), index=True),
+    sa.Column("kind", sa.String(10), nullable=False),
+    sa.Column("account_id", sa.Integer, nullable=False),
+    sa.Column("role", sa.String(12), nullable=False),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("last_seen_at", sa.DateTime, nullable=False),
+    sa.Column("ended_at", sa.DateTime),
+)

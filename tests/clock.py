@@ -8,13 +8,16 @@ through core.config.local_now) and the demo data built relative to "today" agree
 
 Subprocesses (the browser tests' app server, crash workers) start through `python -m
 tests.clock MODULE ARGS...`, which does the same with a ticking clock: a real server needs
-time to pass.
+time to pass; with TEST_CLOCK_SHIFT_FILE it also jumps ahead when the test says so.
 """
 
 import os
 import runpy
 import sys
-from datetime import datetime
+import threading
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import time_machine
@@ -54,7 +57,27 @@ def pytest_report_header(config):
     return f"clock: {suite_now():%d.%m.%Y %H:%M:%S} ({DEFAULT_TIMEZONE}), frozen"
 
 
+SHIFT_FILE_VARIABLE = "TEST_CLOCK_SHIFT_FILE"
+
+
+def _follow_shift_file(clock: time_machine.Traveller, path: Path) -> None:
+    """Move the clock on as the test writes seconds into `path` (a test's way to let half an
+    hour pass in a server it started, without waiting)."""
+    applied = 0.0
+    while True:
+        try:
+            wanted = float(path.read_text() or 0)
+        except (OSError, ValueError):
+            wanted = applied
+        if wanted != applied:
+            clock.shift(timedelta(seconds=wanted - applied))
+            applied = wanted
+        time.sleep(0.1)
+
+
 if __name__ == "__main__":
     module, sys.argv = sys.argv[1], sys.argv[1:]
-    travel(tick=True).start()
+    clock = travel(tick=True).start()
+    if os.environ.get(SHIFT_FILE_VARIABLE):
+        threading.Thread(target=_follow_shift_file, args=(clock, Path(os.environ[SHIFT_FILE_VARIABLE])), daemon=True).start()
     runpy.run_module(module, run_name="__main__", alter_sys=True)

@@ -1,49 +1,105 @@
-"""Sign-in state, idle timeouts and the per-page role gate."""
+"""Sign-in state, idle timeouts and the per-page role gate.
 
-from datetime import timedelta
+A sign-in lives in the database (core.sign_ins) and in the browser as an HttpOnly cookie that
+the app's own route sets (ui/server.py), so F5, a new tab or a phone that evicted the tab
+keep the person signed in until the idle limit. Every run re-reads it: signing out, an idle
+limit passed or a disabled account end it on the next click.
+"""
+
+import functools
+from collections.abc import Callable
+from typing import ParamSpec
+from urllib.parse import quote, urlparse
 
 import streamlit as st
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
+from core import sign_ins
 from core.actors import Actor
 from core.errors import DomainError
 from core.people import authenticate, load_actor
 from ui.clock import now
 from ui.db import get_engine
 
-IDLE_LIMIT = {"visitor": timedelta(minutes=15)}
-STAFF_IDLE_LIMIT = timedelta(minutes=30)
+P = ParamSpec("P")
 ACTOR_KEY = "actor"
-SEEN_KEY = "last_seen"
+SIGN_IN_KEY = "sign_in_id"
+
+
+def _send_browser_to(url: str) -> None:
+    """Make the browser load `url` (the frontend's own redirect, as st.login uses it)."""
+    context = get_script_run_ctx()
+    if context is None:
+        return
+    message = ForwardMsg()
+    message.auth_redirect.url = url
+    context.enqueue(message)
+
+
+def _here() -> str:
+    """The page's path, to come back to after the cookie round trip."""
+    try:
+        return urlparse(st.context.url or "").path or "/"
+    except AttributeError:  # no browser (AppTest)
+        return "/"
 
 
 def sign_in(actor: Actor) -> None:
+    """Start a sign-in: this session knows the person at once, and the browser fetches its
+    cookie with a one-time ticket so the next page load knows them too."""
+    ticket, sign_in_id = sign_ins.issue_ticket(get_engine(), actor, now())
     st.session_state[ACTOR_KEY] = actor
-    st.session_state[SEEN_KEY] = now()
+    st.session_state[SIGN_IN_KEY] = sign_in_id
+    _send_browser_to(f"{sign_ins.SIGN_IN_ROUTE}?ticket={ticket}&next={quote(_here())}")
 
 
 def sign_out() -> None:
+    """End the sign-in on the server, forget the session's state, and drop the cookie."""
+    sign_in_id = st.session_state.get(SIGN_IN_KEY)
+    if sign_in_id is not None:
+        sign_ins.end(get_engine(), sign_in_id, now())
     for key in list(st.session_state.keys()):
         del st.session_state[key]
+    _send_browser_to(sign_ins.SIGN_OUT_ROUTE)
 
 
 def current_actor() -> Actor | None:
-    """The signed-in person, or None after logout, idle timeout or deactivation."""
-    actor: Actor | None = st.session_state.get(ACTOR_KEY)
-    if actor is None:
+    """The signed-in person, or None after sign-out, idle timeout or deactivation."""
+    sign_in_id = st.session_state.get(SIGN_IN_KEY)
+    if sign_in_id is not None:
+        actor = sign_ins.check(get_engine(), sign_in_id, now(), load_actor)
+        if actor is None:
+            for key in list(st.session_state.keys()):
+                del st.session_state[key]
+            st.session_state["signed_out_reason"] = "Сеанс завершён. Войдите снова."
+            return None
+        st.session_state[ACTOR_KEY] = actor
+        return actor
+    token = st.context.cookies.get(sign_ins.COOKIE) if st.context.cookies else None
+    if not token:
         return None
-    moment = now()
-    limit = IDLE_LIMIT.get(actor.role, STAFF_IDLE_LIMIT)
-    last_seen = st.session_state.get(SEEN_KEY, moment)
-    if moment - last_seen > limit:
-        sign_out()
-        st.session_state["signed_out_reason"] = "Сеанс завершён после бездействия. Войдите снова."
+    found = sign_ins.resume(get_engine(), token, now(), load_actor)
+    if found is None:
         return None
-    fresh = load_actor(get_engine(), actor.kind, actor.id)
-    if fresh is None:
-        sign_out()
-        return None
-    st.session_state[SEEN_KEY] = moment
-    return fresh
+    st.session_state[SIGN_IN_KEY], st.session_state[ACTOR_KEY] = found
+    return found[1]
+
+
+def as_signed_in(callback: Callable[P, None]) -> Callable[P, None]:
+    """Run a callback that writes only for a person still signed in.
+
+    Streamlit runs a button's callback before the page, so before the page's own check of who
+    is there: an idle, signed-out or disabled session's first click would otherwise write as
+    the person of the previous run. Refused, it writes nothing and the page shows the sign-in.
+    """
+
+    @functools.wraps(callback)
+    def guarded(*args: P.args, **kwargs: P.kwargs) -> None:
+        if current_actor() is not None:
+            callback(*args, **kwargs)
+
+    return guarded
 
 
 def login_form() -> None:
@@ -63,7 +119,9 @@ def login_form() -> None:
             st.error(refusal.message)
             return
         sign_in(actor)
-        st.rerun()
+        # not st.rerun(): a rerun drops the queued redirect that fetches the cookie; the page
+        # the browser now loads shows the signed-in person
+        st.stop()
 
 
 def require_role(*roles: str) -> Actor:

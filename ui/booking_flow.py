@@ -23,6 +23,7 @@ from core.visits import Offer, offers
 from ui.clock import now
 from ui.db import after_write, cached_catalog, cached_events, get_engine
 from ui.format import md, ru_day_short, ru_time, time_range
+from ui.auth import as_signed_in
 
 NO_DATES = "Свободных мест в ближайшие дни нет."
 
@@ -78,6 +79,7 @@ def _clear_error(prefix: str) -> None:
     st.session_state[f"{prefix}_error"] = None
 
 
+@as_signed_in
 def _confirm(visitor_id: int, actor: Actor, prefix: str) -> None:
     s = st.session_state
     slot = _state(prefix, "slot")

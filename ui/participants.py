@@ -14,7 +14,7 @@ from core.errors import DomainError
 from core.people import ERASED_NAME, find_visitors
 from core.sessions import Session, get_session, participants_of
 from core.validation import format_phone
-from ui.auth import ACTOR_KEY
+from ui.auth import ACTOR_KEY, as_signed_in
 from ui.clock import now, today
 from ui.db import after_write, cached_events, get_engine
 from ui.forms import show_once
@@ -33,6 +33,7 @@ def _select_all(booking_ids: list[int]) -> None:
         st.session_state[f"pp_sel_{booking_id}"] = value
 
 
+@as_signed_in
 def _apply_status(booking_ids: list[int]) -> None:
     chosen = [b for b in booking_ids if st.session_state.get(f"pp_sel_{b}")]
     try:
@@ -50,6 +51,7 @@ def _apply_status(booking_ids: list[int]) -> None:
     after_write()
 
 
+@as_signed_in
 def _add_person(session: Session) -> None:
     visitor_id = st.session_state.get("pp_add_choice")
     if visitor_id is None:

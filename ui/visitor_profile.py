@@ -24,7 +24,7 @@ from core.visits import (
     visits_of,
 )
 from ui import booking_flow
-from ui.auth import sign_out
+from ui.auth import as_signed_in, sign_out
 from ui.clock import now
 from ui.db import after_write, cached_places, get_engine
 from ui.format import booked_by, md, ru_day_short, ru_time, status_label, time_range
@@ -69,6 +69,7 @@ def _uploader_key() -> str:
     return f"vp_photo_file_{st.session_state.get('vp_photo_round', 0)}"
 
 
+@as_signed_in
 def _save_photo(actor: Actor) -> None:
     upload = st.session_state.get(_uploader_key())
     try:
@@ -81,6 +82,7 @@ def _save_photo(actor: Actor) -> None:
     after_write()
 
 
+@as_signed_in
 def _delete_photo(actor: Actor) -> None:
     delete_photo(get_engine(), actor.id, actor, now())
     _note("photo", "Фото удалено.")
@@ -151,6 +153,7 @@ def _close() -> None:
     st.session_state["vp_ask"] = None
 
 
+@as_signed_in
 def _cancel_visit(visit: Visit, actor: Actor, reason: str | None) -> None:
     try:
         cancel(get_engine(), visit.booking_id, actor, now(), reason=reason)
@@ -162,6 +165,7 @@ def _cancel_visit(visit: Visit, actor: Actor, reason: str | None) -> None:
     after_write()
 
 
+@as_signed_in
 def _save_comment(visit: Visit, actor: Actor) -> None:
     try:
         set_comment(get_engine(), visit.booking_id, st.session_state.get(f"vp_text_{visit.booking_id}"), actor, now())
@@ -246,6 +250,7 @@ def _day_key(day: EventDay) -> str:
     return f"{day.event_id}_{day.date:%Y%m%d}"
 
 
+@as_signed_in
 def _cancel_day(day: EventDay, actor: Actor) -> None:
     try:
         cancelled = cancel_event_day(get_engine(), actor.id, day.event_id, day.date, actor, now(), reason="Отмена участия")
@@ -257,6 +262,7 @@ def _cancel_day(day: EventDay, actor: Actor) -> None:
     after_write()
 
 
+@as_signed_in
 def _comment_day(day: EventDay, actor: Actor) -> None:
     try:
         comment_event_day(get_engine(), actor.id, day.event_id, day.date, st.session_state.get(f"vp_daytext_{_day_key(day)}"), actor, now())

@@ -43,7 +43,7 @@ class AppServer:
         environment = os.environ | {"DATABASE_URL": database_url, "PYTHONPATH": str(ROOT)} | (env or {})
         self.process = subprocess.Popen(
             # on the suite's clock (tests/clock.py), ticking from the run's instant
-            [sys.executable, "-m", "tests.clock", "streamlit", "run", "app.py", "--server.port", str(self.port),
+            [sys.executable, "-m", "tests.clock", "streamlit", "run", "ui/server.py", "--server.port", str(self.port),
              "--server.address", "127.0.0.1", "--server.headless", "true"],
             cwd=ROOT,
             env=environment,

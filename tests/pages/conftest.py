@@ -9,7 +9,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from core import demo
+from core import demo, sign_ins
 from core.actors import Actor, volunteer_code
 from core.db import make_engine, migrate
 from tests.backend import on_postgres
@@ -69,12 +69,20 @@ def db_engine(app_db):
     engine.dispose()
 
 
+def signed_in(at: AppTest, actor: Actor) -> AppTest:
+    """`at`'s session signed in as `actor`, with a real sign-in row, as the sign-in form leaves
+    it (AppTest has no browser to fetch the cookie)."""
+    sign_in_id, _ = sign_ins.start(get_engine(), actor, now())
+    at.session_state["actor"] = actor
+    at.session_state["sign_in_id"] = sign_in_id
+    return at
+
+
 def open_app(page: str | None = None, role: str | None = None) -> AppTest:
     """Run app.py, sign in as `role` (or stay signed out), and open `page` (a file in app_pages/)."""
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     if role:
-        at.session_state["actor"] = ACTORS[role]
-        at.session_state["last_seen"] = now()
+        signed_in(at, ACTORS[role])
     at.run()
     if page:
         at.switch_page(f"app_pages/{page}.py").run()

@@ -1,6 +1,14 @@
 """Every page renders for the roles it belongs to and is refused to the others."""
 
+from datetime import timedelta
+
 import pytest
+import sqlalchemy as sa
+
+from core.schema import bookings, events, sign_ins, volunteers
+from core.sessions import bookings_made_by
+from tests.pages.conftest import ACTORS
+from ui.clock import now, today
 
 
 PAGE_ROLES = {
@@ -49,6 +57,7 @@ def test_demo_admin_signs_in_with_the_login_form_and_lands_on_the_schedule(app):
     at.button[[b.label for b in at.button].index("Войти")].click().run()
     assert not at.exception
     assert at.session_state["actor"].role == "admin"
+    at.run()  # the page the browser loads once it has its cookie
     assert any(t.value == "Расписание" for t in at.title)
 
 
@@ -71,3 +80,33 @@ def test_logout_forgets_the_person(app):
     at = app("schedule", "admin")
     at.button(key="logout").click().run()
     assert "actor" not in at.session_state
+
+
+# --- a click after the sign-in ended writes nothing ---------------------------------------
+
+
+def test_an_idle_admins_first_click_writes_nothing_and_shows_the_sign_in(app, db_engine):
+    at = app("schedule", "admin")
+    with db_engine.connect() as conn:
+        target = conn.execute(sa.select(events.c.id).where(events.c.title == "Большой день помощи")).scalar_one()
+    at.button(key=f"ev_archive_{target}").click().run()
+    with db_engine.begin() as conn:  # 31 minutes pass before the confirming click
+        conn.execute(sign_ins.update().values(last_seen_at=now() - timedelta(minutes=31)))
+    at.button(key=f"ev_yes_archive_{target}").click().run()
+    assert not at.exception
+    with db_engine.connect() as conn:
+        assert conn.execute(sa.select(events.c.archived_at).where(events.c.id == target)).scalar() is None
+    assert at.text_input(key="login_name")
+
+
+def test_a_disabled_volunteers_click_at_the_desk_writes_nothing(app, db_engine):
+    at = app("desk", "volunteer")
+    at.segmented_control(key="dk_tab").set_value("mine").run()
+    with db_engine.connect() as conn:
+        target = next(b for b in bookings_made_by(conn, ACTORS["volunteer"].id, today()) if b.status == "expected")
+    with db_engine.begin() as conn:  # an admin disables the volunteer meanwhile
+        conn.execute(volunteers.update().where(volunteers.c.id == ACTORS["volunteer"].id).values(status="deactivated"))
+    at.button(key=f"dk_cancel_{target.booking_id}").click().run()
+    with db_engine.connect() as conn:
+        assert conn.execute(sa.select(bookings.c.status).where(bookings.c.id == target.booking_id)).scalar() == "expected"
+    assert at.text_input(key="login_name")

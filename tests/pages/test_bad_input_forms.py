@@ -51,7 +51,7 @@ from tests.core.test_bad_input import (
     PIN_CORPUS,
     SQL,
 )
-from tests.pages.conftest import ACTORS, ROOT
+from tests.pages.conftest import ACTORS, ROOT, signed_in
 from tests.pages.test_sessions import key_of as row_key
 from tests.pages.test_sessions import open_panel, past, upcoming
 from ui.clock import now, today
@@ -154,8 +154,7 @@ def open_page(page: str, role: str | None = None, actor=None) -> AppTest:
     """app.py signed in as `role` (or `actor`, or nobody), on app_pages/`page`.py."""
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     if role or actor:
-        at.session_state["actor"] = actor or ACTORS[role]
-        at.session_state["last_seen"] = now()
+        signed_in(at, actor or ACTORS[role])
     at.run()
     at.switch_page(f"app_pages/{page}.py").run()
     assert not at.exception, at.exception

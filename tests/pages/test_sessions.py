@@ -170,9 +170,14 @@ def panel_script(event_service_id: int, day_text: str, actor) -> None:
 
     import streamlit as st
 
+    from core import sign_ins
     from ui import participants
+    from ui.clock import now
+    from ui.db import get_engine
 
-    st.session_state.setdefault("actor", actor)
+    if "sign_in_id" not in st.session_state:
+        st.session_state["sign_in_id"], _ = sign_ins.start(get_engine(), actor, now())
+        st.session_state["actor"] = actor
     participants.render(event_service_id, date.fromisoformat(day_text))
 
 

@@ -13,8 +13,9 @@ from core.booking import SessionKey, book, set_status
 from core.events import load_events
 from core.people import load_actor, register_visitor
 from core.schema import bookings, event_services, services, status_history, visitor_photos, visitors
+from core.schema import sign_ins as sign_ins_table
 from core.sessions import edit_session, get_session
-from tests.pages.conftest import ACTORS, ROOT
+from tests.pages.conftest import ACTORS, ROOT, signed_in
 from ui.clock import now, today
 from ui.format import md
 
@@ -33,9 +34,7 @@ def click(at: AppTest, key: str) -> AppTest:
 
 def as_visitor(actor: Actor) -> AppTest:
     """The app signed in as this visitor, on the visitor page."""
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    at.session_state["actor"] = actor
-    at.session_state["last_seen"] = now()
+    at = signed_in(AppTest.from_file(str(ROOT / "app.py"), default_timeout=60), actor)
     at.run()
     at.switch_page("app_pages/visitor.py").run()
     assert not at.exception
@@ -212,12 +211,13 @@ def test_the_tenth_wrong_pin_locks_the_card_even_for_the_right_pin(app, db_engin
     assert "actor" not in at.session_state
 
 
-def test_fifteen_idle_minutes_end_the_visitor_session(app):
+def test_fifteen_idle_minutes_end_the_visitor_session(app, db_engine):
     at = app("visitor", "visitor")
-    at.session_state["last_seen"] = now() - timedelta(minutes=16)
+    with db_engine.begin() as conn:  # the clock moved 16 minutes on since the last click
+        conn.execute(sign_ins_table.update().values(last_seen_at=now() - timedelta(minutes=16)))
     at.run()
     assert "actor" not in at.session_state
-    assert any("бездействия" in i.value for i in at.info)
+    assert any("Сеанс завершён" in i.value for i in at.info)
     assert not at.tabs
 
 

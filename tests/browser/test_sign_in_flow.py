@@ -1,0 +1,122 @@
+"""Sign-in that survives a reload (core.sign_ins, ui/server.py) and the headers of every
+response, in headless Chromium against the real server."""
+
+import urllib.request
+
+import pytest
+
+from core.sign_ins import COOKIE
+from tests.browser.server import AppServer, log_in, new_page, open_page, wait_idle
+
+ADMIN_PAGES = ["Расписание", "Мероприятия", "Справочник услуг", "Посещаемость", "Волонтёры", "Служебное"]
+
+
+def sidebar_text(page) -> str:
+    return page.locator("[data-testid='stSidebar']").inner_text()
+
+
+def shows_sign_in_form(page) -> bool:
+    return page.get_by_label("Логин").is_visible() and "Администратор: admin" not in sidebar_text(page)
+
+
+def test_f5_and_a_new_tab_keep_the_admin_signed_in_and_the_cookie_is_out_of_scripts_reach(server, browser):
+    page = new_page(browser, 1280)
+    log_in(page, server.url, "admin", "admin-demo")
+    assert "Администратор: admin" in sidebar_text(page)
+
+    page.reload()
+    wait_idle(page)
+    assert "Администратор: admin" in sidebar_text(page)
+    tab = page.context.new_page()
+    tab.goto(server.url + "/sessions")
+    wait_idle(tab)
+    assert "Администратор: admin" in sidebar_text(tab)
+
+    cookie = next(c for c in page.context.cookies() if c["name"] == COOKIE)
+    assert cookie["httpOnly"] and cookie["sameSite"] == "Strict"
+    assert COOKIE not in page.evaluate("document.cookie")
+    page.context.close()
+
+
+def test_sign_out_then_back_shows_the_sign_in_form_and_a_copied_cookie_stops_working(server, browser):
+    page = new_page(browser, 1280)
+    log_in(page, server.url, "admin", "admin-demo")
+    open_page(page, "Мероприятия")
+    stolen = [c for c in page.context.cookies() if c["name"] == COOKIE]
+    thief = new_page(browser, 1280)
+    thief.context.add_cookies(stolen)
+    thief.goto(server.url + "/")
+    wait_idle(thief)
+    assert "Администратор: admin" in sidebar_text(thief)  # the copy works while the sign-in lives
+
+    page.get_by_role("button", name="Выйти").click()
+    wait_idle(page)
+    assert shows_sign_in_form(page)
+    assert not [c for c in page.context.cookies() if c["name"] == COOKIE]
+    page.go_back()
+    wait_idle(page)
+    assert shows_sign_in_form(page)
+
+    thief.reload()
+    wait_idle(thief)
+    assert shows_sign_in_form(thief)
+    page.context.close()
+    thief.context.close()
+
+
+def test_thirty_idle_minutes_sign_the_admin_out(tmp_path, browser):
+    shift = tmp_path / "clock-shift"
+    shift.write_text("0")
+    server = AppServer(tmp_path / "idle.duckdb", env={"DAILY_BACKUPS": "off", "TEST_CLOCK_SHIFT_FILE": str(shift)})
+    try:
+        page = new_page(browser, 1280)
+        log_in(page, server.url, "admin", "admin-demo")
+        shift.write_text(str(29 * 60))
+        page.wait_for_timeout(500)
+        page.reload()
+        wait_idle(page)
+        assert "Администратор: admin" in sidebar_text(page)  # 29 minutes: still there
+
+        shift.write_text(str((29 + 31) * 60))  # the next 31 minutes without a click
+        page.wait_for_timeout(500)
+        open_page(page, "Мероприятия")
+        assert shows_sign_in_form(page)
+        page.reload()
+        wait_idle(page)
+        assert shows_sign_in_form(page)
+        page.context.close()
+    finally:
+        server.stop()
+
+
+@pytest.mark.parametrize("path", ["/", "/_stcore/health", "/_app/sign-out"])
+def test_every_response_carries_the_security_headers(server, path):
+    request = urllib.request.Request(server.url + path)
+    opener = urllib.request.build_opener(NoRedirect)
+    with opener.open(request) as response:
+        headers = response.headers
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["Referrer-Policy"] == "same-origin"
+    assert headers["X-Frame-Options"] == "DENY"
+    policy = headers["Content-Security-Policy"]
+    assert "frame-ancestors 'none'" in policy and "default-src 'self'" in policy and "'unsafe-eval'" not in policy
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+    def http_error_303(self, request, response, code, message, headers):
+        return response
+
+
+def test_no_page_breaks_the_content_security_policy(server, browser):
+    violations = []
+    page = new_page(browser, 1280)
+    page.on("console", lambda message: violations.append(message.text) if "Content Security Policy" in message.text else None)
+    log_in(page, server.url, "admin", "admin-demo")
+    for title in ADMIN_PAGES:
+        open_page(page, title)
+        assert not page.locator("[data-testid='stException']").count()
+    assert violations == []
+    page.context.close()
