@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8501
 export PYTHONPATH := $(CURDIR)
 # how `make run` and `make serve` both start Streamlit
-START_APP = $(PY) -m streamlit run app.py --server.address $(HOST) --server.port $(PORT)
+START_APP = $(PY) -m streamlit run ui/server.py --server.address $(HOST) --server.port $(PORT)
 
 .PHONY: run serve serve-check test test-calendar demo restore screenshots bench venv dev-venv debian-packages clean
 
@@ -24,7 +24,7 @@ $(VENV)/.installed-dev: requirements-dev.txt $(VENV)/.installed
 venv: $(VENV)/.installed
 dev-venv: $(VENV)/.installed-dev
 
-DEBIAN_PACKAGES := chromium fonts-noto-color-emoji postgresql
+DEBIAN_PACKAGES := chromium fonts-noto-color-emoji postgresql nginx
 
 debian-packages:
 	@dpkg -s $(DEBIAN_PACKAGES) >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEBIAN_PACKAGES) >/dev/null)
