@@ -12,7 +12,7 @@ from core.catalog import (
 )
 from core.errors import DomainError
 from core.recurrence import plural
-from ui.auth import require_role
+from ui.auth import as_signed_in, require_role
 from ui.clock import now, today
 from ui.db import after_write, cached_catalog, cached_events, get_engine
 from ui.format import md
@@ -45,6 +45,7 @@ def close_form() -> None:
     clear_errors(FORM)
 
 
+@as_signed_in
 def save() -> None:
     """Call core; a refusal stays under its fields, a success closes the form."""
     s = st.session_state
@@ -103,6 +104,7 @@ def forget() -> None:
     st.session_state["cat_confirm"] = None
 
 
+@as_signed_in
 def run(work, service: CatalogService, message: str) -> None:
     try:
         work(get_engine(), service.id, actor, now())

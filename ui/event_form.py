@@ -9,7 +9,7 @@ from core.errors import DomainError, ValidationError
 from core.events import EventSpec, ServiceSpec, create_event, default_end_time, get_event, update_event
 from core.recurrence import WEEKDAY_NAMES, Recurrence, describe, month_end_note, next_occurrences
 from core.validation import FieldChecks, clean_capacity, clean_service_capacity, clean_time_range, clean_window_days
-from ui.auth import ACTOR_KEY
+from ui.auth import ACTOR_KEY, as_signed_in
 from ui.clock import now, today
 from ui.db import after_write, cached_catalog, cached_places, get_engine
 from ui.format import md, ru_day_short
@@ -171,6 +171,7 @@ def _row_refusals(spec: EventSpec) -> list[ValidationError]:
     return [refusal for refusal in checks.errors if refusal.field.startswith("services.")]
 
 
+@as_signed_in
 def _save(cancel_outside: bool = False) -> None:
     state = _state()
     clear_errors(FORM)
