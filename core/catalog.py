@@ -18,7 +18,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from core import audit
 from core.actors import Actor
-from core.db import run_in_transaction
+from core.db import note_shared_change, run_in_transaction
 from core.errors import DomainError, NotAllowed, ValidationError
 from core.schema import services
 from core.validation import (
@@ -141,6 +141,7 @@ def add_service(engine: Engine, fields: ServiceFields, actor: Actor, now: dateti
         if _name_taken(conn, values["name_key"]):
             raise ValidationError("service_exists", field="name")
         service_id = conn.execute(services.insert().values(**values).returning(services.c.id)).scalar_one()
+        note_shared_change(conn)
         audit.record(conn, actor, now, "create", "service", service_id)
         return service_id
 
@@ -157,6 +158,7 @@ def update_service(engine: Engine, service_id: int, fields: ServiceFields, actor
         if _name_taken(conn, values["name_key"], except_id=service_id):
             raise ValidationError("service_exists", field="name")
         conn.execute(services.update().where(services.c.id == service_id).values(**values))
+        note_shared_change(conn)
         audit.record(conn, actor, now, "update", "service", service_id)
 
     run_in_transaction(engine, work, retry_duplicates=True)
@@ -170,6 +172,7 @@ def retire_service(engine: Engine, service_id: int, actor: Actor, now: datetime)
         if _current(conn, service_id).retired_at is not None:
             raise DomainError("service_already_retired")
         conn.execute(services.update().where(services.c.id == service_id).values(retired_at=now))
+        note_shared_change(conn)
         audit.record(conn, actor, now, "retire", "service", service_id)
 
     run_in_transaction(engine, work)
@@ -183,6 +186,7 @@ def restore_service(engine: Engine, service_id: int, actor: Actor, now: datetime
         if _current(conn, service_id).retired_at is None:
             raise DomainError("service_not_retired")
         conn.execute(services.update().where(services.c.id == service_id).values(retired_at=None))
+        note_shared_change(conn)
         audit.record(conn, actor, now, "restore", "service", service_id)
 
     run_in_transaction(engine, work)

@@ -200,12 +200,29 @@ def _create_sign_ins(conn: Connection) -> None:
     schema.sign_ins.create(conn, checkfirst=True)
 
 
+def _create_data_version(conn: Connection) -> None:
+    schema.data_version.create(conn, checkfirst=True)
+    if conn.execute(sa.select(sa.func.count()).select_from(schema.data_version)).scalar() == 0:
+        conn.execute(schema.data_version.insert().values(id=1, version=0))
+
+
+def note_shared_change(conn: Connection) -> None:
+    """Tell every app instance, in the caller's transaction, that events, places or the catalog
+    changed: they read them again (ui/db.py) instead of waiting for a cache to expire."""
+    conn.execute(schema.data_version.update().where(schema.data_version.c.id == 1).values(version=schema.data_version.c.version + 1))
+
+
+def shared_version(conn: Connection) -> int:
+    return conn.execute(sa.select(schema.data_version.c.version).where(schema.data_version.c.id == 1)).scalar() or 0
+
+
 MIGRATIONS: list[Callable[[Connection], None]] = [
     _create_initial_schema,
     _create_visitor_photos,
     _known_statuses_and_staff_comment,
     _catalog_name_keys_and_retirement,
     _create_sign_ins,
+    _create_data_version,
 ]
 
 

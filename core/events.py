@@ -10,7 +10,7 @@ from core import audit, statuses
 from core.actors import Actor
 from core.booking import cancel_bookings_in_transaction, lock_events
 from core.catalog import CatalogService, list_catalog  # noqa: F401  (the catalog lives in core.catalog; older importers)
-from core.db import run_in_transaction
+from core.db import note_shared_change, run_in_transaction
 from core.errors import DomainError, ValidationError
 from core.recurrence import (
     Recurrence,
@@ -290,6 +290,7 @@ def create_event(engine: Engine, spec: EventSpec, actor: Actor, now: datetime) -
             .returning(events.c.id)
         ).scalar_one()
         _insert_services(conn, event_id, spec.services)
+        note_shared_change(conn)
         audit.record(conn, actor, now, "create", "event", event_id, services=len(spec.services))
         return event_id
 
@@ -448,6 +449,7 @@ def update_event(
             else:
                 conn.execute(event_services.update().where(event_services.c.id == es_id).values(removed_at=now))
         _insert_services(conn, event_id, [row for i, row in enumerate(spec.services) if i not in replaced_rows])
+        note_shared_change(conn)
         audit.record(conn, actor, now, "update", "event", event_id, cancelled_bookings=cancelled)
         return cancelled
 
@@ -496,6 +498,7 @@ def archive_event(engine: Engine, event_id: int, actor: Actor, now: datetime) ->
             conn, sa.and_(sessions.c.event_id == event_id, sessions.c.date >= today), actor, now, "Событие отправлено в архив"
         )
         conn.execute(events.update().where(events.c.id == event_id).values(archived_at=now, updated_at=now))
+        note_shared_change(conn)
         audit.record(conn, actor, now, "archive", "event", event_id, people_affected=people)
         return people
 
@@ -521,6 +524,7 @@ def activate_event(engine: Engine, event_id: int, actor: Actor, now: datetime, n
             # a finished series comes back without an end, so it has dates in Активные again
             values.update(count=None, until=None)
         conn.execute(events.update().where(events.c.id == event_id).values(**values))
+        note_shared_change(conn)
         audit.record(conn, actor, now, "activate", "event", event_id)
 
     run_in_transaction(engine, work)
@@ -534,6 +538,7 @@ def delete_event(engine: Engine, event_id: int, actor: Actor, now: datetime) -> 
         if has_history(conn, event_id):
             raise DomainError("event_has_history")
         conn.execute(events.update().where(events.c.id == event_id).values(deleted_at=now, updated_at=now))
+        note_shared_change(conn)
         audit.record(conn, actor, now, "delete", "event", event_id)
 
     run_in_transaction(engine, work)

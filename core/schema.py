@@ -259,3 +259,12 @@ sign_ins = sa.Table(
     sa.Column("last_seen_at", sa.DateTime, nullable=False),
     sa.Column("ended_at", sa.DateTime),
 )
+
+# One number that every change of what the app instances keep in memory (events, places, the
+# catalog) moves on; each instance compares it every few seconds (ui/db.py). Migration 6.
+data_version = sa.Table(
+    "data_version",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("version", sa.Integer, nullable=False),
+)

@@ -7,7 +7,7 @@ import streamlit as st
 from sqlalchemy.engine import Engine
 
 from core.config import SECRET_KEYS, settings
-from core.db import make_engine
+from core.db import make_engine, shared_version
 from core.events import Event, list_catalog, list_places, load_events, next_participants
 from core.manage import StartRefused, start_up
 from core.sessions import Session, SessionFilter, list_sessions
@@ -43,29 +43,43 @@ def get_engine() -> Engine:
 
 # Events, places and the catalog are read on every page. They are immutable values, so they are
 # shared as they are (cache_resource) rather than copied out of a pickle on every read as
-# st.cache_data does (6 ms for the events of the large data set). A write in this process moves
-# writes_so_far() on, so the next read is fresh; other app instances' writes show within the ttl.
+# st.cache_data does (6 ms for the events of the large data set). They are kept per version: a
+# write in this process moves writes_so_far() on at once, and a write in another app instance
+# moves the database's shared version on (core.db.note_shared_change), which this process reads
+# at most every SHARED_VERSION_TTL seconds.
+SHARED_VERSION_TTL = 5
 
 
 _SHARED_READS = {"events": load_events, "places": list_places, "catalog": list_catalog}
 
 
+@st.cache_data(show_spinner=False, ttl=SHARED_VERSION_TTL)
+def database_version() -> int:
+    """The shared version as the database has it, read at most every SHARED_VERSION_TTL seconds."""
+    with get_engine().connect() as conn:
+        return shared_version(conn)
+
+
 @st.cache_resource(show_spinner=False, ttl=600, max_entries=3 * 4)
-def _shared(what: str, writes: int) -> tuple:
+def _shared(what: str, version: tuple[int, int]) -> tuple:
     with get_engine().connect() as conn:
         return tuple(_SHARED_READS[what](conn))
 
 
+def _version() -> tuple[int, int]:
+    return writes_so_far(), database_version()
+
+
 def cached_events() -> tuple[Event, ...]:
-    return _shared("events", writes_so_far())
+    return _shared("events", _version())
 
 
 def cached_places() -> tuple:
-    return _shared("places", writes_so_far())
+    return _shared("places", _version())
 
 
 def cached_catalog() -> tuple:
-    return _shared("catalog", writes_so_far())
+    return _shared("catalog", _version())
 
 
 # short-lived: bookings made by other app instances (PostgreSQL) show up within half a minute

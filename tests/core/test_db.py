@@ -175,3 +175,20 @@ def test_the_engine_url_comes_from_the_environment(monkeypatch, tmp_path):
 
     assert db.database_url() == url and db.is_duckdb(engine)
     engine.dispose()
+
+
+def test_every_change_of_events_or_the_catalog_moves_the_shared_version_on(engine, now, admin, make_event):
+    from core.catalog import ServiceFields, add_service, retire_service
+    from core.events import archive_event
+
+    def version() -> int:
+        with engine.connect() as conn:
+            return db.shared_version(conn)
+
+    start = version()
+    event = make_event()
+    after_create = version()
+    archive_event(engine, event.id, admin, now)
+    service_id = add_service(engine, ServiceFields("Парикмахер", "Стрижка", 5, 7, 30), admin, now)
+    retire_service(engine, service_id, admin, now)
+    assert start < after_create < version() and version() - start == 4

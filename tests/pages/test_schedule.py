@@ -4,9 +4,11 @@ from datetime import time, timedelta
 
 import sqlalchemy as sa
 
-from core.events import EventSpec, ServiceSpec, create_event
+from core.events import EventSpec, ServiceSpec, create_event, get_event, update_event
 from core.schema import bookings, event_services, events, places, sessions
+from tests.core.test_events import kept, spec_of
 from tests.pages.conftest import ACTORS
+from ui.db import SHARED_VERSION_TTL, database_version
 from ui.clock import now, today
 
 
@@ -242,3 +244,19 @@ def test_a_long_list_comes_twenty_events_a_page(app, db_engine):
     at.text_input(key="ef_text").input("Лишнее").run()
     assert titles_listed(at) == [f"Лишнее {n:02}" for n in range(20)]
     assert not any(c.value.startswith("Страница") for c in at.caption)
+
+
+def test_a_change_made_through_another_instance_shows_here_within_seconds(app, db_engine):
+    at = app("schedule", "admin")
+    assert "Большой день помощи" in titles_listed(at)
+    target = event_id(db_engine, "Большой день помощи")
+    with db_engine.connect() as conn:
+        event = get_event(conn, target)
+    spec = spec_of(event, title="День помощи на Ясной")
+    # another app instance on the same database: its write moves nothing in this process
+    update_event(db_engine, target, spec, ACTORS["admin"], now(), kept_service_ids=kept(event))
+    assert "Большой день помощи" in titles_listed(at.run())  # this instance's copy, for now
+    database_version.clear()  # what SHARED_VERSION_TTL (5 s) of waiting does
+    assert SHARED_VERSION_TTL <= 30
+    listed = titles_listed(at.run())
+    assert "День помощи на Ясной" in listed and "Большой день помощи" not in listed
