@@ -13,9 +13,17 @@ from core import export
 from core.errors import DomainError, NotAllowed, ValidationError
 from core.export import FIELDS, ExportFilter, export_print, export_xlsx, preview, print_form
 from core.schema import audit_log, bookings, visitors
-from tests.conftest import key_of
 from core import statuses
+from tests.clock import DEFAULT_NOW
+from tests.conftest import key_of
 from ui.format import booked_by
+
+
+@pytest.fixture
+def now():
+    """This module's scenario is written for its own Tuesday, 10.03.2026 09:00: it keeps that
+    clock at every instant of the run (core takes `now` as an input; nothing reads the wall)."""
+    return DEFAULT_NOW
 
 ALL_FIELDS = [f.code for f in FIELDS]
 INJECTIONS = [
