@@ -157,9 +157,10 @@ def test_a_session_cut_while_people_book_never_holds_more_than_its_new_capacity(
         with engine.connect() as conn:
             session = get_session(conn, load_events(conn), key.event_service_id, key.date, now.date())
         cut = lambda: edit_session(engine, session, time_of_day(10), time_of_day(11), 5, admin, now)  # noqa: E731
-        # the cut starts among the bookers, so it lands before, between or after their batches
+        # the cut starts among the first bookers, so it lands before, between or after their
+        # batches (started eighth, it never landed in ten rounds on a loaded PostgreSQL run)
         attempts = [lambda n=n, p=p: book(engines[n % 2], p, [key], actors[p], now) for n, p in enumerate(bookers[1:])]
-        outcomes = race(attempts[:8] + [cut] + attempts[8:])
+        outcomes = race(attempts[:2] + [cut] + attempts[2:])
 
         # either the cut came first (5 places), or it found more than 5 booked and was refused
         refused_cut = outcomes["ValidationError:capacity_below_booked"]
