@@ -5,12 +5,16 @@ import streamlit as st
 from core.actors import Actor
 from core.errors import DomainError
 from core.people import CONSENT_TEXT, Registration, register_visitor
+from ui.auth import current_actor
 from ui.clock import now
 from ui.db import after_write, get_engine
 from ui.forms import clear_errors, field_error, remember_error
 
 
 def _submit(prefix: str, actor: Actor | None) -> None:
+    # at the desk a volunteer registers the person: only while still signed in
+    if actor is not None and current_actor() is None:
+        return
     form = f"{prefix}_reg"
     clear_errors(form)
     s = st.session_state

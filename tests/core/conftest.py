@@ -128,3 +128,43 @@ def active_on(engine):
             ).scalar()
 
     return count
+
+
+def second_while_first_holds(monkeypatch, module, function_name: str, first, second) -> dict[str, str]:
+    """The worst moment of a race, made certain: run `first` until it has returned from
+    `module.function_name` inside its transaction (written, not committed), start `second`,
+    and let `first` go on 0.3 s later, while `second` waits for the lock (PostgreSQL) or
+    retries after conflicts (DuckDB). Returns how each ended: "done" or its refusal code."""
+    import threading
+    import time
+
+    from core.errors import DomainError
+
+    written, go = threading.Event(), threading.Event()
+    original = getattr(module, function_name)
+
+    def held(*args, **kwargs):
+        found = original(*args, **kwargs)
+        written.set()
+        assert go.wait(30)
+        return found
+
+    monkeypatch.setattr(module, function_name, held)
+    answers: dict[str, str] = {}
+
+    def run(name, call):
+        try:
+            call()
+            answers[name] = "done"
+        except DomainError as exc:
+            answers[name] = exc.code
+
+    threads = [threading.Thread(target=run, args=(name, call)) for name, call in (("first", first), ("second", second))]
+    threads[0].start()
+    assert written.wait(30)
+    threads[1].start()
+    time.sleep(0.3)
+    go.set()
+    for thread in threads:
+        thread.join(30)
+    return answers

@@ -29,7 +29,7 @@ from core.sessions import edit_session, get_session
 from core.errors import BookingRefused, DomainError
 from core.schema import bookings
 from tests.conftest import key_of
-from tests.core.conftest import invariant_violations
+from tests.core.conftest import invariant_violations, second_while_first_holds
 
 ROUNDS = int(os.environ.get("RACE_ROUNDS", "20"))
 BOOKERS = 32
@@ -180,36 +180,13 @@ def test_a_session_change_waits_for_a_booking_in_flight(engine, now, make_event,
         add_booking(key_of(event), make_visitor())
     with engine.connect() as conn:
         session = get_session(conn, load_events(conn), event.services[0].id, event.first_date, now.date())
-    written, go = threading.Event(), threading.Event()
-    original = core.booking.book_together
+    answers = second_while_first_holds(
+        monkeypatch, core.booking, "book_together",
+        lambda: book(engine, make_visitor(), [key_of(event)], admin, now),
+        lambda: edit_session(engine, session, time_of_day(10), time_of_day(11), 6, admin, now),
+    )
 
-    def slow_to_commit(conn, requests):
-        outcomes = original(conn, requests)
-        written.set()
-        assert go.wait(30)
-        return outcomes
-
-    monkeypatch.setattr(core.booking, "book_together", slow_to_commit)
-    answers = {}
-
-    def run(name, call):
-        try:
-            call()
-            answers[name] = "done"
-        except DomainError as exc:
-            answers[name] = exc.code
-
-    booking = threading.Thread(target=run, args=("book", lambda: book(engine, make_visitor(), [key_of(event)], admin, now)))
-    cut = threading.Thread(target=run, args=("cut", lambda: edit_session(engine, session, time_of_day(10), time_of_day(11), 6, admin, now)))
-    booking.start()
-    assert written.wait(30)
-    cut.start()
-    time.sleep(0.3)  # the cut now waits for the lock (PostgreSQL) or retries after conflicts (DuckDB)
-    go.set()
-    booking.join(30)
-    cut.join(30)
-
-    assert answers == {"book": "done", "cut": "capacity_below_booked"}
+    assert answers == {"first": "done", "second": "capacity_below_booked"}
     assert active_of_event(engine, event.id) == (7, 7)
     assert invariant_violations(engine) == {}
 

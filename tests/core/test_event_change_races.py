@@ -7,8 +7,6 @@ that is being changed. The crowd races run the change among 31 bookers on two en
 the change comes) and fail without the lock on both backends.
 """
 
-import threading
-import time
 from dataclasses import replace
 
 import pytest
@@ -17,10 +15,9 @@ import sqlalchemy as sa
 import core.booking
 import core.events
 from core.booking import book
-from core.errors import DomainError
 from core.events import archive_event, delete_event, update_event
 from tests.conftest import key_of
-from tests.core.conftest import invariant_violations
+from tests.core.conftest import invariant_violations, second_while_first_holds
 from tests.core.test_booking_races import ROUNDS, active_of_event, engines, race  # noqa: F401 - a fixture
 from tests.core.test_events import kept, spec_of
 
@@ -90,38 +87,10 @@ def test_a_delete_racing_a_booking_either_is_refused_or_leaves_no_booking(engine
 # --- the worst moment, made certain ------------------------------------------------------
 
 
-def change_while_a_booking_is_in_flight(engine, monkeypatch, booking, change) -> dict[str, str]:
-    """Start `booking`, hold it after it has written and before it commits, start `change`, let
-    the booking commit 0.3 s later; returns how each ended ("done" or its refusal code)."""
-    written, go = threading.Event(), threading.Event()
-    original = core.booking.book_together
-
-    def slow_to_commit(conn, requests):
-        outcomes = original(conn, requests)
-        written.set()
-        assert go.wait(30)
-        return outcomes
-
-    monkeypatch.setattr(core.booking, "book_together", slow_to_commit)
-    answers = {}
-
-    def run(name, call):
-        try:
-            call()
-            answers[name] = "done"
-        except DomainError as exc:
-            answers[name] = exc.code
-
-    booking_thread = threading.Thread(target=run, args=("book", booking))
-    change_thread = threading.Thread(target=run, args=("change", change))
-    booking_thread.start()
-    assert written.wait(30)
-    change_thread.start()
-    time.sleep(0.3)  # the change now waits for the lock (PostgreSQL) or retries after conflicts (DuckDB)
-    go.set()
-    booking_thread.join(30)
-    change_thread.join(30)
-    return answers
+def change_while_a_booking_is_in_flight(monkeypatch, booking, change) -> dict[str, str]:
+    """`change` comes while `booking` has written and not committed; how each ended."""
+    answers = second_while_first_holds(monkeypatch, core.booking, "book_together", booking, change)
+    return {"book": answers.get("first"), "change": answers.get("second")}
 
 
 def test_an_event_capacity_cut_waits_for_a_booking_in_flight(engine, now, make_event, make_visitor, admin, add_booking, monkeypatch):
@@ -131,7 +100,7 @@ def test_an_event_capacity_cut_waits_for_a_booking_in_flight(engine, now, make_e
         add_booking(key_of(event), make_visitor())
 
     answers = change_while_a_booking_is_in_flight(
-        engine, monkeypatch,
+        monkeypatch,
         lambda: book(engine, make_visitor(), [key_of(event)], admin, now),
         capacity_cut(engine, event, 6, admin, now),
     )
@@ -150,7 +119,7 @@ def test_an_archive_cancels_a_booking_that_was_in_flight(engine, now, make_event
     add_booking(key_of(event), make_visitor())
 
     answers = change_while_a_booking_is_in_flight(
-        engine, monkeypatch,
+        monkeypatch,
         lambda: book(engine, make_visitor(), [key_of(event)], admin, now),
         lambda: archive_event(engine, event.id, admin, now),
     )
@@ -164,7 +133,7 @@ def test_a_delete_is_refused_when_a_first_booking_is_in_flight(engine, now, make
     event = make_event(capacity=20, services=[dict(capacity=20)])
 
     answers = change_while_a_booking_is_in_flight(
-        engine, monkeypatch,
+        monkeypatch,
         lambda: book(engine, make_visitor(), [key_of(event)], admin, now),
         lambda: delete_event(engine, event.id, admin, now),
     )
@@ -181,35 +150,12 @@ def test_a_booking_that_comes_during_a_capacity_cut_reads_the_new_capacity(engin
     event = make_event(capacity=20, services=[dict(capacity=20)])
     for _ in range(5):
         add_booking(key_of(event), make_visitor())
-    written, go = threading.Event(), threading.Event()
-    original = core.events.edit_conflicts
+    answers = second_while_first_holds(
+        monkeypatch, core.events, "edit_conflicts",
+        capacity_cut(engine, event, 5, admin, now),
+        lambda: book(engine, make_visitor(), [key_of(event)], admin, now),
+    )
 
-    def slow_cut(conn, *args, **kwargs):
-        found = original(conn, *args, **kwargs)
-        written.set()
-        assert go.wait(30)
-        return found
-
-    monkeypatch.setattr(core.events, "edit_conflicts", slow_cut)
-    answers = {}
-
-    def run(name, call):
-        try:
-            call()
-            answers[name] = "done"
-        except DomainError as exc:
-            answers[name] = exc.code
-
-    cut = threading.Thread(target=run, args=("cut", capacity_cut(engine, event, 5, admin, now)))
-    booking = threading.Thread(target=run, args=("book", lambda: book(engine, make_visitor(), [key_of(event)], admin, now)))
-    cut.start()
-    assert written.wait(30)
-    booking.start()
-    time.sleep(0.3)
-    go.set()
-    cut.join(30)
-    booking.join(30)
-
-    assert answers == {"cut": "done", "book": "event_full"}
+    assert answers == {"first": "done", "second": "event_full"}
     assert active_of_event(engine, event.id) == (5, 5)
     assert invariant_violations(engine) == {}

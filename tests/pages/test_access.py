@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from core.schema import bookings, events, sign_ins, volunteers
+from core.schema import bookings, events, sign_ins, visitors, volunteers
 from core.sessions import bookings_made_by
 from tests.pages.conftest import ACTORS
 from ui.clock import now, today
@@ -109,4 +109,18 @@ def test_a_disabled_volunteers_click_at_the_desk_writes_nothing(app, db_engine):
     at.button(key=f"dk_cancel_{target.booking_id}").click().run()
     with db_engine.connect() as conn:
         assert conn.execute(sa.select(bookings.c.status).where(bookings.c.id == target.booking_id)).scalar() == "expected"
+    assert at.text_input(key="login_name")
+
+
+def test_a_volunteer_signed_out_elsewhere_registers_nobody_at_the_desk(app, db_engine):
+    at = app("desk", "volunteer")
+    at.segmented_control(key="dk_tab").set_value("new").run()
+    at.text_input(key="dk_first").input("Олег")
+    at.text_input(key="dk_last").input("Сидоров")
+    at.checkbox(key="dk_consent").check()
+    with db_engine.begin() as conn:  # the volunteer signed out on another device
+        conn.execute(sign_ins.update().values(ended_at=now()))
+    at.button(key="dk_register").click().run()
+    with db_engine.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).where(visitors.c.last_name == "Сидоров", visitors.c.first_name == "Олег")).scalar() == 0
     assert at.text_input(key="login_name")
