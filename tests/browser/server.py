@@ -12,6 +12,8 @@ from urllib.parse import urljoin, urlparse
 from playwright.sync_api import Browser, Page, Playwright
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
+from core.sign_ins import COOKIE
+
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -91,12 +93,27 @@ def wait_idle(page: Page) -> None:
     page.wait_for_timeout(300)
 
 
+def has_sign_in_cookie(page: Page) -> bool:
+    return any(c["name"] == COOKIE for c in page.context.cookies())
+
+
+def wait_for(condition, page: Page, timeout_ms: int = 20_000) -> None:
+    """Poll `condition()` until it holds (a redirect the page makes on its own has no event to wait on)."""
+    for _ in range(timeout_ms // 100):
+        if condition():
+            return
+        page.wait_for_timeout(100)
+    raise PlaywrightTimeout(f"waited {timeout_ms} ms")
+
+
 def log_in(page: Page, base_url: str, login: str, password: str) -> None:
     page.goto(base_url + "/")
     wait_idle(page)
     page.get_by_label("Логин").fill(login)
     page.get_by_label("Пароль").fill(password)
     page.get_by_role("button", name="Войти").click()
+    # the page fetches its sign-in cookie through /_app/sign-in and loads again
+    wait_for(lambda: has_sign_in_cookie(page), page)
     wait_idle(page)
 
 
