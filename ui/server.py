@@ -23,8 +23,8 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from core import sign_ins
-from core.config import local_now, settings
 from core.db import make_engine
+from ui.clock import now
 
 ROOT = Path(__file__).resolve().parents[1]
 # the browser keeps the cookie this long; the sign-in itself ends much sooner when idle
@@ -94,10 +94,6 @@ def _engine() -> Engine:
     return make_engine()
 
 
-def _now():
-    return local_now(settings().timezone)
-
-
 def _back_to(request: Request) -> str:
     """Where to go after the cookie round trip: a path of this app only, never another site."""
     target = request.query_params.get("next") or "/"
@@ -110,7 +106,7 @@ def _over_https(request: Request) -> bool:
 
 
 async def sign_in_route(request: Request) -> RedirectResponse:
-    token = sign_ins.redeem_ticket(_engine(), request.query_params.get("ticket", ""), _now())
+    token = sign_ins.redeem_ticket(_engine(), request.query_params.get("ticket", ""), now())
     response = RedirectResponse(_back_to(request), status_code=303)
     if token:
         response.set_cookie(
