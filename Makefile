@@ -47,10 +47,12 @@ serve: serve-check
 demo: venv
 	$(PY) -m core.manage demo
 
-# put a backup in place of the database (stop the app first): make restore BACKUP=data/backups/backup-....duckdb
+# put a backup in place of the database: make restore BACKUP=data/backups/backup-....duckdb
+# Refused while the app runs; asks for «да» on a terminal, YES=1 answers for a script. The replaced
+# database is kept (core/backup.py restore says where).
 restore: venv
-	@test -n "$(BACKUP)" || (echo "Укажите файл: make restore BACKUP=путь/к/копии" && exit 2)
-	$(PY) -m core.manage restore "$(BACKUP)"
+	@test -n "$(BACKUP)" || (echo "Укажите файл: make restore BACKUP=путь/к/копии" >&2 && exit 2)
+	YES="$(YES)" $(PY) -m core.manage restore "$(BACKUP)"
 
 # The whole suite twice, on DuckDB files and on a throwaway PostgreSQL server, at the suite's
 # default instant; then the tests that lean on "today" (marked `calendar`) at instants where

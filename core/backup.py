@@ -6,6 +6,10 @@ PostgreSQL: pg_dump -Fc, the password passed in PGPASSWORD (a command line is vi
 user of the server in `ps`). The daily backup runs under a lock, so of several instances sharing
 one database only one takes it. The oldest kept copy is at most 28 days old, inside the 30-day
 erasure deadline of 152-ФЗ: erased personal data leaves the backups within a month.
+
+Restoring replaces the database, so it refuses while anything uses it (a running app would go
+on writing into a database that is no longer there, or lose the bookings made since the copy)
+and keeps the replaced database first: a mistaken restore can itself be undone.
 """
 
 import os
@@ -13,16 +17,20 @@ import re
 import shutil
 import subprocess
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
+import duckdb
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from core import audit
 from core.actors import Actor
-from core.db import BACKUP_LOCK, is_duckdb
+from core.db import BACKUP_LOCK, PROJECT_ROOT, START_UP_LOCK, database_url, is_duckdb
+from core.errors import DomainError
 
 DAILY_KEPT = 7
 WEEKLY_KEPT = 3
@@ -54,7 +62,7 @@ def list_backups(folder: Path) -> list[Backup]:
 def take_backup(engine: Engine, folder: Path, now: datetime, actor: Actor | None = None) -> Backup:
     """Write a consistent snapshot of the whole database into `folder`."""
     folder.mkdir(parents=True, exist_ok=True)
-    stamp = now.strftime("%Y-%m-%d-%H%M%S")
+    stamp = _stamp(now)
     if is_duckdb(engine):
         target = folder / f"backup-{stamp}.duckdb"
         partial = target.with_suffix(".partial")
@@ -70,12 +78,33 @@ def take_backup(engine: Engine, folder: Path, now: datetime, actor: Actor | None
         partial.rename(target)
     else:
         target = folder / f"backup-{stamp}.dump"
-        url, env = libpq_target(engine.url)
-        subprocess.run(["pg_dump", "-Fc", "-f", str(target), url], check=True, env=env)
+        _pg_dump(engine.url, target)
     if actor is not None:
         with engine.begin() as conn:
             audit.record(conn, actor, now, "backup", "database", target.name)
     return Backup(target, now.replace(microsecond=0))
+
+
+def backup_folder(url: str | None = None) -> Path:
+    """BACKUP_DIR, or a backups/ folder beside the DuckDB file (data/backups for PostgreSQL)."""
+    configured = os.environ.get("BACKUP_DIR")
+    if configured:
+        return Path(configured)
+    path = _duckdb_file(url or database_url())
+    return path.parent / "backups" if path is not None else PROJECT_ROOT / "data" / "backups"
+
+
+def _duckdb_file(url: str) -> Path | None:
+    return Path(url.removeprefix("duckdb:///")) if url.startswith("duckdb:///") else None
+
+
+def _stamp(now: datetime) -> str:
+    return now.strftime("%Y-%m-%d-%H%M%S")
+
+
+def _pg_dump(url: sa.engine.URL | str, target: Path) -> None:
+    libpq_url, env = libpq_target(url)
+    subprocess.run(["pg_dump", "-Fc", "-f", str(target), libpq_url], check=True, env=env)
 
 
 def libpq_target(url: sa.engine.URL | str) -> tuple[str, dict[str, str]]:
@@ -166,13 +195,133 @@ def is_stale(folder: Path, now: datetime) -> bool:
     return not newest or now - newest[0].taken_at > STALE_AFTER
 
 
-def restore(backup_path: Path, database_url: str) -> None:
-    """Put a backup in place of the database (the app must be stopped)."""
-    if database_url.startswith("duckdb:///"):
-        target = Path(database_url.removeprefix("duckdb:///"))
-        Path(str(target) + ".wal").unlink(missing_ok=True)
-        shutil.copyfile(backup_path, target)
-        return
-    url, env = libpq_target(database_url)
-    subprocess.run(["pg_restore", "--clean", "--if-exists", "--no-owner", "-d", url, str(backup_path)], check=True, env=env)
+# --- restore -----------------------------------------------------------------------------
 
+RESTORE_MESSAGES: dict[str, str] = {
+    "database_in_use": (
+        "База данных сейчас используется ({who}): остановите приложение\n"
+        "(sudo systemctl stop 'zapis@*' или Ctrl+C там, где идёт make run) и повторите.\n"
+        "Ничего не изменено."
+    ),
+    "confirmation_needed": (
+        "Восстановление заменит базу, а подтвердить это здесь нечем (нет терминала).\n"
+        "Добавьте YES=1: make restore BACKUP=… YES=1. Ничего не изменено."
+    ),
+    "not_confirmed": "Восстановление отменено: ответ не «да». Ничего не изменено.",
+    "backup_unreadable": "Файл {name} не открывается как база DuckDB. Ничего не изменено.",
+    "keep_failed": "Не удалось сохранить прежнюю базу (pg_dump: код {code}), восстановление не начато. Ничего не изменено.",
+    "restore_failed": "Восстановление не удалось (pg_restore: код {code}). Прежняя база сохранена: {kept}",
+}
+
+
+class RestoreRefused(DomainError):
+    """Restore did not go ahead (or failed); `message` tells the admin, in Russian, why and what to do."""
+
+    # the wording is the command line's, for the admin at the server, not the app's: a table of its own
+    @property
+    def message(self) -> str:
+        return RESTORE_MESSAGES[self.code].format(**self.params)
+
+
+@contextmanager
+def sole_user(url: str) -> Iterator[duckdb.DuckDBPyConnection | None]:
+    """Hold the database against every other user for the block; RestoreRefused("database_in_use") if it has one.
+
+    DuckDB: the file's lock, which a running app holds; yields the connection that holds it
+    (None for a file not made yet). Only from a process of its own: within one process DuckDB
+    shares the open database instead of refusing. PostgreSQL: no other client session on the
+    database, and the start-up lock held, so an instance starting meanwhile waits in migrate()
+    for the restored database; yields None.
+    """
+    path = _duckdb_file(url)
+    with _sole_duckdb_user(path) if path is not None else _sole_postgres_user(url) as conn:
+        yield conn
+
+
+@contextmanager
+def _sole_duckdb_user(path: Path) -> Iterator[duckdb.DuckDBPyConnection | None]:
+    if not path.exists():
+        yield None
+        return
+    try:
+        conn = duckdb.connect(str(path))
+    except duckdb.IOException as exc:
+        if "Could not set lock" not in str(exc):
+            raise
+        holder = re.search(r"\(PID (\d+)\)", str(exc))
+        who = f"файл базы открыт процессом {holder[1]}" if holder else "файл базы открыт другим процессом"
+        raise RestoreRefused("database_in_use", who=who) from exc
+    try:
+        yield conn
+    finally:
+        conn.close()
+
+
+@contextmanager
+def _sole_postgres_user(url: str) -> Iterator[None]:
+    # NullPool: the session ends when the block does, and with it the advisory lock
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    try:
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            if not conn.execute(sa.text("SELECT pg_try_advisory_lock(:key)"), {"key": START_UP_LOCK}).scalar():
+                raise RestoreRefused("database_in_use", who="приложение сейчас запускается")
+            others = conn.execute(sa.text(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                # another role's session shows us no backend_type: counted, to be safe
+                " AND coalesce(backend_type, 'client backend') = 'client backend'"
+            )).scalar()
+            if others:
+                raise RestoreRefused("database_in_use", who=f"подключений к базе: {others}")
+            yield None
+    finally:
+        engine.dispose()
+
+
+def restore(backup_path: Path, url: str, keep_in: Path, now: datetime) -> Path | None:
+    """Put a backup in place of the database, keeping the replaced one; returns where that copy is.
+
+    Refuses (RestoreRefused, nothing changed) while anything else uses the database, see
+    `sole_user`. DuckDB keeps the old file beside itself, `<name>.before-restore-<stamp>`,
+    with what its WAL held (None when there was no file); PostgreSQL keeps a pg_dump,
+    `keep_in/before-restore-<stamp>.dump`. Either can be restored back the same way.
+    """
+    path = _duckdb_file(url)
+    if path is not None:
+        return _restore_duckdb(backup_path, path, now)
+    kept = keep_in / f"before-restore-{_stamp(now)}.dump"
+    with sole_user(url):
+        keep_in.mkdir(parents=True, exist_ok=True)
+        try:
+            _pg_dump(url, kept)
+        except subprocess.CalledProcessError as exc:
+            kept.unlink(missing_ok=True)
+            raise RestoreRefused("keep_failed", code=exc.returncode) from exc
+        libpq_url, env = libpq_target(url)
+        done = subprocess.run(["pg_restore", "--clean", "--if-exists", "--no-owner", "-d", libpq_url, str(backup_path)], env=env)
+    if done.returncode:
+        raise RestoreRefused("restore_failed", code=done.returncode, kept=kept)
+    return kept
+
+
+def _restore_duckdb(backup_path: Path, target: Path, now: datetime) -> Path | None:
+    wal = Path(f"{target}.wal")
+    with _sole_duckdb_user(target) as conn:
+        partial = target.with_name(f"{target.name}.restoring")
+        shutil.copyfile(backup_path, partial)
+        try:
+            duckdb.connect(str(partial), read_only=True).close()
+        except duckdb.Error as exc:
+            partial.unlink()
+            raise RestoreRefused("backup_unreadable", name=backup_path.name) from exc
+        kept = None
+        if conn is not None:
+            # what only the WAL holds (the last bookings before a crash) goes into the file first
+            conn.execute("CHECKPOINT")
+            kept = target.with_name(f"{target.name}.before-restore-{_stamp(now)}")
+            shutil.copy2(target, kept)
+            shutil.copymode(target, partial)
+        # a WAL left beside the file would be replayed onto the restored one
+        wal.unlink(missing_ok=True)
+        # the name always points at a whole database: one a starting app opens is never half-copied
+        os.replace(partial, target)
+    return kept

@@ -3,7 +3,7 @@
     python -m core.manage init           make run: migrate; demo data into an empty database
     python -m core.manage serve-check    make serve: the checks and one-time set-up, before Streamlit
     python -m core.manage demo           make demo: the demo data again (refused in production mode)
-    python -m core.manage restore FILE   make restore
+    python -m core.manage restore FILE   make restore: asks «да» on a terminal, or takes YES=1
 """
 
 import os
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from core import demo
-from core.backup import restore
+from core.backup import RestoreRefused, backup_folder, libpq_target, restore, sole_user
 from core.config import ConfigError, Settings, local_now, secrets_file_values, settings
 from core.db import database_url, is_empty, lock_start_up, make_engine, migrate, run_in_transaction
 from core.errors import ValidationError
@@ -150,12 +150,36 @@ def init(reset: bool = False) -> None:
 
 
 def restore_backup(path: str) -> None:
-    """Replace the database with a backup; the app must be stopped (DuckDB allows one writer)."""
+    """Replace the database with a backup, keeping the replaced one: refused while the app runs, asks first."""
     backup = Path(path)
     if not backup.is_file():
         sys.exit(f"Нет такого файла: {path}")
-    restore(backup, database_url())
+    url = database_url()
+    # refuse before asking: a «да» typed for a restore that cannot happen is wasted
+    with sole_user(url):
+        pass
+    _confirm_restore(backup, url)
+    kept = restore(backup, url, backup_folder(url), local_now(settings().timezone))
+    if kept is not None:
+        print(f"Прежняя база сохранена: {kept}")
     print(f"База восстановлена из {backup.name}.")
+
+
+def _confirm_restore(backup: Path, url: str) -> None:
+    """YES=1 in the environment, or «да» typed on a terminal; RestoreRefused otherwise."""
+    if os.environ.get("YES") == "1":
+        return
+    if not sys.stdin.isatty():
+        raise RestoreRefused("confirmation_needed")
+    where = url.removeprefix("duckdb:///") if url.startswith("duckdb:///") else libpq_target(url)[0]
+    print(f"База {where} будет заменена копией {backup.name}: записи, сделанные после этой копии,\n"
+          "в ней пропадут (прежняя база будет сохранена отдельным файлом).")
+    try:
+        answer = input("Введите «да», чтобы продолжить: ")
+    except EOFError:
+        answer = ""
+    if answer.strip().lower() != "да":
+        raise RestoreRefused("not_confirmed")
 
 
 def main(args: list[str]) -> None:
@@ -172,6 +196,8 @@ def main(args: list[str]) -> None:
             sys.exit("usage: python -m core.manage init | serve-check | demo | restore BACKUP_FILE")
     except StartRefused as exc:
         sys.exit(f"Запуск невозможен.\n{exc.message}")
+    except RestoreRefused as exc:
+        sys.exit(exc.message)
     except ConfigError as exc:
         sys.exit(f"Запуск невозможен.\n{exc}")
 
