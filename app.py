@@ -7,9 +7,9 @@ serves a page URL without running this file, so without its login gate.
 import streamlit as st
 
 from core.actors import ROLE_LABELS
-from core.backup import is_stale
+from core.backup import backup_folder, is_stale
 from ui.auth import current_actor, sign_out
-from ui.backups import backup_folder, start_daily_backups
+from ui.backups import start_daily_backups
 from ui.clock import now
 from ui.db import get_engine
 from ui.navigation import MENU_BY_ROLE, st_pages

@@ -53,11 +53,8 @@ def visitor_card(visitor_id: int) -> None:
         cols = st.columns([3, 1])
         cols[0].markdown(f"### {md(person.full_name)}")
         cols[0].write(f"Карта {person.card_number}" + (f" · {person.phone_display}" if person.phone else " · без телефона"))
-        if person.locked:
-            cols[0].warning("Карта заблокирована после неверных PIN.")
         cols[1].button("Другой посетитель", key="dk_other", on_click=forget_visitor, width="stretch")
-        label = "Разблокировать и выдать новый PIN" if person.locked else "Сбросить PIN"
-        st.button(label, key="dk_reset_pin", on_click=do_reset_pin, args=(visitor_id,))
+        st.button("Сбросить PIN", key="dk_reset_pin", on_click=do_reset_pin, args=(visitor_id,))
         if st.session_state.get("dk_pin"):
             st.metric("Новый PIN — передайте посетителю", st.session_state["dk_pin"])
     st.subheader("Записать на услугу")

@@ -10,7 +10,7 @@ from core.backup import is_stale, list_backups, take_backup
 from core.errors import DomainError
 from core.people import erase_visitor, find_visitors
 from ui.auth import as_signed_in, require_role
-from ui.backups import backup_folder
+from core.backup import backup_folder
 from ui.clock import now, today
 from ui.db import after_write, get_engine
 from core.actors import ROLE_LABELS

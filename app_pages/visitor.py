@@ -10,7 +10,7 @@ import streamlit as st
 from core.errors import DomainError
 from core.people import load_actor, visitor_sign_in, visitors_by_surname
 from ui import registration, visitor_profile
-from ui.auth import current_actor, sign_in
+from ui.auth import client_address, current_actor, sign_in
 from ui.clock import now
 from ui.db import get_engine
 from ui.forms import clear_errors, field_error, remember_error
@@ -44,7 +44,7 @@ def do_sign_in() -> None:
         s[f"{FORM}__errors"] = {field: "Введите номер карты." if field == "card" else "Выберите себя в списке."}
         return
     try:
-        actor = visitor_sign_in(get_engine(), card, pin, now())
+        actor = visitor_sign_in(get_engine(), card, pin, now(), client_address())
     except DomainError as refusal:
         remember_error(FORM, refusal, default_field="pin")
         return

@@ -4,6 +4,7 @@ import streamlit as st
 
 from core.errors import DomainError
 from core.people import register_volunteer
+from ui.auth import client_address
 from ui.clock import now
 from ui.db import get_engine
 from ui.forms import clear_errors, field_error, remember_error
@@ -15,7 +16,7 @@ def submit() -> None:
     clear_errors(FORM)
     s = st.session_state
     try:
-        register_volunteer(get_engine(), s.vs_first, s.vs_last, s.vs_phone, s.vs_login, s.vs_password, now())
+        register_volunteer(get_engine(), s.vs_first, s.vs_last, s.vs_phone, s.vs_login, s.vs_password, now(), client_address())
     except DomainError as refusal:
         remember_error(FORM, refusal)
         return

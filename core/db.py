@@ -5,7 +5,9 @@ import os
 import random
 import threading
 import time
-from collections.abc import Callable
+import weakref
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
 
@@ -51,6 +53,66 @@ def database_url() -> str:
     return os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
 
 
+class FileGate:
+    """Every connection of this process to one DuckDB file passes here, so the file can be
+    rewritten and swapped (core.storage.scrub) at a moment when none is in use.
+
+    Readers go first: a thread that already holds a connection and asks for a second never
+    waits behind the rewrite, which instead gives up after a while (and runs at night).
+    """
+
+    def __init__(self) -> None:
+        self._changed = threading.Condition()
+        self._in_use = 0
+        self._shut = False
+        # idle pooled connections keep the file open too: the rewrite closes them all
+        self.engines: weakref.WeakSet[Engine] = weakref.WeakSet()
+
+    def enter(self) -> None:
+        with self._changed:
+            self._changed.wait_for(lambda: not self._shut)
+            self._in_use += 1
+
+    def leave(self) -> None:
+        with self._changed:
+            self._in_use -= 1
+            self._changed.notify_all()
+
+    def wait_while_shut(self) -> None:
+        with self._changed:
+            self._changed.wait_for(lambda: not self._shut)
+
+    @contextmanager
+    def shut(self, timeout: float) -> Iterator[bool]:
+        """Hold new connections back once none is in use; yields False when that took too long."""
+        with self._changed:
+            idle = self._changed.wait_for(lambda: self._in_use == 0, timeout)
+            self._shut = idle
+        try:
+            yield idle
+        finally:
+            with self._changed:
+                self._shut = False
+                self._changed.notify_all()
+
+
+_FILE_GATES: dict[Path, FileGate] = {}
+_FILE_GATES_LOCK = threading.Lock()
+
+
+def file_gate(path: Path) -> FileGate:
+    with _FILE_GATES_LOCK:
+        return _FILE_GATES.setdefault(path.resolve(), FileGate())
+
+
+def duckdb_path(engine: Engine) -> Path | None:
+    """The DuckDB file behind the engine (None for PostgreSQL or an in-memory DuckDB)."""
+    database = engine.url.database
+    if not is_duckdb(engine) or not database or database == ":memory:":
+        return None
+    return Path(database).resolve()
+
+
 def make_engine(url: str | None = None) -> Engine:
     """An engine for the URL (default: DATABASE_URL or the local DuckDB file)."""
     url = url or database_url()
@@ -59,7 +121,15 @@ def make_engine(url: str | None = None) -> Engine:
         # No rollback when a connection goes back to the pool: SQLAlchemy's Connection has ended
         # its transaction by then, and DuckDB answers the extra one with an exception that
         # duckdb_engine swallows, a quarter of a millisecond on every checkout.
-        return sa.create_engine(url, pool_size=8, max_overflow=32, pool_reset_on_return=None)
+        engine = sa.create_engine(url, pool_size=8, max_overflow=32, pool_reset_on_return=None)
+        path = duckdb_path(engine)
+        if path is not None:
+            gate = file_gate(path)
+            gate.engines.add(engine)
+            sa.event.listen(engine, "do_connect", lambda *_: gate.wait_while_shut())
+            sa.event.listen(engine, "checkout", lambda *_: gate.enter())
+            sa.event.listen(engine, "checkin", lambda *_: gate.leave())
+        return engine
     return sa.create_engine(url, pool_size=8, max_overflow=16, pool_pre_ping=True)
 
 
@@ -216,6 +286,15 @@ def shared_version(conn: Connection) -> int:
     return conn.execute(sa.select(schema.data_version.c.version).where(schema.data_version.c.id == 1)).scalar() or 0
 
 
+def _throttles_instead_of_login_attempts(conn: Connection) -> None:
+    # login_attempts kept the typed login, which is sometimes a password typed in the wrong field
+    schema.throttles.create(conn, checkfirst=True)
+    conn.execute(sa.text("DROP TABLE IF EXISTS login_attempts"))
+    conn.execute(sa.text("DROP SEQUENCE IF EXISTS login_attempts_id_seq"))
+    # cards locked by strangers' guesses open again: the PIN slow-down replaces the lock
+    conn.execute(schema.visitors.update().where(schema.visitors.c.locked_at.is_not(None)).values(locked_at=None, pin_failures=0))
+
+
 MIGRATIONS: list[Callable[[Connection], None]] = [
     _create_initial_schema,
     _create_visitor_photos,
@@ -223,6 +302,7 @@ MIGRATIONS: list[Callable[[Connection], None]] = [
     _catalog_name_keys_and_retirement,
     _create_sign_ins,
     _create_data_version,
+    _throttles_instead_of_login_attempts,
 ]
 
 

@@ -2,7 +2,7 @@
 
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from functools import lru_cache
 
 import sqlalchemy as sa
@@ -10,14 +10,16 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.engine import Connection, Engine
 
-from core import audit
+from core import audit, storage, throttle
+from core.booking import cancel_bookings_in_transaction
 from core.actors import Actor, volunteer_code
 from core.db import run_in_transaction
 from core.errors import DomainError, NotAllowed, ValidationError
-from core.schema import bookings, login_attempts, staff, status_history, visitor_photos, visitors, volunteers
+from core.schema import bookings, sessions, staff, status_history, visitor_photos, visitors, volunteers
 from core.sign_ins import end_all_for
 from core.validation import (
     FieldChecks,
+    clean_card_number,
     clean_login,
     clean_name,
     clean_password,
@@ -25,6 +27,7 @@ from core.validation import (
     clean_pin,
     clean_text,
     format_phone,
+    luhn_digit,
     search_key,
 )
 
@@ -33,13 +36,14 @@ CONSENT_TEXT = (
     "Я согласен(на) на обработку моих персональных данных (имя, фамилия, телефон) "
     "благотворительной организацией для записи на услуги, в соответствии с 152-ФЗ."
 )
+# Cards issued before random numbers ran in order from here (six digits); tests and demo data
+# still make such cards, and they keep working.
 FIRST_CARD_NUMBER = 100001
 # what screens and exports show instead of an erased visitor's name (152-ФЗ)
 ERASED_NAME = "Данные удалены"
-MAX_PIN_FAILURES = 10
-LOGIN_FAILURE_LIMIT = 5
-LOGIN_FAILURE_WINDOW = timedelta(minutes=15)
 STAFF_ROLES = ("admin", "coordinator")
+# the address of a client the app cannot tell apart (a local browser, a test)
+LOCAL_ADDRESS = "local"
 
 
 @lru_cache(maxsize=1)
@@ -74,7 +78,6 @@ class VisitorRow:
     last_name: str
     phone: str | None
     comment: str | None
-    locked: bool
     erased: bool
 
     @property
@@ -99,7 +102,6 @@ def _visitor(row) -> VisitorRow:
         last_name=row.last_name,
         phone=row.phone,
         comment=row.comment,
-        locked=row.locked_at is not None,
         erased=row.erased_at is not None,
     )
 
@@ -166,41 +168,41 @@ def _login_taken(conn: Connection, login: str) -> bool:
     return bool(in_staff or in_volunteers)
 
 
-def _recent_failures(conn: Connection, login: str, now: datetime) -> int:
-    return conn.execute(
-        sa.select(sa.func.count())
-        .select_from(login_attempts)
-        .where(
-            login_attempts.c.login == login,
-            login_attempts.c.success.is_(False),
-            login_attempts.c.attempted_at > now - LOGIN_FAILURE_WINDOW,
-        )
-    ).scalar()
+def authenticate(engine: Engine, login: str, password: str, now: datetime, address: str = LOCAL_ADDRESS) -> Actor:
+    """Staff or volunteer sign-in; one generic refusal whatever was wrong.
 
-
-def authenticate(engine: Engine, login: str, password: str, now: datetime) -> Actor:
-    """Staff or volunteer sign-in; one generic refusal whatever was wrong."""
+    Slowed per account and address and per address (core.throttle): a stranger's guesses
+    never refuse the owner signing in from elsewhere.
+    """
     login_key = (login or "").strip().lower()[:32]
-    with engine.begin() as conn:
-        throttled = _recent_failures(conn, login_key, now) >= LOGIN_FAILURE_LIMIT
-        if throttled:
-            audit.record(conn, _anonymous(login_key), now, "login_throttled", "account")
-    if throttled:
-        raise DomainError("login_throttled", minutes=int(LOGIN_FAILURE_WINDOW.total_seconds() // 60))
+    # both tries are taken before either is judged: each counter counts every try exactly
+    for_account = throttle.take(engine, throttle.STAFF_PASSWORD, login_key, address, now=now)
+    from_address = throttle.take(engine, throttle.PASSWORDS_FROM_ADDRESS, address, now=now)
+    allowed = for_account and from_address
+    ok = False
     with engine.begin() as conn:
         actor, secret_hash, pending = _find_account(conn, login_key)
-        ok = verify_secret(secret_hash or _DUMMY_HASH, password or "") and actor is not None
-        conn.execute(login_attempts.insert().values(login=login_key, attempted_at=now, success=ok))
-        audit.record(conn, actor if ok else _anonymous(login_key), now, "login" if ok else "login_failed", "account")
+        if allowed:
+            ok = verify_secret(secret_hash or _DUMMY_HASH, password or "") and actor is not None
+        action = "login" if ok else "login_failed" if allowed else "login_throttled"
+        audit.record(conn, actor if ok else _anonymous(actor), now, action, "account")
+    if not allowed:
+        raise DomainError("login_throttled", minutes=throttle.STAFF_PASSWORD.minutes)
     if not ok:
         raise DomainError("login_failed")
+    throttle.forgive(engine, throttle.STAFF_PASSWORD, login_key, address, everything=True)
+    throttle.forgive(engine, throttle.PASSWORDS_FROM_ADDRESS, address)
     if pending:
         raise DomainError("account_pending")
     return actor
 
 
-def _anonymous(login_key: str) -> Actor:
-    return Actor(kind="anonymous", id=0, role="visitor", label=login_key[:30] or "-")
+def _anonymous(account: Actor | None) -> Actor:
+    """Who a failed sign-in is written down as: the account tried when it exists, else nobody.
+
+    Never the typed text: it is sometimes a password typed into «Логин».
+    """
+    return Actor(kind="anonymous", id=0, role="visitor", label=account.label if account else "-")
 
 
 def _find_account(conn: Connection, login: str) -> tuple[Actor | None, str | None, bool]:
@@ -230,7 +232,7 @@ def load_actor(engine: Engine, kind: str, actor_id: int) -> Actor | None:
         if kind == "visitor":
             row = conn.execute(
                 sa.select(visitors).where(
-                    visitors.c.id == actor_id, visitors.c.erased_at.is_(None), visitors.c.locked_at.is_(None)
+                    visitors.c.id == actor_id, visitors.c.erased_at.is_(None)
                 )
             ).first()
             return row and Actor("visitor", row.id, "visitor", row.card_number, f"{row.first_name} {row.last_name}")
@@ -241,11 +243,12 @@ def load_actor(engine: Engine, kind: str, actor_id: int) -> Actor | None:
 
 
 def register_volunteer(
-    engine: Engine, first_name: str, last_name: str, phone: str, login: str, password: str, now: datetime, *, approved: bool = False
+    engine: Engine, first_name: str, last_name: str, phone: str, login: str, password: str, now: datetime, address: str = LOCAL_ADDRESS
 ) -> int:
     """Self-registration of a volunteer; the account waits for an admin's approval.
 
-    Every bad field is refused at once (FieldErrors), a taken login among them.
+    Every bad field is refused at once (FieldErrors), a taken login among them; a few
+    sign-ups per address and hour (core.throttle.PUBLIC_FORM).
     """
     checks = FieldChecks()
     values = dict(
@@ -255,12 +258,14 @@ def register_volunteer(
         login=checks.clean(clean_login, login),
     )
     password = checks.clean(clean_password, password)
-    if checks.errors and not checks.failed("login"):
-        # the transaction below checks again; this read only spares a second refusal later
+    if not checks.failed("login"):
+        # the transaction below checks again; this read spares a second refusal later and keeps
+        # a refused form from counting against the address's few sign-ups
         with engine.connect() as conn:
             if _login_taken(conn, values["login"]):
                 checks.refuse("login_taken", "login")
     checks.done()
+    _take_public_form(engine, address, now)
     password_hash = hash_secret(password)
 
     def work(conn: Connection) -> int:
@@ -271,13 +276,13 @@ def register_volunteer(
             .values(
                 **values,
                 password_hash=password_hash,
-                status="active" if approved else "pending",
+                status="pending",
                 created_at=now,
-                approved_at=now if approved else None,
             )
             .returning(volunteers.c.id)
         ).scalar_one()
-        audit.record(conn, _anonymous(values["login"]), now, "register", "volunteer", volunteer_code(volunteer_id))
+        code = volunteer_code(volunteer_id)
+        audit.record(conn, Actor("volunteer", volunteer_id, "volunteer", code), now, "register", "volunteer", code)
         return volunteer_id
 
     return run_in_transaction(engine, work)
@@ -286,8 +291,19 @@ def register_volunteer(
 # --- visitors ---------------------------------------------------------------------------
 
 
+def _take_public_form(engine: Engine, address: str, now: datetime) -> None:
+    if not throttle.take(engine, throttle.PUBLIC_FORM, address, now=now):
+        raise DomainError("public_form_throttled", minutes=throttle.PUBLIC_FORM.minutes)
+
+
 def new_pin() -> str:
     return f"{secrets.randbelow(10_000):04d}"
+
+
+def new_card_number() -> str:
+    """Seven digits: six random ones (never a leading zero) and a check digit that catches a typo."""
+    body = str(100_000 + secrets.randbelow(900_000))
+    return body + luhn_digit(body)
 
 
 def register_visitor(
@@ -301,10 +317,12 @@ def register_visitor(
     now: datetime,
     *,
     pin: str | None = None,
+    address: str = LOCAL_ADDRESS,
 ) -> Registration:
     """Register a visitor: validate, record consent, issue a card number and a PIN.
 
-    Every bad field is refused at once (FieldErrors), in the order of the form.
+    Every bad field is refused at once (FieldErrors), in the order of the form. A visitor
+    registering themself (no `actor`) gets a few registrations per address and hour.
     """
     checks = FieldChecks()
     first = checks.clean(clean_name, first_name, "first_name")
@@ -316,13 +334,15 @@ def register_visitor(
     if pin is not None:
         pin = checks.clean(clean_pin, pin)
     checks.done()
+    if actor is None:
+        _take_public_form(engine, address, now)
     pin = pin or new_pin()
     pin_hash = hash_secret(pin)
     collected_by = actor.audit_name if actor else "visitor:self"
 
     def work(conn: Connection) -> Registration:
         visitor_id = conn.execute(sa.select(visitors.c.id.default.next_value())).scalar_one()
-        card_number = str(FIRST_CARD_NUMBER - 1 + visitor_id)
+        card_number = new_card_number()
         conn.execute(
             visitors.insert().values(
                 id=visitor_id,
@@ -344,7 +364,8 @@ def register_visitor(
         audit.record(conn, who, now, "register", "visitor", card_number)
         return Registration(visitor_id, card_number, pin)
 
-    return run_in_transaction(engine, work)
+    # one in 900 000 a new number is taken: the unique card number refuses it, drawn again
+    return run_in_transaction(engine, work, retry_duplicates=True)
 
 
 def get_visitor(conn: Connection, visitor_id: int) -> VisitorRow | None:
@@ -352,11 +373,19 @@ def get_visitor(conn: Connection, visitor_id: int) -> VisitorRow | None:
     return row and _visitor(row)
 
 
-def visitor_sign_in(engine: Engine, card_number: str, pin: str, now: datetime) -> Actor:
-    """Card number + PIN. Unknown card and wrong PIN get the same answer; 10 misses lock the card."""
-    card_number = (card_number or "").strip()
-    # a PIN that cannot be one is a typing slip, answered at the field: it is not a guess
+def visitor_sign_in(engine: Engine, card_number: str, pin: str, now: datetime, address: str = LOCAL_ADDRESS) -> Actor:
+    """Card number + PIN. Unknown card and wrong PIN get the same answer.
+
+    Slowed per card and address and per address across cards (core.throttle): nobody can
+    lock a card for its owner, and spraying one PIN over many cards stops soon.
+    """
+    # a PIN or card number that cannot be one is a typing slip, answered at the field: not a guess
     pin = clean_pin(pin)
+    card_number = clean_card_number(card_number)
+    for_card = throttle.take(engine, throttle.VISITOR_PIN, card_number, address, now=now)
+    from_address = throttle.take(engine, throttle.PINS_FROM_ADDRESS, address, now=now)
+    if not (for_card and from_address):
+        raise DomainError("pin_throttled", field="pin", minutes=throttle.VISITOR_PIN.minutes)
     with engine.begin() as conn:
         row = conn.execute(
             sa.select(visitors).where(visitors.c.card_number == card_number, visitors.c.erased_at.is_(None))
@@ -364,27 +393,18 @@ def visitor_sign_in(engine: Engine, card_number: str, pin: str, now: datetime) -
         if row is None:
             verify_secret(_DUMMY_HASH, pin)
             raise DomainError("visitor_login_failed", field="pin")
-        if row.locked_at is not None:
-            raise DomainError("card_locked", field="pin")
         actor = Actor("visitor", row.id, "visitor", row.card_number, f"{row.first_name} {row.last_name}")
-        if verify_secret(row.pin_hash, pin):
-            conn.execute(visitors.update().where(visitors.c.id == row.id).values(pin_failures=0))
-            audit.record(conn, actor, now, "login", "visitor", row.card_number)
-            return actor
-        failures = row.pin_failures + 1
-        conn.execute(
-            visitors.update()
-            .where(visitors.c.id == row.id)
-            .values(pin_failures=failures, locked_at=now if failures >= MAX_PIN_FAILURES else None)
-        )
-        audit.record(conn, actor, now, "login_failed", "visitor", row.card_number)
-    if failures >= MAX_PIN_FAILURES:
-        raise DomainError("card_locked", field="pin")
-    raise DomainError("visitor_login_failed", field="pin")
+        ok = verify_secret(row.pin_hash, pin)
+        audit.record(conn, actor, now, "login" if ok else "login_failed", "visitor", row.card_number)
+    if not ok:
+        raise DomainError("visitor_login_failed", field="pin")
+    throttle.forgive(engine, throttle.VISITOR_PIN, card_number, address, everything=True)
+    throttle.forgive(engine, throttle.PINS_FROM_ADDRESS, address)
+    return actor
 
 
 def reset_pin(engine: Engine, visitor_id: int, actor: Actor, now: datetime) -> str:
-    """Issue a new PIN and unlock the card (admins and volunteers at the desk)."""
+    """Issue a new PIN (admins and volunteers at the desk)."""
     if actor.role not in ("admin", "volunteer"):
         raise NotAllowed()
     pin = new_pin()
@@ -392,7 +412,7 @@ def reset_pin(engine: Engine, visitor_id: int, actor: Actor, now: datetime) -> s
         conn.execute(
             visitors.update()
             .where(visitors.c.id == visitor_id)
-            .values(pin_hash=hash_secret(pin), pin_failures=0, locked_at=None)
+            .values(pin_hash=hash_secret(pin))
         )
         # whoever knew the old PIN is signed out everywhere
         end_all_for(conn, "visitor", visitor_id, now)
@@ -495,12 +515,15 @@ def set_volunteer_status(engine: Engine, volunteer_id: int, status: str, actor: 
 
 
 
-def erase_visitor(engine: Engine, visitor_id: int, actor: Actor, now: datetime) -> None:
-    """152-ФЗ erasure: name, phone, comments, photo and PIN go; bookings stay, anonymised, for statistics."""
+def erase_visitor(engine: Engine, visitor_id: int, actor: Actor, now: datetime) -> int:
+    """152-ФЗ erasure: name, phone, comments, photo and PIN go; bookings stay, anonymised, for
+    statistics, and those still to come are cancelled, so they free their places. Returns how
+    many were cancelled. Afterwards no freed copy of the erased values stays on disk
+    (core.storage.scrub)."""
     if actor.role != "admin":
         raise NotAllowed()
 
-    def work(conn: Connection) -> None:
+    def work(conn: Connection) -> int:
         row = conn.execute(sa.select(visitors.c.card_number).where(visitors.c.id == visitor_id)).first()
         if row is None:
             raise DomainError("person_not_found")
@@ -509,11 +532,21 @@ def erase_visitor(engine: Engine, visitor_id: int, actor: Actor, now: datetime) 
             .where(visitors.c.id == visitor_id)
             .values(first_name="", last_name="", search_key="", phone=None, comment=None, pin_hash=None, erased_at=now)
         )
+        # the person can no longer sign in to cancel, and nobody could ask for them by name
+        coming = conn.execute(
+            sa.select(bookings.c.id)
+            .select_from(bookings.join(sessions, sessions.c.id == bookings.c.session_id))
+            .where(bookings.c.visitor_id == visitor_id, sessions.c.date >= now.date())
+        ).scalars().all()
+        cancelled = cancel_bookings_in_transaction(conn, list(coming), actor, now, reason=None)
         booking_ids = sa.select(bookings.c.id).where(bookings.c.visitor_id == visitor_id).scalar_subquery()
         conn.execute(bookings.update().where(bookings.c.visitor_id == visitor_id).values(comment=None, staff_comment=None))
         conn.execute(status_history.update().where(status_history.c.booking_id.in_(booking_ids)).values(comment=None))
         conn.execute(visitor_photos.delete().where(visitor_photos.c.visitor_id == visitor_id))
         end_all_for(conn, "visitor", visitor_id, now)
-        audit.record(conn, actor, now, "erase", "visitor", row.card_number)
+        audit.record(conn, actor, now, "erase", "visitor", row.card_number, cancelled_bookings=cancelled)
+        return cancelled
 
-    run_in_transaction(engine, work)
+    cancelled = run_in_transaction(engine, work)
+    storage.scrub(engine)
+    return cancelled

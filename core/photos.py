@@ -5,13 +5,20 @@ An upload is untrusted bytes. Only JPEG and PNG are accepted, judged by Pillow f
 then a fresh open to decode, because a verified image object cannot be used any more. What is
 stored is always a new small JPEG drawn from the decoded pixels, so nothing else the upload
 carried (EXIF with a location, trailing data, a crafted chunk) survives.
+
+Memory is what an upload can cost the server: a 116 KB PNG may claim 40 million pixels. So the
+pixel count is capped, decoding happens one upload at a time in the whole process, a JPEG is
+decoded at 1/2, 1/4 or 1/8 scale straight away, and the one full-size copy a PNG needs is
+shrunk in bands, never converted or turned whole.
 """
 
 import io
+import math
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 
 import sqlalchemy as sa
-from PIL import Image, ImageOps
+from PIL import ExifTags, Image, ImageOps
 from sqlalchemy.engine import Connection, Engine
 
 from core import audit
@@ -21,11 +28,26 @@ from core.errors import NotAllowed, ValidationError
 from core.schema import visitor_photos
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
-ACCEPTED_FORMATS = ("JPEG", "PNG")
+# MPO is how Pillow names a JPEG carrying extra pictures (depth maps, previews), as many
+# phone cameras write them; only its first picture is read
+ACCEPTED_FORMATS = ("JPEG", "MPO", "PNG")
 SIDE = 256
-# A 5 MB PNG can still claim 20000x20000 pixels and decode to gigabytes: refuse it unread.
-MAX_PIXELS = 40_000_000
+# A 5 MB file can claim far more pixels than it holds (a flat 6300x6300 PNG is 116 KB), and
+# decoding allocates for every pixel it claims. 4096x4096 takes every usual phone camera: 12 MP
+# (4032x3024, 4080x3072), 13 MP (4208x3120) and 16 MP (4608x3456, 4656x3496). At this size a
+# PNG decodes to 64 MB (Pillow keeps up to 4 bytes a pixel), a baseline phone JPEG drafted to
+# 1/8 to about 4 MB; the costliest is a progressive JPEG, whose every DCT coefficient libjpeg
+# keeps whatever the scale: 2 bytes a pixel per channel, 134 MB for a CMYK one.
+MAX_PIXELS = 4096 * 4096
 JPEG_QUALITY = 85
+# Six uploads decoding together cost six images (2.6 GB for six 40 MP PNGs), so one thread
+# decodes every upload, one after another, and the others wait a fraction of a second. A lock
+# would serialise too, but the C allocator keeps freed memory in a pool per thread: six threads
+# decoding in turn still ended up holding six images (400 MB for 16 MP PNGs); one thread reuses
+# one pool.
+_DECODER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="photo-decoder")
+# Rows of the reduced image made per band when a large image is shrunk (see _centre_square).
+BAND_ROWS = 32
 
 
 def prepare_photo(data: bytes | None) -> bytes:
@@ -40,23 +62,64 @@ def prepare_photo(data: bytes | None) -> bytes:
         raise ValidationError("photo_too_big", field="photo")
     try:
         with Image.open(io.BytesIO(data)) as probe:
-            if probe.format not in ACCEPTED_FORMATS or probe.width * probe.height > MAX_PIXELS:
+            if probe.format not in ACCEPTED_FORMATS:
                 raise ValidationError("photo_invalid", field="photo")
+            if probe.width * probe.height > MAX_PIXELS:
+                raise _too_many_pixels()
             probe.verify()
-        with Image.open(io.BytesIO(data)) as image:
-            image.load()
-            # phones store portrait shots sideways plus an orientation tag; apply it
-            upright = ImageOps.exif_transpose(image)
-            square = ImageOps.fit(_as_rgb(upright), (SIDE, SIDE), Image.Resampling.LANCZOS)
+        square = _DECODER.submit(_upright_square, data).result()
     except ValidationError:
         raise
+    except Image.DecompressionBombError as exc:
+        # Pillow's own cap, far above ours, refuses the most extreme claims before we can count
+        raise _too_many_pixels() from exc
     except Exception as exc:  # noqa: BLE001
         # Crafted or truncated files make Pillow raise all sorts (OSError, SyntaxError,
-        # struct.error, DecompressionBombError...): for an upload each one means "not a photo".
+        # struct.error...): for an upload each one means "not a photo".
         raise ValidationError("photo_invalid", field="photo") from exc
     out = io.BytesIO()
     square.save(out, format="JPEG", quality=JPEG_QUALITY, optimize=True)
     return out.getvalue()
+
+
+def _too_many_pixels() -> ValidationError:
+    return ValidationError("photo_too_many_pixels", field="photo", megapixels=MAX_PIXELS // 1_000_000)
+
+
+def _upright_square(data: bytes) -> Image.Image:
+    """Decode a checked upload into its centre square: SIDE px, RGB, turned as EXIF says."""
+    with Image.open(io.BytesIO(data)) as image:
+        # a JPEG decodes at the smallest of 1/8, 1/4, 1/2 that keeps both sides at least SIDE;
+        # a PNG has no such option and ignores this
+        image.draft(None, (SIDE, SIDE))
+        image.load()
+        orientation = image.getexif().get(ExifTags.Base.Orientation, 1)
+        square = _centre_square(image)
+    # Phones store portrait shots sideways plus an orientation tag. Turning a photo maps its
+    # centre square onto itself, so turning the small square gives the same picture as turning
+    # the full image, without a second full-size copy.
+    square.getexif()[ExifTags.Base.Orientation] = orientation
+    ImageOps.exif_transpose(square, in_place=True)
+    return square
+
+
+def _centre_square(image: Image.Image) -> Image.Image:
+    """The image's centre square, shrunk to SIDE px and laid on white, without a full-size copy.
+
+    Averaging boxes of pixels down to about twice SIDE, then Lanczos, is what Pillow's
+    `resize(reducing_gap=2)` does; here the averaging goes band by band, each band first laid
+    on white, because a palette or transparent image must become RGB before it can be averaged
+    and converting it whole would copy it whole.
+    """
+    side = min(image.size)
+    left, top = (image.width - side) // 2, (image.height - side) // 2
+    factor = max(1, side // (2 * SIDE))
+    reduced = Image.new("RGB", (math.ceil(side / factor),) * 2)
+    band = factor * BAND_ROWS
+    for y in range(0, side, band):
+        rows = image.crop((left, top + y, left + side, top + min(y + band, side)))
+        reduced.paste(_as_rgb(rows).reduce(factor), (0, y // factor))
+    return reduced.resize((SIDE, SIDE), Image.Resampling.LANCZOS)
 
 
 def _as_rgb(image: Image.Image) -> Image.Image:

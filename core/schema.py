@@ -141,6 +141,9 @@ visitors = sa.Table(
     sa.Column("phone", sa.String(16)),
     sa.Column("comment", sa.String(500)),
     sa.Column("pin_hash", sa.String(200)),
+    # no longer written: wrong PINs are slowed per card and address (core/throttle.py) instead
+    # of locking the card for its owner too; kept because DuckDB cannot drop a column of a
+    # table with indexes (migration 7 cleared them)
     sa.Column("pin_failures", sa.Integer, nullable=False, server_default="0"),
     sa.Column("locked_at", sa.DateTime),
     sa.Column("consent_at", sa.DateTime),
@@ -210,13 +213,15 @@ status_history = sa.Table(
     _known_status(),
 )
 
-login_attempts = sa.Table(
-    "login_attempts",
+# Counts of tries per rule and subject (core/throttle.py); the subject is a hash of what was
+# tried and from where, never the typed text. Migration 7 (replaces login_attempts).
+throttles = sa.Table(
+    "throttles",
     metadata,
-    _key("login_attempts"),
-    sa.Column("login", sa.String(32), nullable=False, index=True),
-    sa.Column("attempted_at", sa.DateTime, nullable=False),
-    sa.Column("success", sa.Boolean, nullable=False),
+    sa.Column("rule", sa.String(30), primary_key=True),
+    sa.Column("subject", sa.String(64), primary_key=True),
+    sa.Column("window_start", sa.DateTime, nullable=False),
+    sa.Column("hits", sa.Integer, nullable=False),
 )
 
 audit_log = sa.Table(

@@ -118,16 +118,16 @@ def _is_name_letter(ch: str) -> bool:
 
 
 def _one_line(value: str | None) -> str:
-    """NFC, no control characters, single spaces, stripped: the shape of a one-line field."""
+    """NFC, no control or invisible characters, single spaces, stripped: the shape of a one-line field."""
     if value is None:
         return ""
     # Whitespace controls (tab, newline) become single spaces rather than vanish.
-    return _collapse_spaces(_nfc(_drop_control_chars(value, keep=str.isspace)))
+    return _collapse_spaces(_nfc(_drop_invisible(_drop_control_chars(value, keep=str.isspace))))
 
 
 def clean_name(value: str | None, field: str) -> str:
     """A first name or surname as typed, tidied: capitalisation and ё are kept."""
-    name = _collapse_spaces(_nfc(value or "").translate(_APOSTROPHES))
+    name = _collapse_spaces(_nfc(_drop_invisible(value or "")).translate(_APOSTROPHES))
     if not name:
         raise ValidationError("required", field=field)
     if len(name) > NAME_MAX:
@@ -286,8 +286,8 @@ def clean_place_name(value: str | None, field: str = "place") -> str:
 
 
 def clean_service_name(value: str | None, field: str = "name") -> str:
-    """A catalog service's name: one line, no invisible characters, at most 80 characters."""
-    name = _one_line(_drop_invisible(value or ""))
+    """A catalog service's name: one line, at most 80 characters."""
+    name = _one_line(value)
     if not name:
         raise ValidationError("required", field=field)
     if len(name) > SERVICE_NAME_MAX:
@@ -349,6 +349,28 @@ def clean_pin(value: str | None, field: str = "pin") -> str:
     if not _PIN.fullmatch(pin):
         raise ValidationError("pin_invalid", field=field)
     return pin
+
+
+def luhn_digit(digits: str) -> str:
+    """The Luhn check digit of a string of digits: it catches any one wrong digit and most swaps."""
+    total = 0
+    for position, ch in enumerate(reversed(digits)):
+        doubled = int(ch) * (2 if position % 2 == 0 else 1)
+        total += doubled - 9 if doubled > 9 else doubled
+    return str(-total % 10)
+
+
+def clean_card_number(value: str | None, field: str = "card") -> str:
+    """A visitor's card number: six digits (cards issued in order) or seven whose last is the
+    Luhn check digit; a seven-digit number that fails the check is a typo, said at the field."""
+    card = "".join((value or "").split())
+    if not card:
+        raise ValidationError("required", field=field)
+    if not card.isascii() or not card.isdigit() or len(card) not in (6, 7):
+        raise ValidationError("card_invalid", field=field)
+    if len(card) == 7 and luhn_digit(card[:6]) != card[6]:
+        raise ValidationError("card_typo", field=field)
+    return card
 
 
 def parse_ru_date(value: str | None, field: str = "date") -> date:

@@ -18,7 +18,7 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 from core import sign_ins
 from core.actors import Actor
 from core.errors import DomainError
-from core.people import authenticate, load_actor
+from core.people import LOCAL_ADDRESS, authenticate, load_actor
 from ui.clock import now
 from ui.db import get_engine
 
@@ -43,6 +43,18 @@ def _here() -> str:
         return urlparse(st.context.url or "").path or "/"
     except AttributeError:  # no browser (AppTest)
         return "/"
+
+
+def client_address() -> str:
+    """Where the browser connects from, for the throttles (core.throttle).
+
+    Behind the deployment's proxy, uvicorn has already replaced the proxy's address with the
+    client's from X-Forwarded-For, but only for proxies listed in FORWARDED_ALLOW_IPS
+    (default: this machine); anyone else's X-Forwarded-For is ignored. Streamlit reports a
+    browser on this machine as None (and AppTest, which has no browser, as a stand-in object).
+    """
+    address = st.context.ip_address
+    return address if isinstance(address, str) and address else LOCAL_ADDRESS
 
 
 def sign_in(actor: Actor) -> None:
@@ -114,7 +126,7 @@ def login_form() -> None:
         submitted = st.form_submit_button("Войти", type="primary", width="stretch")
     if submitted:
         try:
-            actor = authenticate(get_engine(), login, password, now())
+            actor = authenticate(get_engine(), login, password, now(), client_address())
         except DomainError as refusal:
             st.error(refusal.message)
             return

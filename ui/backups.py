@@ -1,4 +1,5 @@
-"""The daily backup, taken inside the app process (it holds the DuckDB file's lock).
+"""The daily run, inside the app process (it holds the DuckDB file's lock): the backup, an
+erasure's postponed rewrite (core.storage) and expired throttle counts.
 
 Every instance runs the thread; core.backup.take_daily_backup lets only one of them take the copy.
 """
@@ -7,12 +8,11 @@ import logging
 import os
 import threading
 import time
-from pathlib import Path
 
 import streamlit as st
 
-from core.backup import take_daily_backup
-from core.db import PROJECT_ROOT, database_url
+from core import storage, throttle
+from core.backup import backup_folder, take_daily_backup
 from ui.clock import now
 from ui.db import get_engine
 
@@ -20,25 +20,17 @@ log = logging.getLogger(__name__)
 CHECK_EVERY_SECONDS = 1800
 
 
-def backup_folder() -> Path:
-    """BACKUP_DIR, or a backups/ folder beside the DuckDB file (data/backups for PostgreSQL)."""
-    configured = os.environ.get("BACKUP_DIR")
-    if configured:
-        return Path(configured)
-    url = database_url()
-    if url.startswith("duckdb:///"):
-        return Path(url.removeprefix("duckdb:///")).parent / "backups"
-    return PROJECT_ROOT / "data" / "backups"
-
-
 def _loop() -> None:
     while True:
         try:
+            storage.scrub_pending(get_engine())
+            with get_engine().begin() as conn:
+                throttle.forget_expired(conn, now())
             backup = take_daily_backup(get_engine(), backup_folder(), now())
             if backup is not None:
                 log.info("daily backup written: %s", backup.path.name)
         except Exception:  # a failed backup must never take the app down; the admin sees it as stale
-            log.exception("daily backup failed")
+            log.exception("daily run failed")
         time.sleep(CHECK_EVERY_SECONDS)
 
 

@@ -5,7 +5,7 @@ import streamlit as st
 from core.actors import Actor
 from core.errors import DomainError
 from core.people import CONSENT_TEXT, Registration, register_visitor
-from ui.auth import current_actor
+from ui.auth import client_address, current_actor
 from ui.clock import now
 from ui.db import after_write, get_engine
 from ui.forms import clear_errors, field_error, remember_error
@@ -28,6 +28,7 @@ def _submit(prefix: str, actor: Actor | None) -> None:
             bool(s.get(f"{prefix}_consent")),
             actor,
             now(),
+            address=client_address(),
         )
     except DomainError as refusal:
         remember_error(form, refusal)
@@ -56,6 +57,7 @@ def form(prefix: str, actor: Actor | None) -> None:
         field_error(name, "consent", s[f"{prefix}_consent"])
         st.button("Зарегистрировать", key=f"{prefix}_register", type="primary", on_click=_submit,
                   args=(prefix, actor), width="stretch")
+        field_error(name, "_form")
 
 
 def registered(prefix: str) -> Registration | None:

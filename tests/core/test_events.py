@@ -444,3 +444,10 @@ def test_edit_moves_an_event_to_another_place(engine, now, make_event, make_plac
     update_event(engine, event.id, spec_of(event, place_id=other), admin, now, kept_service_ids=kept(event))
 
     assert reload(engine, event.id).place_name == "Гиляровского"
+
+
+def test_a_place_that_differs_only_by_an_invisible_character_is_refused_as_existing(engine, now, make_place):
+    make_place("Цветной")
+    with engine.begin() as conn, pytest.raises(ValidationError) as refused:
+        add_place(conn, "Цветной\u200b", now)
+    assert (refused.value.code, refused.value.params) == ("place_exists", {"place": "Цветной"})

@@ -1,6 +1,8 @@
 """People (SPEC §3.7, §4.7, §5 Safe): sign-in, throttling, visitor registration, PINs, search."""
 
 import re
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
@@ -17,7 +19,8 @@ from core.people import (
     visitor_sign_in,
     visitors_by_surname,
 )
-from core.schema import visitors
+from core.schema import audit_log, throttles
+from core.validation import luhn_digit
 from tests.conftest import STAFF_PASSWORD, VISITOR_PIN, VOLUNTEER_PASSWORD
 
 
@@ -25,6 +28,22 @@ def refusal(call) -> DomainError:
     with pytest.raises(DomainError) as caught:
         call()
     return caught.value
+
+
+def all_at_once(count: int, attempt) -> list[str]:
+    """Run `attempt` from `count` threads released together; each one's refusal code."""
+    start = threading.Barrier(count)
+
+    def one() -> str:
+        start.wait()
+        try:
+            attempt()
+        except DomainError as refused:
+            return refused.code
+        return "signed in"
+
+    with ThreadPoolExecutor(count) as pool:
+        return list(pool.map(lambda _: one(), range(count)))
 
 
 def card_of(engine, visitor_id: int) -> str:
@@ -86,14 +105,51 @@ def test_unknown_logins_are_throttled_too(engine, now):
     assert refusal(lambda: authenticate(engine, "nobody", "wrong-password-1", now)).code == "login_throttled"
 
 
-def test_sign_in_attempts_are_audited_without_passwords(engine, now, admin):
-    refusal(lambda: authenticate(engine, "admin", "wrong-password-1", now))
+def test_a_strangers_failures_never_refuse_the_owner_from_another_address(engine, now, admin):
+    for _ in range(8):
+        refusal(lambda: authenticate(engine, "admin", "wrong-password-1", now, "203.0.113.5"))
+
+    assert refusal(lambda: authenticate(engine, "admin", STAFF_PASSWORD, now, "203.0.113.5")).code == "login_throttled"
+    assert authenticate(engine, "admin", STAFF_PASSWORD, now, "198.51.100.7").id == admin.id
+
+
+def test_one_address_trying_many_logins_is_slowed_after_thirty(engine, now, admin):
+    for number in range(30):
+        refusal(lambda: authenticate(engine, f"guess{number}", "wrong-password-1", now, "203.0.113.5"))
+
+    assert refusal(lambda: authenticate(engine, "admin", STAFF_PASSWORD, now, "203.0.113.5")).code == "login_throttled"
+    assert authenticate(engine, "admin", STAFF_PASSWORD, now, "198.51.100.7").id == admin.id
+
+
+def test_a_success_forgives_the_owners_own_earlier_typos(engine, now, admin):
+    for _ in range(4):
+        refusal(lambda: authenticate(engine, "admin", "wrong-password-1", now))
     authenticate(engine, "admin", STAFF_PASSWORD, now)
+    for _ in range(4):
+        assert refusal(lambda: authenticate(engine, "admin", "wrong-password-1", now)).code == "login_failed"
+
+
+def test_two_dozen_simultaneous_guesses_check_only_five_passwords(engine, now, admin):
+    answers = all_at_once(24, lambda: authenticate(engine, "admin", "wrong-password-1", now, "203.0.113.5"))
+
+    assert sorted(answers) == ["login_failed"] * 5 + ["login_throttled"] * 19
+    with engine.connect() as conn:
+        actions = conn.execute(sa.select(audit_log.c.action)).scalars().all()
+        counted = conn.execute(sa.select(sa.func.sum(throttles.c.hits)).where(throttles.c.rule == "staff_password")).scalar()
+    assert sorted(actions) == ["login_failed"] * 5 + ["login_throttled"] * 19
+    assert counted == 24
+
+
+def test_a_failed_sign_in_keeps_the_typed_login_only_for_an_existing_account(engine, now, admin):
+    pasted_password = "Moy-Parol-2026"
+    refusal(lambda: authenticate(engine, pasted_password, "wrong-password-1", now))
+    refusal(lambda: authenticate(engine, "admin", "wrong-password-1", now))
 
     with engine.connect() as conn:
-        rows = conn.execute(sa.text("SELECT actor, action, detail FROM audit_log ORDER BY id")).all()
-    assert [(r.actor, r.action) for r in rows] == [("anonymous:admin", "login_failed"), ("staff:admin", "login")]
-    assert "wrong-password-1" not in str(rows) and STAFF_PASSWORD not in str(rows)
+        rows = conn.execute(sa.text("SELECT * FROM audit_log ORDER BY id")).all()
+        throttled_subjects = conn.execute(sa.select(throttles.c.subject)).scalars().all()
+    assert [r.actor for r in rows] == ["anonymous:-", "anonymous:admin"]
+    assert pasted_password.lower() not in str(rows).lower() + str(throttled_subjects).lower()
 
 
 def test_a_throttled_attempt_is_audited(engine, now, admin):
@@ -144,11 +200,11 @@ def test_a_deactivated_staff_account_cannot_sign_in(engine, now, make_staff):
 # --- visitor registration ---------------------------------------------------------------
 
 
-def test_registration_issues_card_numbers_from_100001_and_a_four_digit_pin(engine, now, volunteer_actor):
+def test_registration_issues_a_card_number_and_a_four_digit_pin(engine, now, volunteer_actor):
     first = register_visitor(engine, "Анна", "Петрова", "8 (916) 123-45-67", None, True, volunteer_actor, now)
     second = register_visitor(engine, "Сергей", "Иванов", None, None, True, None, now)
 
-    assert (first.card_number, second.card_number) == ("100001", "100002")
+    assert re.fullmatch(r"[0-9]{7}", first.card_number) and re.fullmatch(r"[0-9]{7}", second.card_number)
     assert re.fullmatch(r"[0-9]{4}", first.pin) and re.fullmatch(r"[0-9]{4}", second.pin)
     with engine.connect() as conn:
         row = conn.execute(sa.text("SELECT * FROM visitors WHERE id = :id"), {"id": first.visitor_id}).one()
@@ -215,13 +271,34 @@ def test_a_wrong_pin_and_an_unknown_card_get_the_same_answer(engine, now, make_v
     assert wrong_pin.code == "visitor_login_failed"
 
 
-def test_ten_wrong_pins_lock_the_card(engine, now, make_visitor):
-    card = card_of(engine, make_visitor())
-    for _ in range(9):
-        assert refusal(lambda: visitor_sign_in(engine, card, "0000", now)).code == "visitor_login_failed"
+def test_five_wrong_pins_slow_that_address_down_but_never_the_owner_elsewhere(engine, now, make_visitor):
+    visitor_id = make_visitor()
+    card = card_of(engine, visitor_id)
+    for _ in range(5):
+        assert refusal(lambda: visitor_sign_in(engine, card, "0000", now, "203.0.113.5")).code == "visitor_login_failed"
 
-    assert refusal(lambda: visitor_sign_in(engine, card, "0000", now)).code == "card_locked"
-    assert refusal(lambda: visitor_sign_in(engine, card, VISITOR_PIN, now)).code == "card_locked"
+    slowed = refusal(lambda: visitor_sign_in(engine, card, VISITOR_PIN, now, "203.0.113.5"))
+    assert (slowed.code, slowed.field, slowed.params) == ("pin_throttled", "pin", {"minutes": 15})
+    assert visitor_sign_in(engine, card, VISITOR_PIN, now, "198.51.100.7").id == visitor_id
+    assert visitor_sign_in(engine, card, VISITOR_PIN, now + timedelta(minutes=15, seconds=1), "203.0.113.5").id == visitor_id
+
+
+def test_one_pin_sprayed_over_many_cards_from_one_address_stops_after_twenty(engine, now, make_visitor):
+    cards = [card_of(engine, make_visitor(last_name=f"Петрова{'а' * n}")) for n in range(21)]
+    answers = [refusal(lambda: visitor_sign_in(engine, card, "0000", now, "203.0.113.5")).code for card in cards]
+
+    assert answers == ["visitor_login_failed"] * 20 + ["pin_throttled"]
+
+
+def test_two_dozen_simultaneous_pins_each_get_an_answer_and_are_counted_exactly(engine, now, make_visitor):
+    card = card_of(engine, make_visitor())
+
+    answers = all_at_once(24, lambda: visitor_sign_in(engine, card, "0000", now, "203.0.113.5"))
+
+    assert sorted(answers) == ["pin_throttled"] * 19 + ["visitor_login_failed"] * 5
+    with engine.connect() as conn:
+        counted = conn.execute(sa.select(throttles.c.hits).where(throttles.c.rule == "visitor_pin")).scalar()
+    assert counted == 24
 
 
 @pytest.mark.parametrize("pin", ["", "abc", "12345", "12"])
@@ -231,32 +308,77 @@ def test_a_pin_that_cannot_be_one_is_refused_at_the_field_and_is_not_counted(eng
     for _ in range(12):
         assert refusal(lambda: visitor_sign_in(engine, card, pin, now)).field == "pin"
     with engine.connect() as conn:
-        failures = conn.execute(sa.select(visitors.c.pin_failures).where(visitors.c.id == visitor_id)).scalar_one()
-    assert failures == 0
+        assert conn.execute(sa.select(sa.func.count()).select_from(throttles)).scalar() == 0
     assert visitor_sign_in(engine, card, VISITOR_PIN, now).id == visitor_id
 
 
 def test_a_right_pin_clears_earlier_misses(engine, now, make_visitor):
     card = card_of(engine, make_visitor())
-    for _ in range(9):
+    for _ in range(4):
         refusal(lambda: visitor_sign_in(engine, card, "0000", now))
     visitor_sign_in(engine, card, VISITOR_PIN, now)
 
-    assert refusal(lambda: visitor_sign_in(engine, card, "0000", now)).code == "visitor_login_failed"
+    for _ in range(4):
+        assert refusal(lambda: visitor_sign_in(engine, card, "0000", now)).code == "visitor_login_failed"
 
 
-def test_a_pin_reset_unlocks_the_card(engine, now, make_visitor, volunteer_actor):
+def test_a_pin_reset_gives_a_new_pin_that_works_and_the_old_one_does_not(engine, now, make_visitor, volunteer_actor):
     visitor_id = make_visitor()
     card = card_of(engine, visitor_id)
-    for _ in range(10):
-        refusal(lambda: visitor_sign_in(engine, card, "0000", now))
 
     pin = reset_pin(engine, visitor_id, volunteer_actor, now)
 
     assert re.fullmatch(r"[0-9]{4}", pin)
     assert visitor_sign_in(engine, card, pin, now).id == visitor_id
+    if pin != VISITOR_PIN:
+        assert refusal(lambda: visitor_sign_in(engine, card, VISITOR_PIN, now)).code == "visitor_login_failed"
+
+
+def test_new_card_numbers_are_random_with_a_check_digit(engine, now, admin):
+    cards = [register_visitor(engine, "Анна", f"Петрова{'а' * n}", None, None, True, admin, now).card_number for n in range(6)]
+
+    assert all(re.fullmatch(r"[1-9][0-9]{6}", card) and luhn_digit(card[:6]) == card[6] for card in cards)
+    assert len(set(cards)) == 6
+    assert any(abs(int(b) - int(a)) != 1 for a, b in zip(cards, cards[1:]))  # not in order
+
+
+def test_a_mistyped_card_number_is_caught_at_the_field_and_is_not_a_guess(engine, now, admin):
+    card = register_visitor(engine, "Анна", "Петрова", None, None, True, admin, now, pin="1234").card_number
+    typo = card[:2] + str((int(card[2]) + 1) % 10) + card[3:]
+
+    error = refusal(lambda: visitor_sign_in(engine, typo, "1234", now))
+
+    assert (error.code, error.field) == ("card_typo", "card")
     with engine.connect() as conn:
-        assert not get_visitor(conn, visitor_id).locked
+        assert conn.execute(sa.select(sa.func.count()).select_from(throttles)).scalar() == 0
+    assert visitor_sign_in(engine, card, "1234", now).label == card
+
+
+def test_self_registration_allows_a_few_per_address_and_hour(engine, now, admin, table_count):
+    def register(n: int, address: str, actor=None):
+        return register_visitor(engine, "Анна", "Петрова" + "а" * n, None, None, True, actor, now, address=address)
+
+    for n in range(5):
+        register(n, "203.0.113.5")
+    before = table_count("visitors")
+
+    error = refusal(lambda: register(5, "203.0.113.5"))
+
+    assert (error.code, error.params) == ("public_form_throttled", {"minutes": 60})
+    assert table_count("visitors") == before
+    register(6, "198.51.100.7")
+    register(7, "203.0.113.5", actor=admin)  # the desk is never slowed
+
+
+def test_volunteer_sign_up_allows_a_few_per_address_and_hour(engine, now):
+    for n in range(5):
+        register_volunteer(engine, "Павел", "Громов", None, f"pavel{n}", "пароль-длинный", now, "203.0.113.5")
+
+    error = refusal(lambda: register_volunteer(engine, "Павел", "Громов", None, "pavel5", "пароль-длинный", now, "203.0.113.5"))
+
+    assert error.code == "public_form_throttled"
+    assert register_volunteer(engine, "Павел", "Громов", None, "pavel6", "пароль-длинный", now, "198.51.100.7")
+
 
 
 # --- finding people ---------------------------------------------------------------------

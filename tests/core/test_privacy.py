@@ -1,14 +1,23 @@
 """152-ФЗ: erasing a visitor removes every personal value everywhere; their bookings stay, anonymised."""
 
+import io
 import logging
+import secrets
+from datetime import timedelta
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from PIL import Image
 
+from core import storage
+from core.backup import take_backup
 from core.booking import book, set_status
 from core.errors import NotAllowed
 from core.people import erase_visitor, find_visitors, register_visitor
-from core.schema import bookings, metadata
+from core.photos import load_photo, save_photo
+from core.schema import bookings, metadata, visitors
+from tests.backend import duckdb_only, on_postgres
 from tests.conftest import key_of
 
 CANARY_FIRST, CANARY_LAST, CANARY_PHONE = "Зоягрим", "Канарейкина", "+7 999 123-45-67"
@@ -80,3 +89,108 @@ def test_erased_values_appear_in_no_export(engine, canary, admin, now):
     assert workbook.rows == 1 and "данные удалены" in xml
     for text in CANARY_TEXTS:
         assert text.lower() not in xml and text.lower() not in printed
+
+
+# --- nothing left on disk ----------------------------------------------------------------
+# The values above are gone from every table; these tests look at the bytes of the files:
+# an overwritten row stays in DuckDB's write-ahead log and in freed blocks of its file, and in
+# PostgreSQL's dead tuples, until core.storage.scrub rewrites them.
+
+
+def random_canary() -> tuple[str, str, str]:
+    """A surname, a phone and a comment word no other test (or earlier run) ever wrote."""
+    letters = "бвгджзклмнпрстфхцчшщ"
+    word = "".join(secrets.choice(letters) for _ in range(10))
+    return "Канар" + word, f"+7999{secrets.randbelow(10**7):07d}", "заметка" + word
+
+
+def noisy_photo() -> bytes:
+    """An upload whose stored JPEG is noise: any 64 bytes of it occur nowhere else."""
+    out = io.BytesIO()
+    Image.effect_noise((400, 400), 80).convert("RGB").save(out, format="PNG")
+    return out.getvalue()
+
+
+def files_holding(folder: Path, needles: list[bytes], skip: tuple[str, ...] = ()) -> list[str]:
+    found = []
+    for path in folder.rglob("*"):
+        if path.is_file() and not any(part in skip for part in path.parts):
+            data = path.read_bytes()
+            found += [f"{path.name}: {needle!r}" for needle in needles if needle in data]
+    return found
+
+
+def flushed_data_folder(engine, tmp_path) -> Path:
+    """Where the database keeps its files, with everything written to them (a PostgreSQL
+    checkpoint: until then changes live in its memory and its log)."""
+    if not on_postgres():
+        return tmp_path
+    with engine.connect() as conn:
+        conn.execute(sa.text("CHECKPOINT"))
+        return Path(conn.execute(sa.text("SHOW data_directory")).scalar())
+
+
+def test_erasure_leaves_the_values_in_no_file_of_the_database_or_its_backups(engine, tmp_path, now, make_event, admin):
+    surname, phone, word = random_canary()
+    event = make_event(capacity=5, first_date=now.date())
+    person = register_visitor(engine, "Зоя", surname, phone, f"{word} любит чай", True, admin, now)
+    save_photo(engine, person.visitor_id, noisy_photo(), admin, now)
+    with engine.connect() as conn:
+        stored_photo = load_photo(conn, person.visitor_id)
+    [booking_id] = book(engine, person.visitor_id, [key_of(event)], admin, now, comment=f"{word}-запись")
+    set_status(engine, [booking_id], "attended", admin, now, comment=f"{word}-статус")
+    needles = [surname.encode(), surname.lower().encode(), phone.encode(), word.encode(), stored_photo[1000:1064]]
+    # pg_wal keeps what was written until its segments are reused (README «Безопасность»)
+    skip = ("pg_wal",)
+    before = files_holding(flushed_data_folder(engine, tmp_path), needles[:1], skip)
+    assert before, "the canary should be on disk before the erasure"
+
+    erase_visitor(engine, person.visitor_id, admin, now)
+    take_backup(engine, tmp_path / "backups", now)
+    data_folder = flushed_data_folder(engine, tmp_path)
+
+    assert files_holding(data_folder, needles, skip) == []
+    assert files_holding(tmp_path / "backups", needles) == []
+
+
+def test_the_database_works_on_after_the_rewrite(engine, now, make_event, admin, make_visitor):
+    event = make_event(capacity=5)
+    person = register_visitor(engine, "Зоя", "Стёртая", None, None, True, admin, now)
+    kept = make_visitor()
+    erase_visitor(engine, person.visitor_id, admin, now)
+
+    [booking_id] = book(engine, kept, [key_of(event)], admin, now)
+    again = register_visitor(engine, "Анна", "Новая", None, None, True, admin, now)
+
+    with engine.connect() as conn:
+        assert conn.execute(sa.select(bookings.c.visitor_id).where(bookings.c.id == booking_id)).scalar() == kept
+        ids = conn.execute(sa.select(visitors.c.id).order_by(visitors.c.id)).scalars().all()
+    assert ids == sorted({person.visitor_id, kept, again.visitor_id}) and again.visitor_id > person.visitor_id
+
+
+@duckdb_only
+def test_a_rewrite_that_cannot_get_the_file_waits_for_the_daily_run(engine, tmp_path, now, admin, monkeypatch):
+    monkeypatch.setattr(storage, "WAIT_FOR_IDLE_SECONDS", 0.1)
+    person = register_visitor(engine, "Зоя", "Ждущая", None, None, True, admin, now)
+    with engine.connect() as busy:
+        busy.execute(sa.text("SELECT 1"))
+        erase_visitor(engine, person.visitor_id, admin, now)
+        assert (tmp_path / "test.duckdb.scrub-pending").exists()
+    assert storage.scrub_pending(engine)
+    assert not (tmp_path / "test.duckdb.scrub-pending").exists()
+
+
+def test_erasure_cancels_the_bookings_still_to_come_and_frees_their_places(engine, now, make_event, admin):
+    past = make_event(capacity=5, first_date=now.date() - timedelta(days=3))
+    coming = make_event(capacity=1, first_date=now.date() + timedelta(days=1))
+    person = register_visitor(engine, "Зоя", "Уходящая", None, None, True, admin, now)
+    [old_booking] = book(engine, person.visitor_id, [key_of(past)], admin, now - timedelta(days=3))
+    [new_booking] = book(engine, person.visitor_id, [key_of(coming)], admin, now)
+
+    assert erase_visitor(engine, person.visitor_id, admin, now) == 1
+
+    with engine.connect() as conn:
+        status = dict(conn.execute(sa.select(bookings.c.id, bookings.c.status)).all())
+    assert status == {old_booking: "expected", new_booking: "cancelled"}
+    other = register_visitor(engine, "Анна", "Следующая", None, None, True, admin, now)
+    assert book(engine, other.visitor_id, [key_of(coming)], admin, now)

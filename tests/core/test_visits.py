@@ -257,9 +257,10 @@ def encoded(fmt: str, size=(640, 480), mode="RGB", colour=(30, 120, 200), **save
     return out.getvalue()
 
 
-@pytest.mark.parametrize("fmt", ["JPEG", "PNG"])
-def test_a_jpeg_or_png_becomes_a_small_square_jpeg(fmt):
-    stored = Image.open(io.BytesIO(prepare_photo(encoded(fmt, size=(1200, 700)))))
+# MPO: a phone camera's JPEG with a second picture inside
+@pytest.mark.parametrize("fmt, save", [("JPEG", {}), ("PNG", {}), ("MPO", {"save_all": True, "append_images": [Image.new("RGB", (64, 64))]})])
+def test_a_jpeg_or_png_becomes_a_small_square_jpeg(fmt, save):
+    stored = Image.open(io.BytesIO(prepare_photo(encoded(fmt, size=(1200, 700), **save))))
     assert (stored.format, stored.size, stored.mode) == ("JPEG", (256, 256), "RGB")
 
 
@@ -270,18 +271,24 @@ def test_nothing_but_the_pixels_survives(engine):
     assert not stored.getexif()
 
 
-def test_a_transparent_png_is_laid_on_white():
-    stored = Image.open(io.BytesIO(prepare_photo(encoded("PNG", mode="RGBA", colour=(0, 0, 0, 0)))))
+@pytest.mark.parametrize("size", [(640, 480), (3000, 2000)], ids=["small", "shrunk in bands"])
+@pytest.mark.parametrize(
+    "mode, clear, save", [("RGBA", (0, 0, 0, 0), {}), ("LA", (0, 0), {}), ("P", 0, {"transparency": 0})], ids=["RGBA", "LA", "palette"]
+)
+def test_a_transparent_png_is_laid_on_white(mode, clear, save, size):
+    stored = Image.open(io.BytesIO(prepare_photo(encoded("PNG", size=size, mode=mode, colour=clear, **save))))
     assert min(stored.getpixel((128, 128))) > 240
 
 
-def test_an_upright_tag_is_applied():
+@pytest.mark.parametrize("scale", [1, 10], ids=["small", "shrunk in bands"])
+@pytest.mark.parametrize("fmt", ["JPEG", "PNG"])
+def test_an_upright_tag_is_applied(fmt, scale):
     exif = Image.Exif()
     exif[0x0112] = 6  # Orientation: rotate 90° clockwise to view
-    tall = Image.new("RGB", (400, 200), "white")
-    tall.paste((0, 0, 0), (0, 0, 200, 200))  # black on the left half as stored
+    tall = Image.new("RGB", (400 * scale, 200 * scale), "white")
+    tall.paste((0, 0, 0), (0, 0, 200 * scale, 200 * scale))  # black on the left half as stored
     out = io.BytesIO()
-    tall.save(out, format="JPEG", exif=exif.tobytes())
+    tall.save(out, format=fmt, exif=exif.tobytes())
     stored = Image.open(io.BytesIO(prepare_photo(out.getvalue())))
     assert sum(stored.getpixel((128, 10))) < 100 and sum(stored.getpixel((128, 245))) > 600  # black on top
 
@@ -295,7 +302,7 @@ def test_an_upright_tag_is_applied():
         (encoded("GIF"), "photo_invalid"),
         (encoded("WEBP"), "photo_invalid"),
         (encoded("JPEG")[:1500], "photo_invalid"),
-        (encoded("PNG", size=(8000, 6000), mode="1", colour=0), "photo_invalid"),  # 48 megapixels
+        (encoded("PNG", size=(8000, 6000), mode="1", colour=0), "photo_too_many_pixels"),  # 48 megapixels
         (b"\xff\xd8" + b"\0" * MAX_UPLOAD_BYTES, "photo_too_big"),
     ],
     ids=["none", "empty", "pdf", "gif", "webp", "truncated jpeg", "huge png", "over 5 MB"],
