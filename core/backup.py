@@ -29,7 +29,7 @@ from sqlalchemy.engine import Engine
 
 from core import audit
 from core.actors import Actor
-from core.db import BACKUP_LOCK, PROJECT_ROOT, START_UP_LOCK, database_url, is_duckdb
+from core.db import BACKUP_LOCK, PROJECT_ROOT, START_UP_LOCK, database_url, duckdb_path, is_duckdb
 from core.errors import DomainError
 
 DAILY_KEPT = 7
@@ -37,6 +37,8 @@ WEEKLY_KEPT = 3
 OLDEST_DAYS = 28
 STALE_AFTER = timedelta(hours=26)
 _NAME = re.compile(r"^backup-(\d{4}-\d{2}-\d{2})-(\d{6})\.(duckdb|dump)$")
+# what a restore keeps of the database it replaced (see restore)
+_KEPT_BY_RESTORE = re.compile(r"before-restore-(\d{4}-\d{2}-\d{2})-\d{6}(\.dump)?$")
 
 
 @dataclass(frozen=True)
@@ -154,6 +156,8 @@ def _backup_if_due(engine: Engine, folder: Path, now: datetime) -> Backup | None
         return None
     taken = take_backup(engine, folder, now)
     prune(folder, now.date())
+    database_file = duckdb_path(engine)
+    prune_kept_by_restore([folder] + ([database_file.parent] if database_file else []), now.date())
     return taken
 
 
@@ -181,6 +185,19 @@ def prune(folder: Path, today: date) -> list[Path]:
     removed = [b.path for b in backups if b.path not in keep]
     for path in removed:
         path.unlink(missing_ok=True)
+    return removed
+
+
+def prune_kept_by_restore(folders: list[Path], today: date) -> list[Path]:
+    """Delete what restores kept of replaced databases once older than OLDEST_DAYS: they hold
+    personal data like any backup, and 152-ФЗ gives 30 days to erase it."""
+    removed = []
+    for folder in folders:
+        for path in folder.glob("*before-restore-*"):
+            match = _KEPT_BY_RESTORE.search(path.name)
+            if match and (today - date.fromisoformat(match[1])).days > OLDEST_DAYS:
+                path.unlink(missing_ok=True)
+                removed.append(path)
     return removed
 
 

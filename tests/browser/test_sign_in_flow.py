@@ -122,3 +122,38 @@ def test_no_page_breaks_the_content_security_policy(server, browser):
         assert not page.locator("[data-testid='stException']").count()
     assert violations == []
     page.context.close()
+
+
+def page_from(browser, address: str):
+    """A browser behind the deployment's proxy, which names the client in X-Forwarded-For (the
+    app trusts that header from this machine only: uvicorn's FORWARDED_ALLOW_IPS)."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="ru-RU",
+                                  extra_http_headers={"X-Forwarded-For": address})
+    page = context.new_page()
+    page.set_default_timeout(20_000)
+    return page
+
+
+def try_password(page, base_url: str, password: str) -> str:
+    page.goto(base_url + "/")
+    wait_idle(page)
+    page.get_by_label("Логин").fill("admin")
+    page.get_by_label("Пароль").fill(password)
+    page.get_by_role("button", name="Войти").click()
+    wait_idle(page)
+    return page.locator("[data-testid='stAlert']").all_inner_texts()
+
+
+def test_a_strangers_wrong_passwords_slow_down_their_address_and_never_the_admin_elsewhere(server, browser):
+    stranger = page_from(browser, "203.0.113.5")
+    for _ in range(5):
+        assert try_password(stranger, server.url, "wrong-password-1") == ["Неверный логин или пароль."]
+    slowed = try_password(stranger, server.url, "admin-demo")
+    assert slowed == ["Слишком много неудачных попыток. Подождите 15 мин. и попробуйте снова."]
+    assert not has_sign_in_cookie(stranger)
+
+    owner = page_from(browser, "198.51.100.7")
+    log_in(owner, server.url, "admin", "admin-demo")
+    assert "Администратор: admin" in sidebar_text(owner)
+    stranger.context.close()
+    owner.context.close()

@@ -43,6 +43,21 @@ def test_daily_backups_for_sixty_days_keep_seven_daily_and_three_weekly_at_most_
     assert max(ages) <= 28
 
 
+def test_what_restores_kept_goes_after_28_days_with_the_backups(tmp_path):
+    today = date(2026, 12, 2)
+    beside_database = tmp_path / "app.duckdb.before-restore-2026-11-03-101500"
+    dump = tmp_path / "backups" / "before-restore-2026-11-01-090000.dump"
+    recent = tmp_path / "app.duckdb.before-restore-2026-11-05-120000"
+    for path in (beside_database, dump, recent):
+        path.parent.mkdir(exist_ok=True)
+        path.write_bytes(b"old data")
+
+    removed = backup.prune_kept_by_restore([tmp_path, tmp_path / "backups"], today)
+
+    assert sorted(removed) == sorted([beside_database, dump])
+    assert recent.exists() and not beside_database.exists() and not dump.exists()
+
+
 def test_several_backups_in_one_day_keep_only_the_newest_of_that_day(tmp_path):
     morning = touch(tmp_path, datetime(2026, 3, 31, 3, 0))
     evening = touch(tmp_path, datetime(2026, 3, 31, 20, 0))
