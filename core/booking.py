@@ -30,7 +30,7 @@ from core.actors import Actor
 from core.db import is_duckdb, run_in_transaction
 from core.errors import BookingRefused, DomainError, NotAllowed, ValidationError
 from core.recurrence import occurs_on, rule_from_stored
-from core.schema import bookings, event_services, events, occurrences, sessions, status_history, visitors
+from core.schema import bookings, event_services, events, occurrences, services, sessions, status_history, visitors
 from core.validation import clean_text
 
 STAFF_BOOKERS = ("admin", "volunteer")
@@ -62,7 +62,12 @@ def _window_refusal(day: date, start: time, window_days: int, now: datetime) -> 
 # Each takes lists, so one statement serves a batch of requests as well as a single one. They
 # are IN lists, not one array (`= ANY`) as in the session lists: DuckDB finds a few rows by an
 # IN list far faster (the lock's UPDATE: 1.2 against 1.9 ms).
-_SERVICES_OF = sa.select(event_services).where(event_services.c.id.in_(sa.bindparam("es_ids", expanding=True)))
+# with the catalog's retirement: a retired service is offered nowhere, so it is booked nowhere
+_SERVICES_OF = (
+    sa.select(event_services, services.c.retired_at.label("service_retired_at"))
+    .join(services, services.c.id == event_services.c.service_id)
+    .where(event_services.c.id.in_(sa.bindparam("es_ids", expanding=True)))
+)
 
 
 def _event_lock_statement(where, *, shared: bool, duckdb: bool):
@@ -161,6 +166,8 @@ def _targets(request: BookingRequest, services: dict, events_by_id: dict, people
     rows = [services.get(es_id) for es_id in sorted({k.event_service_id for k in request.keys})]
     if any(row is None or row.removed_at is not None for row in rows):
         raise BookingRefused("session_not_found")
+    if any(row.service_retired_at is not None for row in rows):
+        raise BookingRefused("service_retired")
     if len({row.event_id for row in rows}) != 1 or len({k.date for k in request.keys}) != 1:
         raise BookingRefused("sessions_on_different_days")
     event = events_by_id.get(rows[0].event_id)

@@ -17,7 +17,8 @@ from core.catalog import (
     retire_service,
     update_service,
 )
-from core.errors import DomainError, NotAllowed, ValidationError
+from core.booking import book
+from core.errors import BookingRefused, DomainError, NotAllowed, ValidationError
 from core.events import load_events
 from core.export import ExportFilter, iter_rows
 from core.schema import audit_log, schema_version, services
@@ -382,3 +383,17 @@ def test_the_audit_detail_of_a_catalog_change_holds_no_text(engine, admin, now):
     with engine.connect() as conn:
         stored = " ".join(json.dumps(tuple(r)[1:], default=str, ensure_ascii=False) for r in conn.execute(sa.select(audit_log)))
     assert "Юрист" not in stored and "Юридическая" not in stored and "описание" not in stored
+
+
+def test_a_retired_service_is_refused_by_booking_itself_and_bookable_again_when_restored(engine, admin, now, washing_and_shower, make_visitor):
+    washing, _, event = washing_and_shower
+    person = make_visitor()
+    retire_service(engine, washing, admin, now)
+
+    with pytest.raises(BookingRefused) as refused:
+        book(engine, person, [key_of(event, service=0)], admin, now)
+
+    assert refused.value.code == "service_retired"
+    assert book(engine, person, [key_of(event, service=1)], admin, now)
+    restore_service(engine, washing, admin, now)
+    assert book(engine, person, [key_of(event, service=0)], admin, now)
