@@ -27,6 +27,7 @@ ACTION_LABELS = {
     "set_status": "Отметка посещения",
     "comment": "Комментарий",
     "pin_reset": "Сброс PIN",
+    "password_reset": "Новый пароль",
     "approve": "Подтверждение волонтёра",
     "deactivate": "Отключение волонтёра",
     "export": "Выгрузка",

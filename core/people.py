@@ -515,6 +515,32 @@ def set_volunteer_status(engine: Engine, volunteer_id: int, status: str, actor: 
 
 
 
+# no 0/O, 1/l/I: a temporary password is read aloud or copied from a screen
+_TEMPORARY_PASSWORD_LETTERS = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+TEMPORARY_PASSWORD_LENGTH = 12
+
+
+def reset_password(engine: Engine, kind: str, account_id: int, actor: Actor, now: datetime) -> str:
+    """An admin gives a staff account or a volunteer a new temporary password (returned, to
+    hand over); whoever knew the old one is signed out on every device."""
+    if actor.role != "admin":
+        raise NotAllowed()
+    table = {"staff": staff, "volunteer": volunteers}[kind]
+    password = "".join(secrets.choice(_TEMPORARY_PASSWORD_LETTERS) for _ in range(TEMPORARY_PASSWORD_LENGTH))
+    password_hash = hash_secret(password)
+
+    def work(conn: Connection) -> None:
+        changed = conn.execute(table.update().where(table.c.id == account_id).values(password_hash=password_hash)).rowcount
+        if not changed:
+            raise DomainError("person_not_found")
+        end_all_for(conn, kind, account_id, now)
+        label = volunteer_code(account_id) if kind == "volunteer" else account_id
+        audit.record(conn, actor, now, "password_reset", kind if kind == "volunteer" else "account", label)
+
+    run_in_transaction(engine, work)
+    return password
+
+
 def erase_visitor(engine: Engine, visitor_id: int, actor: Actor, now: datetime) -> int:
     """152-ФЗ erasure: name, phone, comments, photo and PIN go; bookings stay, anonymised, for
     statistics, and those still to come are cancelled, so they free their places. Returns how

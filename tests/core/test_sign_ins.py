@@ -7,8 +7,10 @@ import pytest
 import sqlalchemy as sa
 
 from core import sign_ins
-from core.people import erase_visitor, load_actor, reset_pin, set_volunteer_status
+from core.errors import DomainError, NotAllowed
+from core.people import authenticate, erase_visitor, load_actor, reset_password, reset_pin, set_volunteer_status
 from core.schema import sign_ins as sign_ins_table
+from tests.conftest import STAFF_PASSWORD, VOLUNTEER_PASSWORD
 
 
 def test_a_ticket_gives_one_token_once_and_the_database_keeps_only_hashes(engine, now, admin):
@@ -72,3 +74,24 @@ def test_a_pin_reset_and_an_erasure_sign_the_visitor_out(engine, now, admin, mak
     assert sign_ins.resume(engine, before_erasure, now, load_actor) is None
     with engine.connect() as conn:
         assert conn.execute(sa.select(sa.func.count()).where(sign_ins_table.c.ended_at.is_(None))).scalar() == 0
+
+
+@pytest.mark.parametrize("kind, login, old_password", [("volunteer", "volunteer1", VOLUNTEER_PASSWORD), ("staff", "irina", STAFF_PASSWORD)])
+def test_a_password_reset_signs_the_person_out_everywhere_and_only_the_new_password_works(
+    engine, now, admin, volunteer_actor, make_staff, kind, login, old_password
+):
+    person = volunteer_actor if kind == "volunteer" else make_staff(login="irina", role="coordinator")
+    phone, desk = (sign_ins.start(engine, person, now)[1] for _ in range(2))
+
+    password = reset_password(engine, kind, person.id, admin, now)
+
+    assert sign_ins.resume(engine, phone, now, load_actor) is None
+    assert sign_ins.resume(engine, desk, now, load_actor) is None
+    assert authenticate(engine, login, password, now).id == person.id
+    with pytest.raises(DomainError):
+        authenticate(engine, login, old_password, now)
+
+
+def test_only_an_admin_resets_a_password(engine, now, volunteer_actor, coordinator):
+    with pytest.raises(NotAllowed):
+        reset_password(engine, "volunteer", volunteer_actor.id, coordinator, now)
