@@ -1,9 +1,9 @@
-"""Волонтёры (admin): the list, approve a pending account, deactivate one."""
+"""Волонтёры (admin): the list, approve a pending account, deactivate one, give a new password."""
 
 import streamlit as st
 
 from core.errors import DomainError
-from core.people import VOLUNTEER_STATUS_LABELS, list_volunteers, set_volunteer_status
+from core.people import VOLUNTEER_STATUS_LABELS, list_volunteers, reset_password, set_volunteer_status
 from core.validation import format_phone
 from ui.auth import as_signed_in, require_role
 from ui.clock import now
@@ -28,9 +28,30 @@ def change(volunteer_id: int, status: str, name: str) -> None:
     after_write()
 
 
+@as_signed_in
+def new_password(volunteer_id: int, name: str) -> None:
+    try:
+        password = reset_password(get_engine(), "volunteer", volunteer_id, actor, now())
+    except DomainError as refusal:
+        st.session_state["vl_error"] = refusal.message
+        return
+    st.session_state["vl_password"] = (name, password)
+
+
+def show_new_password() -> None:
+    """The temporary password, once: it is not stored anywhere it could be read again."""
+    issued = st.session_state.pop("vl_password", None)
+    if issued:
+        name, password = issued
+        with st.container(border=True, key="vl_new_password"):
+            st.success(f"Новый пароль для {md(name)}. Прежний больше не действует, все входы закрыты.")
+            st.metric("Временный пароль — передайте волонтёру", password)
+
+
 st.title("Волонтёры")
 show_once("vl_flash")
 show_once("vl_error", "error")
+show_new_password()
 
 with get_engine().connect() as conn:
     people = list_volunteers(conn)
@@ -53,6 +74,10 @@ for volunteer in people:
             if volunteer.status == "active":
                 st.button("Отключить", key=f"vl_off_{volunteer.id}", on_click=change,
                           args=(volunteer.id, "deactivated", volunteer.full_name), width="stretch")
+                with st.popover("Новый пароль", width="stretch"):
+                    st.write("Прежний пароль перестанет действовать, волонтёр выйдет на всех устройствах.")
+                    st.button("Выдать новый пароль", key=f"vl_password_{volunteer.id}", type="primary",
+                              on_click=new_password, args=(volunteer.id, volunteer.full_name), width="stretch")
             else:
                 label = "Подтвердить" if volunteer.status == "pending" else "Включить"
                 st.button(label, key=f"vl_on_{volunteer.id}", type="primary", on_click=change,

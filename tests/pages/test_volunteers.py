@@ -82,3 +82,15 @@ def test_the_list_shows_id_name_status_and_bookings_made(app):
     texts = [m.value for m in at.markdown]
     assert "**В-0001**" in texts
     assert any("Орлова Ксения" in t for t in texts)
+
+
+def test_an_admin_gives_a_volunteer_a_new_password_shown_once_and_only_it_works(app, db_engine):
+    at = app("volunteers", "admin")
+    click(at, "vl_password_1")
+    password = next(m.value for m in at.metric if m.label.startswith("Временный пароль"))
+    assert any("Прежний больше не действует" in s.value for s in at.success)
+    assert authenticate(db_engine, "volunteer", password, now()).label == "В-0001"
+    with pytest.raises(DomainError):
+        authenticate(db_engine, "volunteer", "volunteer-demo", now())
+    at.run()
+    assert not [m for m in at.metric if m.label.startswith("Временный пароль")]
