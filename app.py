@@ -12,6 +12,7 @@ from ui.auth import current_actor, sign_out
 from ui.backups import start_daily_backups
 from ui.clock import now
 from ui.db import get_engine
+from ui.format import md
 from ui.navigation import MENU_BY_ROLE, st_pages
 from ui.style import apply_style
 
@@ -31,7 +32,7 @@ with st.sidebar:
         st.page_link(pages[name])
     if actor is not None:
         st.divider()
-        st.caption(f"{ROLE_LABELS[actor.role]}: {actor.label}")
+        st.caption(f"{ROLE_LABELS[actor.role]}: {md(actor.label)}")
         if actor.role == "admin" and is_stale(backup_folder(), now()):
             st.warning("Последней резервной копии больше суток. Создайте её в разделе «Служебное».")
         if st.button("Выйти", key="logout", width="stretch"):

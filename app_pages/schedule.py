@@ -176,7 +176,7 @@ def header_row() -> None:
 
 
 def filters() -> None:
-    with st.expander("🔎 Фильтры: " + current_filter().describe(catalog, places), expanded=False):
+    with st.expander("🔎 Фильтры: " + md(current_filter().describe(catalog, places)), expanded=False):
         cols = st.columns([2, 2, 1.4, 1.6, 1.4])
         cols[0].text_input("Поиск по названию или месту", key="ef_text", placeholder="Например: стирка")
         # empty until chosen: set in the state, not as value=, which keep_widget_values would contradict

@@ -13,6 +13,7 @@ from ui import registration, visitor_profile
 from ui.auth import client_address, current_actor, sign_in
 from ui.clock import now
 from ui.db import get_engine
+from ui.format import md
 from ui.forms import clear_errors, field_error, remember_error
 
 FORM = "vp_signin"
@@ -81,7 +82,7 @@ def namesakes() -> None:
     labels = {person.card_number: person.masked for person in found}
     if st.session_state.get("vp_pick") not in labels:
         st.session_state["vp_pick"] = None if len(labels) > 1 else next(iter(labels))
-    st.radio("Выберите себя", list(labels), key="vp_pick", index=None, format_func=labels.get)
+    st.radio("Выберите себя", list(labels), key="vp_pick", index=None, format_func=lambda card: md(labels[card]))
     field_error(FORM, "pick", st.session_state.get("vp_pick"))
 
 

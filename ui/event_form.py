@@ -13,7 +13,7 @@ from ui.auth import ACTOR_KEY, as_signed_in
 from ui.clock import now, today
 from ui.db import after_write, cached_catalog, cached_places, get_engine
 from ui.format import md, ru_day_short
-from ui.forms import clear_errors, errors_of, field_error, keep_widget_values, remember_error
+from ui.forms import clear_errors, errors_of, field_error, keep_widget_values, message_of, remember_error
 
 FORM = "ev_form"
 NEW_PLACE = -1
@@ -195,7 +195,7 @@ def _save(cancel_outside: bool = False) -> None:
             refusals += _row_refusals(spec)
         errors = errors_of(FORM)
         for one in refusals:
-            errors.setdefault(_field_of_row(one.field) if one.field else "_form", one.message)
+            errors.setdefault(_field_of_row(one.field) if one.field else "_form", message_of(one))
         return
     except DomainError as refusal:
         remember_error(FORM, refusal)

@@ -5,6 +5,8 @@ own state: widget values are saved in one dict and restored, because Streamlit f
 widget's value on a run that does not draw it (switching to another tab).
 """
 
+from datetime import date, datetime, time
+
 import pandas as pd
 import streamlit as st
 
@@ -13,7 +15,7 @@ from core.errors import DomainError, ValidationError
 from core.export import FIELDS, STATUS_LABELS, ExportFile, ExportFilter, clean_fields, export_print, export_xlsx, preview
 from ui.clock import now
 from ui.db import cached_catalog, get_engine
-from ui.format import md
+from ui.format import md, ru_date, ru_datetime, ru_time
 
 FIELD_KEYS = {f.code: f"ex_f_{f.code}" for f in FIELDS}
 FORMATS = {"xlsx": "Excel (.xlsx)", "print": "Печатная форма (A4)"}
@@ -26,14 +28,7 @@ DEFAULTS = {
     "ex_format": "xlsx",
 }
 SAVED_KEY, FILE_KEY = "ex_saved", "ex_file"
-# Constant CSS: the preview grid's toolbar offers a raw CSV download, which would skip both the
-# formula neutralisation and the audit log. Exports leave only through the buttons below.
-_PREVIEW_CSS = "<style>.st-key-ex_preview [data-testid='stElementToolbar'] {display: none !important;}</style>"
-_PREVIEW_COLUMNS = {
-    "Дата": st.column_config.DateColumn("Дата", format="DD.MM.YYYY"),
-    "Время": st.column_config.TimeColumn("Время", format="HH:mm"),
-    "Дата записи": st.column_config.DatetimeColumn("Дата записи", format="DD.MM.YYYY HH:mm"),
-}
+PREVIEW_HEIGHT = 420  # px; the 50 preview rows scroll under a fixed header
 
 
 def _restore() -> None:
@@ -123,16 +118,24 @@ def _filters(catalog: dict[int, str]) -> ExportFilter | None:
     return flt
 
 
+def _cell(value) -> str:
+    """One preview cell as the files write it; st.table reads markdown in cells, so it is escaped."""
+    if isinstance(value, datetime):
+        return md(ru_datetime(value))
+    if isinstance(value, date):
+        return md(ru_date(value))
+    if isinstance(value, time):
+        return md(ru_time(value))
+    return md("" if value is None else str(value))
+
+
 def _preview_table(rows: list[tuple], columns: tuple[str, ...]) -> None:
-    st.html(_PREVIEW_CSS)
-    # an empty value shows as an empty cell, not as the grid's "None"
-    frame = pd.DataFrame([tuple("" if v is None else v for v in row) for row in rows], columns=list(columns))
+    # st.table, not st.dataframe: the grid's toolbar offers a raw CSV download that would skip both
+    # the formula neutralisation and the audit log. A static table has no download to switch off
+    # (hiding one with CSS lasts until someone un-hides it), so names leave only through the buttons below.
+    frame = pd.DataFrame([tuple(_cell(v) for v in row) for row in rows], columns=list(columns))
     with st.container(key="ex_preview"):
-        st.dataframe(
-            frame,
-            hide_index=True,
-            column_config={title: config for title, config in _PREVIEW_COLUMNS.items() if title in columns},
-        )
+        st.table(frame, hide_index=True, height=PREVIEW_HEIGHT)
 
 
 def _build(actor: Actor, flt: ExportFilter, fields: tuple[str, ...], fmt: str, catalog: dict[int, str]) -> ExportFile | None:

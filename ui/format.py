@@ -17,12 +17,19 @@ MONTHS_GENITIVE = (
 
 
 
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|>~<$:])")
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|>~<$:&])")
+# Streamlit's renderer rewrites some plain text after the markdown is parsed, when backslashes no
+# longer count: web and mail addresses become links (remark-gfm finds them in the parsed text),
+# ":streamlit:" and ":material/…:" become pictures, " -> " an arrow. An invisible word joiner
+# (U+2060: not a space, not punctuation) inside each such spot leaves them as typed.
+_REWRITTEN = re.compile(r"(?<=:)(?=[/a-z])|(?<=www)(?=\.)|(?<=@)|(?<=[-<>~])(?=[-<>=])", re.IGNORECASE)
+_WORD_JOINER = "\u2060"
 
 
 def md(text: str | None) -> str:
-    """User text made inert inside st.markdown: every markdown and HTML character escaped."""
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", text or "")
+    """User text made inert wherever Streamlit reads markdown (st.markdown, captions, alerts, the
+    labels of buttons, radios, pills, checkboxes, expanders, help): shown as typed, no link, no image."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", _REWRITTEN.sub(_WORD_JOINER, text or ""))
 
 
 def ru_date(day: date | None) -> str:

@@ -4,9 +4,19 @@ A message lasts until the next attempt, the form closing, or a change to the inp
 about (`field_error(..., *inputs)`): an error whose cause is fixed is not left on screen.
 """
 
+import copy
+
 import streamlit as st
 
 from core.errors import DomainError
+from ui.format import md
+
+
+def message_of(refusal: DomainError) -> str:
+    """The refusal in words, with the names inside it (a place, a service) shown as typed."""
+    shown = copy.copy(refusal)
+    shown.params = {name: md(value) if isinstance(value, str) else value for name, value in refusal.params.items()}
+    return shown.message
 
 
 def errors_of(form: str) -> dict[str, str]:
@@ -23,7 +33,7 @@ def remember_error(form: str, refusal: DomainError, default_field: str = "_form"
     clear_errors(form)
     errors = errors_of(form)
     for one in getattr(refusal, "errors", (refusal,)):
-        errors.setdefault(one.field or default_field, one.message)
+        errors.setdefault(one.field or default_field, message_of(one))
 
 
 def field_error(form: str, field: str, *inputs) -> None:

@@ -93,7 +93,7 @@ def _person_row(row) -> None:
         cols[3].write(format_phone(row.phone) or "без телефона")
         with cols[4]:
             st.badge(statuses.ADMIN_LABEL[row.status], color=statuses.BADGE[row.status])
-        cols[5].write(booked_by(row.created_by_kind, row.created_by_id, row.staff_login))
+        cols[5].markdown(md(booked_by(row.created_by_kind, row.created_by_id, row.staff_login)))
         cols[6].caption(f"записан {ru_datetime(row.created_at)}")
         if row.comment:
             st.caption(f"💬 {md(row.comment)}")
@@ -113,7 +113,7 @@ def _add_form(session: Session) -> None:
             st.caption("Никого не нашли. Проверьте написание.")
         labels = {v.id: f"{v.last_name} {v.first_name} · карта {v.card_number}" + (f" · {v.phone_display}" if v.phone else "") for v in matches}
         if matches:
-            st.radio("Найдено", list(labels), key="pp_add_choice", format_func=labels.get)
+            st.radio("Найдено", list(labels), key="pp_add_choice", format_func=lambda v: md(labels[v]))
         st.button("Добавить", key="pp_add", type="primary", on_click=_add_person, args=(session,), disabled=not matches)
         show_once("pp_add_error", "warning")
 

@@ -146,5 +146,5 @@ def render(flt: SessionFilter, open_session: Callable[[Session], None]) -> None:
     else:
         _week_agenda(start, by_day, colour_by, legend, open_session)
     if legend:
-        st.caption("Цвета: " + " · ".join(f"{marker} {name}" for name, marker in legend.items()))
+        st.caption("Цвета: " + " · ".join(f"{marker} {md(name)}" for name, marker in legend.items()))
     st.caption(f"Мероприятий в периоде: {len(found)}. Период: {ru_date(start)} — {ru_date(end)}.")

@@ -135,7 +135,7 @@ def services_section(actor: Actor) -> None:
     options = [ALL_PLACES, *places]
     if st.session_state.get("vp_place") not in options:
         st.session_state["vp_place"] = ALL_PLACES
-    st.pills("Где", options, key="vp_place", required=True)
+    st.pills("Где", options, key="vp_place", required=True, format_func=md)
     chosen = st.session_state["vp_place"]
     place_ids = () if chosen == ALL_PLACES else (places[chosen],)
     booking_flow.render_catalog(actor.id, actor, FLOW, place_ids)

@@ -47,7 +47,7 @@ def test_the_coordinator_sees_the_preview_of_every_booking(app, db_engine):
     assert at.title[0].value == "Экспорт данных"
     assert found_line(at).startswith(f"Найдено записей: **{count_in_db(db_engine)}**")
     assert "**Отбор:** Все услуги; все статусы" in [m.value for m in at.markdown]
-    frame = at.dataframe[0].value
+    frame = at.table[0].value
     assert list(frame.columns)[:5] == ["Тип мероприятия", "Дата", "Время", "Место", "ФИО"]
     assert len(frame) == 50
 
@@ -63,7 +63,7 @@ def test_the_admin_finds_the_export_as_a_tab_of_sessions(app, db_engine):
 def test_volunteers_and_visitors_are_refused(app, role):
     at = app("export", role)
     assert [e.value for e in at.error] == ["Этот раздел вам недоступен."]
-    assert not at.dataframe and not at.get("download_button")
+    assert not at.table and not at.get("download_button")
 
 
 def test_a_status_filter_changes_the_sentence_and_the_count(app, db_engine):
@@ -73,14 +73,14 @@ def test_a_status_filter_changes_the_sentence_and_the_count(app, db_engine):
     assert "**Отбор:** " + md("Все услуги; статус: Не пришел") in [m.value for m in at.markdown]
     no_show = count_in_db(db_engine, "status = 'no_show'")
     assert found_line(at).startswith(f"Найдено записей: **{no_show}**")
-    assert set(at.dataframe[0].value["Статус"]) == {"Не пришел"}
+    assert set(at.table[0].value["Статус"]) == {"Не пришел"}
 
 
 def test_a_service_filter_keeps_only_that_service(app):
     at = app("export", "coordinator")
     at.multiselect(key="ex_services").select("Душ")
     run(at)
-    assert set(at.dataframe[0].value["Тип мероприятия"]) == {"Душ"}
+    assert set(at.table[0].value["Тип мероприятия"]) == {"Душ"}
 
 
 def test_unticking_fields_removes_their_columns(app):
@@ -88,8 +88,8 @@ def test_unticking_fields_removes_their_columns(app):
     for code in ("phone", "card", "comment", "staff_comment"):
         at.checkbox(key=f"ex_f_{code}").uncheck()
     run(at)
-    assert "Телефон" not in at.dataframe[0].value.columns
-    assert list(at.dataframe[0].value.columns) == ["Тип мероприятия", "Дата", "Время", "Место", "ФИО", "Статус", "Кем записан", "Дата записи"]
+    assert "Телефон" not in at.table[0].value.columns
+    assert list(at.table[0].value.columns) == ["Тип мероприятия", "Дата", "Время", "Место", "ФИО", "Статус", "Кем записан", "Дата записи"]
 
 
 def test_no_field_chosen_is_refused_under_the_checkboxes(app):
@@ -97,7 +97,7 @@ def test_no_field_chosen_is_refused_under_the_checkboxes(app):
     at.button(key="ex_no_fields").click()
     run(at)
     assert [e.value for e in at.error] == ["Выберите хотя бы одно поле."]
-    assert not at.dataframe
+    assert not at.table
 
 
 def test_the_download_button_hands_out_the_excel_file_and_the_export_is_audited(app, db_engine, downloads):
@@ -149,7 +149,7 @@ def test_filters_survive_a_visit_to_another_tab(app):
     at.segmented_control(key="ss_tab").set_value("export")
     run(at)
     assert at.multiselect(key="ex_statuses").value == ["Отменено"]
-    assert "Телефон" not in at.dataframe[0].value.columns
+    assert "Телефон" not in at.table[0].value.columns
 
 
 def test_an_empty_selection_says_so_and_offers_no_file(app, db_engine):
