@@ -37,11 +37,15 @@ ACTION_LABELS = {
     "photo_delete": "Фото удалено",
     "retire": "Вывод из справочника",
     "restore": "Возврат в справочник",
+    "mks_sync": "Обновление из МКС",
+    "mks_link": "Связь с клиентом МКС",
+    "mks_unlink": "Связь с МКС снята",
+    "mks_take_over": "Посетитель из МКС",
 }
 ENTITY_LABELS = {
     "event": "Событие", "event_day": "День события", "session": "Мероприятие", "booking": "Запись",
     "bookings": "Записи", "visitor": "Посетитель", "volunteer": "Волонтёр", "account": "Учётная запись",
-    "database": "База данных", "attendance": "Посещаемость", "service": "Услуга",
+    "database": "База данных", "attendance": "Посещаемость", "service": "Услуга", "catalog": "Справочник услуг",
 }
 DETAIL_LABELS = {
     "services": "услуг", "cancelled_bookings": "отменено записей", "people_affected": "затронуто людей",
@@ -49,6 +53,8 @@ DETAIL_LABELS = {
     "rows": "строк", "format": "формат", "filters": "фильтры", "fields": "поля", "bookings": "записей",
     "bytes": "байт", "service_ids": "услуги", "statuses": "статусы", "session_period": "даты мероприятий",
     "booked_period": "даты записи", "start": "с", "end": "по", "place_id": "место", "service_id": "услуга",
+    "added": "добавлено", "linked": "связано по названию", "renamed": "переименовано", "retired": "выведено",
+    "conflicts": "не переименовано (название занято)", "mks_client_id": "клиент МКС",
 }
 
 _APPEND = audit_log.insert()  # built once: every write of the app appends through it

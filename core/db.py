@@ -295,6 +295,13 @@ def _throttles_instead_of_login_attempts(conn: Connection) -> None:
     conn.execute(schema.visitors.update().where(schema.visitors.c.locked_at.is_not(None)).values(locked_at=None, pin_failures=0))
 
 
+def _mks_links_outbox_and_state(conn: Connection) -> None:
+    for table in (schema.mks_service_types, schema.mks_clients, schema.mks_outbox, schema.mks_state):
+        table.create(conn, checkfirst=True)
+    if conn.execute(sa.select(sa.func.count()).select_from(schema.mks_state)).scalar() == 0:
+        conn.execute(schema.mks_state.insert().values(id=1))
+
+
 MIGRATIONS: list[Callable[[Connection], None]] = [
     _create_initial_schema,
     _create_visitor_photos,
@@ -303,6 +310,7 @@ MIGRATIONS: list[Callable[[Connection], None]] = [
     _create_sign_ins,
     _create_data_version,
     _throttles_instead_of_login_attempts,
+    _mks_links_outbox_and_state,
 ]
 
 

@@ -273,3 +273,57 @@ data_version = sa.Table(
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
     sa.Column("version", sa.Integer, nullable=False),
 )
+
+# МКС, the charity's case-management system (core/mks.py). Migration 8.
+# Catalog services that come from a МКС service type: the МКС id each sync matches them by.
+mks_service_types = sa.Table(
+    "mks_service_types",
+    metadata,
+    sa.Column("service_id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("mks_type_id", sa.Integer, nullable=False, unique=True),
+)
+
+# A visitor linked to one МКС client, and a МКС client to one visitor.
+mks_clients = sa.Table(
+    "mks_clients",
+    metadata,
+    sa.Column("visitor_id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("mks_client_id", sa.Integer, nullable=False, unique=True),
+    sa.Column("linked_at", sa.DateTime, nullable=False),
+    sa.Column("linked_by", sa.String(40), nullable=False),
+)
+
+# Services received, on their way to МКС (core/mks_outbox.py): written in the transaction of
+# the attendance mark, delivered in id order by a worker. What to write is fixed at the mark.
+mks_outbox = sa.Table(
+    "mks_outbox",
+    metadata,
+    _key("mks_outbox"),
+    sa.Column("booking_id", sa.Integer, nullable=False, index=True),
+    # "add" a service row, or "remove" the one added (the mark was taken back)
+    sa.Column("action", sa.String(10), nullable=False),
+    sa.Column("mks_client_id", sa.Integer, nullable=False),
+    sa.Column("mks_type_id", sa.Integer, nullable=False),
+    sa.Column("service_at", sa.DateTime, nullable=False),
+    sa.Column("comment", sa.String(300), nullable=False),
+    sa.Column("queued_at", sa.DateTime, nullable=False),
+    # waiting -> sent | failed (МКС refused the row) | kept (not removed: МКС staff changed it)
+    sa.Column("state", sa.String(10), nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("next_try_at", sa.DateTime),
+    # an error code of core.errors, never МКС's own text (it may quote a person's data)
+    sa.Column("error", sa.String(40)),
+    sa.Column("mks_service_id", sa.Integer),
+    sa.Column("done_at", sa.DateTime),
+)
+
+# One row: how the last contacts with МКС went, for the status panel and the hourly sync.
+mks_state = sa.Table(
+    "mks_state",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("catalog_synced_at", sa.DateTime),
+    sa.Column("last_ok_at", sa.DateTime),
+    sa.Column("last_error", sa.String(40)),
+    sa.Column("last_error_at", sa.DateTime),
+)

@@ -26,6 +26,7 @@ from core.people import FIRST_CARD_NUMBER, hash_secret
 from core.schema import metadata, places, services, staff, visitors, volunteers
 from core.validation import search_key
 from tests.clock import suite_now
+from tests.mks_fixtures import mariadb_server, mks_db  # noqa: F401 - the МКС tests' server and database
 
 # Known secrets behind the precomputed hashes, for the tests that sign in.
 STAFF_PASSWORD = "correct-horse-battery"
