@@ -13,7 +13,9 @@ from ui.format import md, ru_date
 
 actor = require_role("admin")
 STATUS_BADGE = {"pending": "orange", "active": "green", "deactivated": "gray"}
-ROW_COLUMNS = [1, 2.4, 1.8, 1.6, 1.2, 1, 1.6]
+ROW_COLUMNS = [1.0, 2.1, 2.0, 2.2, 1.5, 1.0, 1.7]
+# a phone number or an ID breaks across lines at its spaces and hyphens unless they are non-breaking
+UNBROKEN = str.maketrans({" ": "\u00a0", "-": "\u2011"})
 
 
 @as_signed_in
@@ -63,18 +65,18 @@ with st.container(key="table_header"):
 for volunteer in people:
     with st.container(border=True, key=f"vl_row_{volunteer.id}"):
         cols = st.columns(ROW_COLUMNS, vertical_alignment="center")
-        cols[0].markdown(f"**{volunteer.code}**")
+        cols[0].markdown(f"**{volunteer.code.translate(UNBROKEN)}**")
         cols[1].markdown(f"{md(volunteer.full_name)}  \nлогин: {md(volunteer.login)}")
-        cols[2].write(format_phone(volunteer.phone) or "—")
+        cols[2].write(format_phone(volunteer.phone).translate(UNBROKEN) or "—")
         with cols[3]:
             st.badge(VOLUNTEER_STATUS_LABELS[volunteer.status], color=STATUS_BADGE[volunteer.status])
-        cols[4].write(f"с {ru_date(volunteer.created_at.date())}")
-        cols[5].write(f"записей: {volunteer.bookings_made}")
+        cols[4].write(ru_date(volunteer.created_at.date()))
+        cols[5].write(str(volunteer.bookings_made))
         with cols[6]:
             if volunteer.status == "active":
                 st.button("Отключить", key=f"vl_off_{volunteer.id}", on_click=change,
                           args=(volunteer.id, "deactivated", volunteer.full_name), width="stretch")
-                with st.popover("Новый пароль", width="stretch"):
+                with st.popover("Пароль", width="stretch"):
                     st.write("Прежний пароль перестанет действовать, волонтёр выйдет на всех устройствах.")
                     st.button("Выдать новый пароль", key=f"vl_password_{volunteer.id}", type="primary",
                               on_click=new_password, args=(volunteer.id, volunteer.full_name), width="stretch")
