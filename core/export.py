@@ -1,17 +1,19 @@
 """Экспорт данных: bookings with their session and person, filtered, previewed, saved as Excel or printed.
 
 One query joins a booking to everything a row shows. Rows are streamed from the database
-cursor into a write-only workbook, so 100,000 rows never sit in memory as Python objects.
+cursor into the workbook, so 100,000 rows never sit in memory as Python objects; the print
+form is the template core/templates/print_form.html.
 An erased visitor (152-ФЗ) keeps the booking for statistics but shows no personal value.
 Each export is recorded in the audit log with the filter sentence, never with personal data.
 """
 
-import html
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from pathlib import Path
 
+import jinja2
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
@@ -336,37 +338,31 @@ def display(value) -> str:
     return str(value)
 
 
-_PRINT_CSS = """
-@page { size: A4 %(orientation)s; margin: 14mm 12mm 16mm;
-  @bottom-right { content: "Страница " counter(page) " из " counter(pages); font: 9pt sans-serif; color: #555; } }
-* { box-sizing: border-box; }
-body { font: 10pt/1.35 "PT Sans", Arial, sans-serif; color: #000; margin: 0 auto; max-width: %(max_width)s; padding: 12px; }
-h1 { font-size: 15pt; margin: 0 0 4px; }
-.meta { margin: 0 0 2px; }
-.filters { margin: 6px 0 10px; font-style: italic; }
-table { width: 100%%; border-collapse: collapse; }
-thead { display: table-header-group; }
-th, td { border: 1px solid #777; padding: 3px 5px; text-align: left; vertical-align: top; overflow-wrap: break-word; }
-.nw { white-space: nowrap; }
-th { background: #e8eef7; }
-tr { break-inside: avoid; page-break-inside: avoid; }
-.signature { margin-top: 28px; break-inside: avoid; page-break-inside: avoid; }
-.signature p { margin: 14px 0; }
-.toolbar { margin: 0 0 12px; }
-@media print { .toolbar { display: none; } body { max-width: none; padding: 0; } th { -webkit-print-color-adjust: exact; print-color-adjust: exact; } }
-"""
+# every value in a template is escaped: user text can never become markup
+_TEMPLATES = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
+    autoescape=True,
+    undefined=jinja2.StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+    keep_trailing_newline=True,
+)
 
 
 # Dates, times, card and phone numbers read badly when a line break cuts them in two.
 _UNBREAKABLE = re.compile(r"[+\d\s().:-]{1,20}")
 
 
-def _td(value) -> str:
+@dataclass(frozen=True)
+class _PrintCell:
+    text: str
+    nowrap: bool
+
+
+def _print_cell(value) -> _PrintCell:
     text = display(value)
     # a booking moment may break between its date and its time; nothing else of this shape may
-    if not isinstance(value, datetime) and _UNBREAKABLE.fullmatch(text):
-        return f'<td class="nw">{html.escape(text)}</td>'
-    return f"<td>{html.escape(text)}</td>"
+    return _PrintCell(text, not isinstance(value, datetime) and bool(_UNBREAKABLE.fullmatch(text)))
 
 
 def print_form(description: str, columns: Sequence[str], rows: Iterable[Sequence], printed_at: datetime) -> str:
@@ -375,28 +371,14 @@ def print_form(description: str, columns: Sequence[str], rows: Iterable[Sequence
     Wide tables (more than six columns) print in landscape; the page numbers come from CSS
     paged media, and the header row repeats on every printed page.
     """
-    e = html.escape
     landscape = len(columns) > 6
-    css = _PRINT_CSS % {"orientation": "landscape" if landscape else "portrait", "max_width": "277mm" if landscape else "190mm"}
-    body_rows = []
-    count = 0
-    for row in rows:
-        count += 1
-        body_rows.append("<tr>" + "".join(_td(v) for v in row) + "</tr>")
-    head = "".join(f"<th>{e(title)}</th>" for title in columns)
-    empty = f'<tr><td colspan="{len(columns)}">Нет записей.</td></tr>' if not count else ""
-    return (
-        "<!DOCTYPE html>\n"
-        '<html lang="ru">\n<head>\n<meta charset="utf-8">\n'
-        f"<title>{e(TITLE)} — {format_ru_date(printed_at.date())}</title>\n"
-        f"<style>{css}</style>\n</head>\n<body>\n"
-        '<div class="toolbar"><button type="button" onclick="window.print()">Печать</button></div>\n'
-        f"<h1>{e(TITLE)}</h1>\n"
-        f'<p class="meta">Дата: {format_ru_date(printed_at.date())} {printed_at:%H:%M} · записей: {count}</p>\n'
-        f'<p class="filters">Фильтры: {e(description)}</p>\n'
-        f"<table>\n<thead><tr>{head}</tr></thead>\n<tbody>\n" + "\n".join(body_rows) + empty + "\n</tbody>\n</table>\n"
-        '<div class="signature">\n'
-        "<p>Ответственный (подпись / ФИО): ____________________ / ____________________ /</p>\n"
-        "<p>Дата: «____» ______________ 20____ г.</p>\n"
-        "</div>\n</body>\n</html>\n"
+    return _TEMPLATES.get_template("print_form.html").render(
+        title=TITLE,
+        printed_on=format_ru_date(printed_at.date()),
+        printed_time=f"{printed_at:%H:%M}",
+        description=description,
+        orientation="landscape" if landscape else "portrait",
+        max_width="277mm" if landscape else "190mm",
+        columns=list(columns),
+        rows=[[_print_cell(value) for value in row] for row in rows],
     )
