@@ -12,6 +12,7 @@ from ui.auth import current_actor, sign_out
 from ui.backups import start_daily_backups
 from ui.clock import now
 from ui.db import get_engine
+from ui.mks import start_mks_worker
 from ui.format import md
 from ui.navigation import MENU_BY_ROLE, st_pages
 from ui.style import apply_style
@@ -20,6 +21,7 @@ st.set_page_config(page_title="Запись на помощь", page_icon="🤝"
 apply_style()
 get_engine()
 start_daily_backups()
+start_mks_worker()
 
 pages = st_pages()
 # Every page is registered, so a direct URL always runs one of our pages, and each page checks

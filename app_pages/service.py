@@ -1,4 +1,4 @@
-"""Служебное (admin): backups and the audit log."""
+"""Служебное (admin): the link with МКС, backups, erasure and the audit log."""
 
 from datetime import timedelta
 
@@ -16,6 +16,7 @@ from ui.db import after_write, get_engine
 from core.actors import ROLE_LABELS
 from ui.forms import show_once
 from ui.format import audit_actor, audit_detail, ru_datetime
+from ui.mks import mks_panel
 
 actor = require_role("admin")
 
@@ -45,6 +46,8 @@ def erase(visitor_id: int, label: str) -> None:
 st.title("Служебное")
 show_once("sv_flash")
 show_once("sv_error", "error")
+
+mks_panel(actor)
 
 st.subheader("Резервные копии")
 folder = backup_folder()

@@ -25,7 +25,7 @@ from datetime import date, datetime, time, timedelta
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from core import audit, statuses
+from core import audit, mks_outbox, statuses
 from core.actors import Actor
 from core.db import is_duckdb, run_in_transaction
 from core.errors import BookingRefused, DomainError, NotAllowed, ValidationError
@@ -578,6 +578,8 @@ def set_status(
                 status_history.insert(),
                 [{"booking_id": i, "status": status, "comment": comment, "changed_at": now, "changed_by": actor.audit_name} for i in ids],
             )
+            # a service received (or taken back) goes to МКС through the outbox, with this commit
+            mks_outbox.queue_marks(conn, [(row.id, row.status) for row in found], status, now)
         audit.record(conn, actor, now, "set_status", "booking", None, status=status, count=len(ids))
         return len(ids)
 

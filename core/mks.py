@@ -131,6 +131,8 @@ def make_mks_engine(url: str) -> Engine:
         max_overflow=4,
         pool_pre_ping=True,
         pool_recycle=1800,
+        # an error's text shows its statement, never the values (names, birth dates) it carried
+        hide_parameters=True,
         connect_args={
             "connect_timeout": CONNECT_TIMEOUT_SECONDS,
             "read_timeout": QUERY_TIMEOUT_SECONDS,

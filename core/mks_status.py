@@ -35,10 +35,11 @@ class MksStatus:
 
     @property
     def connected(self) -> bool:
-        """The last contact went well (no error since the last success)."""
+        """The last contact went well: a success after the last error (in the same second, the
+        clock's grain, the error counts as the later)."""
         if self.last_ok_at is None:
             return False
-        return self.last_error_at is None or self.last_error_at <= self.last_ok_at
+        return self.last_error_at is None or self.last_error_at < self.last_ok_at
 
     @property
     def error_message(self) -> str | None:

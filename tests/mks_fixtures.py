@@ -18,7 +18,7 @@ class MksDatabase:
         self.server = server
         self.url = app_url  # the app's own user: exactly the granted rights
         self.engine = mks.make_mks_engine(app_url)
-        self.root = sa.create_engine(root_url)
+        self.root = sa.create_engine(root_url, pool_pre_ping=True)
 
     def _write(self, sql: str, **params) -> int:
         with self.root.begin() as conn:
