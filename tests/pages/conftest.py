@@ -16,6 +16,7 @@ from tests.backend import on_postgres
 from tests.postgres import create_database
 from ui.clock import now
 from ui.db import get_engine
+from ui.navigation import PAGES
 
 ROOT = Path(__file__).resolve().parents[2]
 ACTORS = {
@@ -83,10 +84,13 @@ def open_app(page: str | None = None, role: str | None = None) -> AppTest:
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     if role:
         signed_in(at, ACTORS[role])
-    at.run()
+    if page and PAGES[page][3] != page:
+        # before the first run AppTest finds a page by its file name only, not by a url_path
+        # that differs from it (AppTest.switch_page's docstring): one run to register the pages
+        at.run()
     if page:
-        at.switch_page(f"app_pages/{page}.py").run()
-    return at
+        at.switch_page(f"app_pages/{page}.py")
+    return at.run()
 
 
 @pytest.fixture
