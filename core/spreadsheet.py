@@ -1,39 +1,42 @@
 """Excel files that are safe to open: user text can never turn into a formula.
 
-openpyxl writes a string starting with "=" as a live formula. Spreadsheet apps also treat
-"+", "-", "@", tab, CR and LF as formula starts (OWASP "CSV/formula injection"). Every
-user-supplied string is therefore written as an explicit string cell, and a dangerous first
-character also gets Excel's quote prefix (cell.quotePrefix), so the value a person reads is
+Spreadsheet apps treat a cell starting with "=", "+", "-", "@", tab, CR or LF as a formula
+(OWASP "CSV/formula injection"). Every string is therefore written with XlsxWriter's
+`write_string` (never `write`, and with its string-to-formula/URL/number guesses off), and a
+dangerous first character also gets Excel's quote prefix, so the value a person reads is
 unchanged and stays text even after editing the cell.
 """
 
+import numbers
 import re
-import shutil
-import tempfile
-import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from io import BytesIO
-from itertools import chain
+from itertools import chain, islice
 
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
-from openpyxl.utils.datetime import to_excel
+import xlsxwriter
+from xlsxwriter.worksheet import Worksheet
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 DATE_FORMAT = "DD.MM.YYYY"
 TIME_FORMAT = "HH:MM"
 DATETIME_FORMAT = "DD.MM.YYYY HH:MM"
-_HEADER_FILL = PatternFill("solid", fgColor="DDE7F5")
-_HEADER_FONT = Font(bold=True)
-_SHEET_XML = "xl/worksheets/sheet1.xml"
-_XML_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
-_ROWS_IN_MEMORY = 16 * 1024 * 1024  # bytes of sheet XML kept in memory before spilling to disk
+HEADER_FILL = "#DDE7F5"
+PROGRESS_EVERY = 5000  # rows between two on_progress calls
+# XML 1.0 allows no control characters but tab, LF and CR: one stray byte in an old comment
+# must not reach the file (Excel would show it as _x000B_)
+_ILLEGAL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+# text starting so is written by _write_text: quoted, or cut in two runs
+_NEEDS_CARE = (*FORMULA_STARTS, "<r>")
+_OPTIONS = {
+    # rows go to a temporary file as they come: 100,000 rows never sit in memory
+    "constant_memory": True,
+    "strings_to_formulas": False,
+    "strings_to_urls": False,
+    "strings_to_numbers": False,
+}
 
 
 @dataclass(frozen=True)
@@ -42,90 +45,76 @@ class Column:
     width: float | None = None  # None: fitted to the content
 
 
-def _cell(sheet, value, *, bold: bool = False):
-    cell = WriteOnlyCell(sheet)
-    if isinstance(value, datetime):
-        cell.value, cell.number_format = value, DATETIME_FORMAT
-    elif isinstance(value, date):
-        cell.value, cell.number_format = value, DATE_FORMAT
-    elif isinstance(value, time):
-        cell.value, cell.number_format = value, TIME_FORMAT
-    elif isinstance(value, (int, float)) and not isinstance(value, bool):
-        cell.value = value
-    elif value is None:
-        cell.value = None
+class _Formats:
+    """The cell formats of one workbook, added once."""
+
+    def __init__(self, workbook: xlsxwriter.Workbook):
+        header = {"bold": True, "bg_color": HEADER_FILL, "pattern": 1, "valign": "vcenter", "text_wrap": True}
+        self.header = workbook.add_format(header)
+        self.header_quoted = workbook.add_format(header | {"quote_prefix": True})
+        self.quoted = workbook.add_format({"quote_prefix": True})
+        self.date = workbook.add_format({"num_format": DATE_FORMAT})
+        self.time = workbook.add_format({"num_format": TIME_FORMAT})
+        self.datetime = workbook.add_format({"num_format": DATETIME_FORMAT})
+        self.plain = workbook.add_format()
+
+
+def _write_text(sheet: Worksheet, row: int, col: int, value, formats: _Formats, *, header: bool = False) -> None:
+    text = _ILLEGAL_CHARACTERS.sub("", str(value))
+    if "\r" in text:
+        # a line break is LF in a cell; a CR would reach Excel as _x000D_
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    dangerous = text.startswith(FORMULA_STARTS)
+    if header:
+        fmt = formats.header_quoted if dangerous else formats.header
     else:
-        # control characters other than tab/newline are not allowed in XML: one stray byte in
-        # an old comment must not make the whole export fail
-        text = ILLEGAL_CHARACTERS_RE.sub("", str(value))
-        cell.value = text
-        # openpyxl types a str starting with "=" as a formula: force it back to a string
-        cell.data_type = "s"
-        if text.startswith(FORMULA_STARTS):
-            cell.quotePrefix = True
-    if bold:
-        cell.font = _HEADER_FONT
-        cell.fill = _HEADER_FILL
-        cell.alignment = Alignment(vertical="center", wrap_text=True)
-    return cell
+        fmt = formats.quoted if dangerous else None
+    if text.startswith("<r>") and text.endswith("</r>"):
+        # in constant_memory mode XlsxWriter copies a string of this shape into the XML
+        # unescaped, taking it for its own rich-string markup: cut in two runs, it is escaped
+        sheet.write_rich_string(row, col, "<", formats.plain, text[1:], *([fmt] if fmt else []))
+    else:
+        sheet.write_string(row, col, text, fmt)
 
 
-@dataclass(frozen=True)
-class _CellStyles:
-    """The style ids openpyxl gave the sample cells of each kind, as `s="..."` attributes."""
-
-    date: str
-    time: str
-    datetime: str
-    quoted_text: str
-
-
-_SAMPLE_ROW = (date(2000, 1, 1), time(0, 0), datetime(2000, 1, 1), "=")
-_STYLE_ID = re.compile(r'<c r="[A-Z]+3"( s="\d+")')
-
-
-def _text_cell(ref: str, text: str, style: str) -> str:
-    # openpyxl's own form for a string cell in a write-only sheet: an inline string
-    space = ' xml:space="preserve"' if text != text.strip() else ""
-    return f'<c r="{ref}"{style} t="inlineStr"><is><t{space}>{text.translate(_XML_ESCAPES)}</t></is></c>'
-
-
-def _data_cell(ref: str, value, styles: _CellStyles) -> str:
-    if isinstance(value, bool):
-        value = str(value)
+def _write_value(sheet: Worksheet, row: int, col: int, value, formats: _Formats) -> None:
     if isinstance(value, str):
-        # control characters other than tab/newline are not allowed in XML: one stray byte in
-        # an old comment must not make the whole export fail
-        text = ILLEGAL_CHARACTERS_RE.sub("", value)
-        return _text_cell(ref, text, styles.quoted_text if text.startswith(FORMULA_STARTS) else "")
-    if isinstance(value, datetime):
-        return f'<c r="{ref}"{styles.datetime} t="n"><v>{to_excel(value)}</v></c>'
-    if isinstance(value, date):
-        return f'<c r="{ref}"{styles.date} t="n"><v>{to_excel(value)}</v></c>'
-    if isinstance(value, time):
-        return f'<c r="{ref}"{styles.time} t="n"><v>{to_excel(value)}</v></c>'
-    if isinstance(value, (int, float)):
-        return f'<c r="{ref}" t="n"><v>{value}</v></c>'
-    return _text_cell(ref, str(value), "")
+        _write_text(sheet, row, col, value, formats)
+    elif isinstance(value, datetime):
+        sheet.write_datetime(row, col, value, formats.datetime)
+    elif isinstance(value, date):
+        sheet.write_datetime(row, col, value, formats.date)
+    elif isinstance(value, time):
+        sheet.write_datetime(row, col, value, formats.time)
+    elif isinstance(value, numbers.Real) and not isinstance(value, bool):
+        sheet.write_number(row, col, value)
+    else:
+        # True/False and anything else: as the words a person reads
+        _write_text(sheet, row, col, value, formats)
 
 
-def _write_rows(out, rows: Iterable[Sequence], letters: list[str], styles: _CellStyles, first_row: int, on_progress) -> int:
-    """Stream the data rows as sheet XML into `out`; returns how many were written."""
+def _write_rows(sheet: Worksheet, rows: Iterable[Sequence], formats: _Formats, first_row: int, on_progress) -> int:
+    """Write the data rows from `first_row` (zero-based) down; returns how many were written."""
+    # the common cells (plain text, exact dates, ints, floats) go straight to XlsxWriter's
+    # typed writers: this loop runs for every cell of 100,000 rows
+    write_string, write_number, write_datetime = sheet.write_string, sheet.write_number, sheet.write_datetime
+    moment_formats = {datetime: formats.datetime, date: formats.date, time: formats.time}
     written = 0
-    chunk = []
     for number, row in enumerate(rows, start=first_row):
-        cells = "".join(
-            _data_cell(f"{letter}{number}", value, styles) for letter, value in zip(letters, row) if value is not None
-        )
-        chunk.append(f'<row r="{number}">{cells}</row>')
+        for col, value in enumerate(row):
+            kind = type(value)
+            if kind is str and value.isprintable() and not value.startswith(_NEEDS_CARE):
+                write_string(number, col, value)
+            elif kind in moment_formats:
+                write_datetime(number, col, value, moment_formats[kind])
+            elif kind is int or kind is float:
+                write_number(number, col, value)
+            elif value is not None:
+                _write_value(sheet, number, col, value, formats)
         written += 1
-        if written % 5000 == 0:
-            out.write("".join(chunk).encode())
-            chunk.clear()
-            if on_progress:
-                on_progress(written)
-    out.write("".join(chunk).encode())
-    if on_progress and written % 5000:
+        if on_progress and written % PROGRESS_EVERY == 0:
+            on_progress(written)
+    if on_progress and written % PROGRESS_EVERY:
         on_progress(written)
     return written
 
@@ -147,53 +136,28 @@ def write_xlsx(
     rows: Iterable[Sequence],
     *,
     width_sample: int = 500,
-    on_progress=None,
+    on_progress: Callable[[int], None] | None = None,
 ) -> bytes:
     """A workbook: a description line, a styled frozen header with auto-filter, then the rows.
 
-    openpyxl makes the workbook (styles, header, widths, frozen pane, filter) around one sample
-    row of every cell kind; the data rows are then written as sheet XML in openpyxl's own form,
-    with the style ids it gave the sample cells, in place of that row. openpyxl builds an
-    element per cell, which takes 15 s for 100,000 rows; the strings take 2 s. Column widths
-    are fitted on the first `width_sample` rows.
+    Dates, times and moments are real Excel values shown as ДД.ММ.ГГГГ, ЧЧ:ММ and both; column
+    widths are fitted on the first `width_sample` rows; `on_progress(written)` every few
+    thousand rows and after the last.
     """
     rows = iter(rows)
-    sample = []
-    for row in rows:
-        sample.append(row)
-        if len(sample) >= width_sample:
-            break
-    letters = [get_column_letter(index) for index in range(1, len(columns) + 1)]
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title=sheet_title[:31])
-    for letter, column, index in zip(letters, columns, range(len(columns))):
+    sample = list(islice(rows, width_sample))
+    output = BytesIO()
+    workbook = xlsxwriter.Workbook(output, _OPTIONS)
+    formats = _Formats(workbook)
+    sheet = workbook.add_worksheet(sheet_title[:31])
+    for index, column in enumerate(columns):
         fitted = max([len(column.title)] + [_display_width(r[index]) for r in sample])
-        sheet.column_dimensions[letter].width = column.width or min(60, fitted + 2)
-    sheet.freeze_panes = "A3"
-    sheet.append([_cell(sheet, description)])
-    sheet.append([_cell(sheet, column.title, bold=True) for column in columns])
-    sheet.append([_cell(sheet, value) for value in _SAMPLE_ROW])
-    sheet.auto_filter.ref = f"A2:{letters[-1]}3"
-    skeleton = BytesIO()
-    workbook.save(skeleton)
-
-    with zipfile.ZipFile(skeleton) as made:
-        sheet_xml = made.read(_SHEET_XML).decode()
-        styles = _CellStyles(*_STYLE_ID.findall(sheet_xml))
-        before, rest = sheet_xml.split('<row r="3">', 1)
-        after = rest.split("</row>", 1)[1]
-        with tempfile.SpooledTemporaryFile(_ROWS_IN_MEMORY) as data_rows:
-            written = _write_rows(data_rows, chain(sample, rows), letters, styles, 3, on_progress)
-            after = after.replace(f'<autoFilter ref="A2:{letters[-1]}3"', f'<autoFilter ref="A2:{letters[-1]}{2 + written}"', 1)
-            result = BytesIO()
-            with zipfile.ZipFile(result, "w", zipfile.ZIP_DEFLATED) as package:
-                for entry in made.infolist():
-                    if entry.filename != _SHEET_XML:
-                        package.writestr(entry, made.read(entry))
-                        continue
-                    with package.open(_SHEET_XML, "w") as target:
-                        target.write(before.encode())
-                        data_rows.seek(0)
-                        shutil.copyfileobj(data_rows, target)
-                        target.write(after.encode())
-    return result.getvalue()
+        sheet.set_column(index, index, column.width or min(60, fitted + 2))
+    sheet.freeze_panes(2, 0)
+    _write_text(sheet, 0, 0, description, formats)
+    for index, column in enumerate(columns):
+        _write_text(sheet, 1, index, column.title, formats, header=True)
+    written = _write_rows(sheet, chain(sample, rows), formats, 2, on_progress)
+    sheet.autofilter(1, 0, 1 + written, len(columns) - 1)
+    workbook.close()
+    return output.getvalue()
