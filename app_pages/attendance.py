@@ -5,7 +5,7 @@ from functools import partial
 
 import streamlit as st
 
-from core.analytics import AnalyticsFilter, AttendanceReport, attendance_report, default_filter, record_download
+from core.analytics import AnalyticsFilter, AttendanceReport, attendance_report, default_filter, record_download, records_begin
 from core.errors import ValidationError
 from core.spreadsheet import XLSX_MIME, write_xlsx
 from ui import charts
@@ -25,8 +25,14 @@ day = today()
 keep_widget_values(*FILTER_KEYS)
 
 
+@st.cache_data(show_spinner=False, ttl=600)
+def load_records_begin() -> date | None:
+    with get_engine().connect() as conn:
+        return records_begin(conn)
+
+
 def reset_filters() -> None:
-    default = default_filter(day)
+    default = default_filter(day, load_records_begin())
     st.session_state.update(at_start=default.start, at_end=default.end, at_place=ALL_PLACES, at_service=ALL_SERVICES)
 
 
@@ -90,7 +96,7 @@ def download(key: str, title: str, description: str, columns, rows, flt: Analyti
 
 def show_key_figures(report: AttendanceReport, flt: AnalyticsFilter, description: str) -> None:
     figures = charts.key_figure_list(report.current, report.previous)
-    st.caption(f"Стрелки — изменение к предыдущему периоду такой же длины: {flt.previous().describe_period()}.")
+    st.caption(report.describe_comparison())
     for row in (figures[:3], figures[3:]):
         for column, figure in zip(st.columns(3), row):
             column.metric(
@@ -101,7 +107,8 @@ def show_key_figures(report: AttendanceReport, flt: AnalyticsFilter, description
                 help=figure.help,
                 border=True,
             )
-    columns, rows = charts.key_figures_table(figures, flt.describe_period(), flt.previous().describe_period())
+    compared = report.previous_period.describe_period() if report.previous else None
+    columns, rows = charts.key_figures_table(figures, flt.describe_period(), compared)
     download("pokazateli", "Показатели", f"Показатели. {description}", columns, rows, flt, "Скачать показатели (Excel)")
 
 

@@ -15,6 +15,10 @@ Definitions, shared by the page, the charts and the downloads:
 - No-show rate = no-shows / (attended + no-shows); None when nobody was marked yet.
 - A visitor is *new* in the month of their first counted booking anywhere (any place, any
   service), *returning* in every later month they book.
+- The records *begin* on the date of the earliest session with a counted booking (any place,
+  any service). The default period does not reach back before it, and a period is compared with
+  the previous one only when the records cover all of that one and it has bookings: days before
+  the records began would read as growth.
 """
 
 from dataclasses import dataclass, replace
@@ -83,9 +87,25 @@ class AnalyticsFilter:
         return f"Период {self.describe_period()}; место: {place}; услуга: {service}"
 
 
-def default_filter(today: date) -> AnalyticsFilter:
-    """The last 90 days, ending today, every place and service."""
-    return AnalyticsFilter(start=today - timedelta(days=DEFAULT_DAYS - 1), end=today)
+def default_filter(today: date, begin: date | None = None) -> AnalyticsFilter:
+    """The last 90 days ending today, every place and service; from `begin` (where the records
+    begin) instead when that is later: weeks before the first booking would only be empty bars."""
+    start = today - timedelta(days=DEFAULT_DAYS - 1)
+    if begin is not None and start < begin <= today:
+        start = begin
+    return AnalyticsFilter(start=start, end=today)
+
+
+_RECORDS_BEGIN = (
+    sa.select(sa.func.min(sessions.c.date))
+    .select_from(bookings.join(sessions, sessions.c.id == bookings.c.session_id))
+    .where(bookings.c.status.in_(statuses.ACTIVE))
+)
+
+
+def records_begin(conn: Connection) -> date | None:
+    """The date of the earliest session with a counted booking; None while nobody has booked."""
+    return conn.execute(_RECORDS_BEGIN).scalar_one()
 
 
 # The statements are built once per shape of filter (with or without a place, a service) and
@@ -348,10 +368,22 @@ def visitors_by_month(conn: Connection, flt: AnalyticsFilter) -> pd.DataFrame:
 # --- everything the page shows, in one call ------------------------------------------------
 
 
+def previous_to_compare(conn: Connection, flt: AnalyticsFilter, today: date, begin: date | None) -> KeyFigures | None:
+    """The previous period's figures, or None when a comparison would mislead: the records (which
+    begin on `begin`) do not cover all of it, or it has no bookings under this filter."""
+    earlier = flt.previous()
+    if begin is None or begin > earlier.start:
+        return None
+    figures = key_figures(conn, earlier, today)
+    return figures if figures.bookings else None
+
+
 @dataclass(frozen=True)
 class AttendanceReport:
     current: KeyFigures
-    previous: KeyFigures
+    previous: KeyFigures | None  # None: nothing fair to compare with (see `describe_comparison`)
+    previous_period: AnalyticsFilter
+    records_begin: date | None
     over_time: pd.DataFrame
     services: pd.DataFrame
     places: pd.DataFrame
@@ -362,12 +394,29 @@ class AttendanceReport:
     def is_empty(self) -> bool:
         return self.current.bookings == 0
 
+    def describe_comparison(self) -> str:
+        """One Russian sentence under the key figures: what the changes compare with, or why there are none."""
+        earlier = self.previous_period
+        if self.previous is not None:
+            return f"Стрелки — изменение к предыдущему периоду такой же длины: {earlier.describe_period()}."
+        if self.records_begin is None:
+            return "Без сравнения с предыдущим периодом: записей ещё нет."
+        if self.records_begin > earlier.start:
+            return f"Без сравнения с предыдущим периодом: записи ведутся только с {format_ru_date(self.records_begin)}."
+        return (
+            "Без сравнения с предыдущим периодом: в нём "
+            f"({format_ru_date(earlier.start)}–{format_ru_date(earlier.end)}) нет записей."
+        )
+
 
 def attendance_report(conn: Connection, flt: AnalyticsFilter, today: date) -> AttendanceReport:
-    """Key figures for this and the previous period, and every chart series."""
+    """Key figures for this period and (when fair) the previous one, and every chart series."""
+    begin = records_begin(conn)
     return AttendanceReport(
         current=key_figures(conn, flt, today),
-        previous=key_figures(conn, flt.previous(), today),
+        previous=previous_to_compare(conn, flt, today, begin),
+        previous_period=flt.previous(),
+        records_begin=begin,
         over_time=attendance_over_time(conn, flt),
         services=by_service(conn, flt),
         places=by_place(conn, flt),

@@ -310,8 +310,8 @@ class KeyFigure:
         return f"{int(self.value - self.previous):+d}"
 
 
-def key_figure_list(current: KeyFigures, previous: KeyFigures) -> list["KeyFigure"]:
-    """The six figures at the top of the page, each with the previous period's value."""
+def key_figure_list(current: KeyFigures, previous: KeyFigures | None) -> list["KeyFigure"]:
+    """The six figures at the top of the page, each with the previous period's value (when compared)."""
     pairs = (
         ("Мероприятий прошло", "Прошедшие мероприятия периода (до сегодняшнего дня), на которые записался хотя бы один человек.",
          "sessions_held", False, False),
@@ -323,17 +323,22 @@ def key_figure_list(current: KeyFigures, previous: KeyFigures) -> list["KeyFigur
         ("Посетителей", "Разных людей хотя бы с одной записью.", "visitors", False, False),
     )
     return [
-        KeyFigure(label, help, getattr(current, name), getattr(previous, name), rate, lower)
+        KeyFigure(label, help, getattr(current, name), getattr(previous, name) if previous else None, rate, lower)
         for label, help, name, rate, lower in pairs
     ]
 
 
-def key_figures_table(figures: list[KeyFigure], period: str, previous_period: str) -> tuple[list[Column], list[tuple]]:
-    columns = [Column("Показатель"), Column(f"Период {period}"), Column(f"Предыдущий период {previous_period}")]
+def key_figures_table(figures: list[KeyFigure], period: str, previous_period: str | None) -> tuple[list[Column], list[tuple]]:
+    """The key figures as a download; the previous period's column only when it was compared (`previous_period`)."""
+    columns = [Column("Показатель"), Column(f"Период {period}")]
+    if previous_period:
+        columns.append(Column(f"Предыдущий период {previous_period}"))
+
+    def number(figure: KeyFigure, value: float | None):
+        return _percent_number(value) if figure.is_rate else value
+
     rows = [
-        (f.label + (", %" if f.is_rate else ""),
-         _percent_number(f.value) if f.is_rate else f.value,
-         _percent_number(f.previous) if f.is_rate else f.previous)
+        (f.label + (", %" if f.is_rate else ""), number(f, f.value), *((number(f, f.previous),) if previous_period else ()))
         for f in figures
     ]
     return columns, rows

@@ -27,6 +27,7 @@ from core.analytics import (
     fill_by_weekday_hour,
     key_figures,
     record_download,
+    records_begin,
     visitors_by_month,
 )
 from core.errors import ValidationError
@@ -43,6 +44,8 @@ def now():
     return NOW
 
 PERIOD = AnalyticsFilter(date(2026, 2, 16), date(2026, 3, 15))
+# the same four weeks one week later: its previous period starts on the day the records begin
+LATER = AnalyticsFilter(date(2026, 2, 23), date(2026, 3, 22))
 
 
 def _insert(conn, table, **values) -> int:
@@ -229,10 +232,46 @@ def test_new_ignores_the_place_filter_a_person_is_new_to_the_charity_once(engine
 
 def test_the_report_bundles_this_and_the_previous_period(engine, known, today):
     with engine.connect() as conn:
-        report = attendance_report(conn, PERIOD, today)
-    assert (report.current.bookings, report.previous.bookings) == (8, 2)
+        report = attendance_report(conn, LATER, today)
+    assert (report.current.bookings, report.previous.bookings) == (9, 2)
     assert not report.is_empty
     assert len(report.over_time) == 4 and len(report.services) == 2 and len(report.fill) == 3
+    assert report.describe_comparison() == (
+        "Стрелки — изменение к предыдущему периоду такой же длины: 26.01.2026–22.02.2026 (28 дней)."
+    )
+
+
+def test_the_records_begin_with_the_earliest_session_anyone_booked(engine, known, tmp_path):
+    empty = fresh_engine(tmp_path)
+    with engine.connect() as conn, empty.connect() as nothing:
+        assert (records_begin(conn), records_begin(nothing)) == (date(2026, 1, 26), None)
+    empty.dispose()
+
+
+@pytest.mark.parametrize(
+    "flt, place, compared, sentence",
+    [
+        # 19.01–15.02: a week of it lies before the records begin, so it would read as growth
+        (PERIOD, None, None, "Без сравнения с предыдущим периодом: записи ведутся только с 26.01.2026."),
+        (LATER, None, 2, "Стрелки — изменение к предыдущему периоду такой же длины: 26.01.2026–22.02.2026 (28 дней)."),
+        # recorded, but nobody booked at Ясная then: no «+2» against nothing
+        (LATER, "Ясная", None, "Без сравнения с предыдущим периодом: в нём (26.01.2026–22.02.2026) нет записей."),
+    ],
+)
+def test_a_period_is_compared_only_with_a_previous_one_fully_recorded_and_not_empty(engine, known, today, flt, place, compared, sentence):
+    with engine.connect() as conn:
+        report = attendance_report(conn, AnalyticsFilter(flt.start, flt.end, known.get(place)), today)
+    assert (report.previous.bookings if report.previous else None) == compared
+    assert report.describe_comparison() == sentence
+
+
+def test_nothing_is_compared_before_anyone_booked(tmp_path, today):
+    empty = fresh_engine(tmp_path)
+    with empty.connect() as conn:
+        report = attendance_report(conn, PERIOD, today)
+    assert report.previous is None and report.is_empty
+    assert report.describe_comparison() == "Без сравнения с предыдущим периодом: записей ещё нет."
+    empty.dispose()
 
 
 def test_a_period_that_ends_before_it_starts_is_refused_at_the_end_field():
@@ -242,9 +281,19 @@ def test_a_period_that_ends_before_it_starts_is_refused_at_the_end_field():
     assert refusal.value.message == "Начало периода позже его конца."
 
 
-def test_the_default_is_the_last_90_days_ending_today():
-    flt = default_filter(date(2026, 3, 10))
-    assert (flt.start, flt.end, flt.days, flt.place_id, flt.service_id) == (date(2025, 12, 11), date(2026, 3, 10), 90, None, None)
+@pytest.mark.parametrize(
+    "begin, start",
+    [
+        (None, date(2025, 12, 11)),  # nobody booked yet: the last 90 days
+        (date(2020, 1, 1), date(2025, 12, 11)),  # years of records: still the last 90 days
+        (date(2026, 1, 26), date(2026, 1, 26)),  # records began 44 days ago: from that day, no empty weeks before
+        (date(2026, 3, 10), date(2026, 3, 10)),
+        (date(2026, 3, 20), date(2025, 12, 11)),  # only future sessions booked: nothing to start from
+    ],
+)
+def test_the_default_period_ends_today_and_starts_where_the_records_begin_or_90_days_back(begin, start):
+    flt = default_filter(date(2026, 3, 10), begin)
+    assert (flt.start, flt.end, flt.place_id, flt.service_id) == (start, date(2026, 3, 10), None, None)
 
 
 @pytest.mark.parametrize(
@@ -264,9 +313,10 @@ def test_figures_are_computed_by_the_database_in_a_handful_of_queries(engine, kn
     statements = []
     sa.event.listen(engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
     with engine.connect() as conn:
-        attendance_report(conn, PERIOD, today)
-    assert len(statements) == 9  # key figures 2 x 2 (this and the previous period), one per chart
-    assert all("GROUP BY" in sql or "count(" in sql for sql in statements)
+        attendance_report(conn, LATER, today)
+    # where the records begin, key figures 2 x 2 (this and the previous period), one per chart
+    assert len(statements) == 10
+    assert all("GROUP BY" in sql or "count(" in sql or "min(" in sql for sql in statements)
 
 
 def test_a_download_is_audited_with_the_filter_and_nothing_personal(tmp_path):

@@ -14,7 +14,7 @@ import pytest
 import sqlalchemy as sa
 from openpyxl import load_workbook
 
-from core.analytics import AnalyticsFilter, KeyFigures, default_filter, key_figures
+from core.analytics import AnalyticsFilter, KeyFigures, default_filter, key_figures, records_begin
 from core.schema import bookings, places
 from core.spreadsheet import write_xlsx
 from ui import charts
@@ -33,8 +33,8 @@ def metric_values(at) -> dict[str, str]:
 
 
 def core_figures(engine, **narrowed) -> KeyFigures:
-    default = default_filter(today())
     with engine.connect() as conn:
+        default = default_filter(today(), records_begin(conn))
         return key_figures(conn, AnalyticsFilter(default.start, default.end, **narrowed), today())
 
 
@@ -106,6 +106,35 @@ def test_the_place_filter_narrows_the_figures_and_the_reset_brings_all_back(app,
     at.button(key="at_reset").click().run()
     assert at.selectbox(key="at_place").value == "Все места"
     assert metric_values(at)["Записей"] == str(core_figures(db_engine).bookings)
+
+
+def test_the_default_period_starts_where_the_demo_records_begin_not_with_empty_weeks(app, db_engine):
+    at = app("attendance", "coordinator")
+    with db_engine.connect() as conn:
+        begin = records_begin(conn)
+    assert today() - timedelta(days=89) < begin < today(), "the demo's records begin inside the last 90 days"
+    assert (at.date_input(key="at_start").value, at.date_input(key="at_end").value) == (begin, today())
+    # the first bar is the week the first booked session was in
+    assert chart_specs(at)["weeks"]["data"][0]["x"][0] == charts.week_label(begin - timedelta(days=begin.weekday()))
+    at.date_input(key="at_start").set_value(date(2020, 1, 1)).run()
+    at.button(key="at_reset").click().run()
+    assert at.date_input(key="at_start").value == begin
+
+
+def test_no_changes_are_shown_against_a_previous_period_before_the_records_begin(app, db_engine):
+    at = app("attendance", "coordinator")
+    with db_engine.connect() as conn:
+        begin = records_begin(conn)
+    assert [m.delta for m in at.metric] == [""] * 6  # what AppTest reads for no delta
+    assert f"Без сравнения с предыдущим периодом: записи ведутся только с {begin:%d.%m.%Y}." in [c.value for c in at.caption]
+
+
+def test_changes_are_shown_against_a_fully_recorded_previous_period(app):
+    at = app("attendance", "coordinator")
+    at.date_input(key="at_start").set_value(today() - timedelta(days=13)).run()
+    previous = f"{today() - timedelta(days=27):%d.%m.%Y}–{today() - timedelta(days=14):%d.%m.%Y} (14 дней)"
+    assert f"Стрелки — изменение к предыдущему периоду такой же длины: {previous}." in [c.value for c in at.caption]
+    assert all(m.delta for m in at.metric)
 
 
 def test_a_period_ending_before_it_starts_is_refused_under_the_end_date(app):
@@ -209,3 +238,13 @@ def test_months_are_named_in_russian(first, label, name):
 def test_key_figures_show_russian_numbers_and_the_change(value, previous, is_rate, shown, delta):
     figure = charts.KeyFigure("x", "", value, previous, is_rate)
     assert (figure.shown, figure.delta) == (shown, delta)
+
+
+def test_the_key_figures_download_has_a_previous_column_only_when_compared():
+    figures = [charts.KeyFigure("Записей", "", 12, None), charts.KeyFigure("Доля неявок", "", 0.25, None, True)]
+    columns, rows = charts.key_figures_table(figures, "01.03.2026–10.03.2026 (10 дней)", None)
+    assert [c.title for c in columns] == ["Показатель", "Период 01.03.2026–10.03.2026 (10 дней)"]
+    assert rows == [("Записей", 12), ("Доля неявок, %", 25.0)]
+    compared = [charts.KeyFigure("Записей", "", 12, 10)]
+    columns, rows = charts.key_figures_table(compared, "01.03.2026–10.03.2026 (10 дней)", "19.02.2026–28.02.2026 (10 дней)")
+    assert len(columns) == 3 and rows == [("Записей", 12, 10)]
