@@ -7,7 +7,7 @@ from core.booking import cancel
 from core.errors import DomainError
 from core.people import find_visitors, get_visitor, reset_pin
 from core.sessions import bookings_made_by
-from ui import booking_flow, registration
+from ui import booking_flow, mks_people, registration
 from ui.auth import as_signed_in, require_role
 from ui.clock import now, today
 from ui.db import after_write, get_engine
@@ -53,10 +53,13 @@ def visitor_card(visitor_id: int) -> None:
         cols = st.columns([3, 1])
         cols[0].markdown(f"### {md(person.full_name)}")
         cols[0].write(f"Карта {person.card_number}" + (f" · {person.phone_display}" if person.phone else " · без телефона"))
+        with cols[0]:
+            mks_people.card_line(visitor_id)
         cols[1].button("Другой посетитель", key="dk_other", on_click=forget_visitor, width="stretch")
         st.button("Сбросить PIN", key="dk_reset_pin", on_click=do_reset_pin, args=(visitor_id,))
         if st.session_state.get("dk_pin"):
             st.metric("Новый PIN — передайте посетителю", st.session_state["dk_pin"])
+        mks_people.link_box(visitor_id, actor, "dk")
     st.subheader("Записать на услугу")
     booking_flow.render(visitor_id, actor, key_prefix="desk")
 
@@ -79,6 +82,7 @@ def find_section() -> None:
         phone = person.phone_display or "без телефона"
         st.button(f"{md(person.full_name)} · карта {person.card_number} · {phone}", key=f"dk_pick_{person.id}",
                   on_click=choose_visitor, args=(person.id,), width="stretch")
+    mks_people.take_over_box(query, actor, "dk")
 
 
 @as_signed_in

@@ -1,6 +1,8 @@
 """Staff accounts, volunteers and visitors: registration, sign-in, search."""
 
+import re
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -10,12 +12,12 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.engine import Connection, Engine
 
-from core import audit, storage, throttle
+from core import audit, mks_outbox, storage, throttle
 from core.booking import cancel_bookings_in_transaction
 from core.actors import Actor, volunteer_code
 from core.db import run_in_transaction
 from core.errors import DomainError, NotAllowed, ValidationError
-from core.schema import bookings, sessions, staff, status_history, visitor_photos, visitors, volunteers
+from core.schema import bookings, mks_clients, sessions, staff, status_history, visitor_photos, visitors, volunteers
 from core.sign_ins import end_all_for
 from core.validation import (
     FieldChecks,
@@ -318,11 +320,14 @@ def register_visitor(
     *,
     pin: str | None = None,
     address: str = LOCAL_ADDRESS,
+    and_then: Callable[[Connection, int], None] | None = None,
 ) -> Registration:
     """Register a visitor: validate, record consent, issue a card number and a PIN.
 
     Every bad field is refused at once (FieldErrors), in the order of the form. A visitor
     registering themself (no `actor`) gets a few registrations per address and hour.
+    `and_then(conn, visitor_id)` finishes the use case in the same transaction (a МКС client
+    taken over is linked with it: core.mks_people).
     """
     checks = FieldChecks()
     first = checks.clean(clean_name, first_name, "first_name")
@@ -362,6 +367,8 @@ def register_visitor(
         )
         who = actor or Actor("visitor", visitor_id, "visitor", card_number)
         audit.record(conn, who, now, "register", "visitor", card_number)
+        if and_then is not None:
+            and_then(conn, visitor_id)
         return Registration(visitor_id, card_number, pin)
 
     # one in 900 000 a new number is taken: the unique card number refuses it, drawn again
@@ -420,14 +427,21 @@ def reset_pin(engine: Engine, visitor_id: int, actor: Actor, now: datetime) -> s
     return pin
 
 
+# «МКС 1234», «мкс №1234»: a visitor linked to that МКС client
+_MKS_NUMBER = re.compile(r"мкс\s*№?\s*(\d{1,9})", re.IGNORECASE)
+
+
 def find_visitors(conn: Connection, query: str, limit: int = 10) -> list[VisitorRow]:
-    """Suggestions as one types: card number, phone digits, or "фамилия имя" prefix."""
+    """Suggestions as one types: card number, phone digits, «МКС 1234», or "фамилия имя" prefix."""
     text = (query or "").strip()
     if len(text) < 2:
         return []
     base = sa.select(visitors).where(visitors.c.erased_at.is_(None))
     digits = "".join(ch for ch in text if ch.isdigit())
-    if digits and len(digits) == len(text.replace(" ", "").replace("+", "").replace("-", "").replace("(", "").replace(")", "")):
+    if mks_number := _MKS_NUMBER.fullmatch(text):
+        linked = sa.select(mks_clients.c.visitor_id).where(mks_clients.c.mks_client_id == int(mks_number[1]))
+        stmt = base.where(visitors.c.id.in_(linked))
+    elif digits and len(digits) == len(text.replace(" ", "").replace("+", "").replace("-", "").replace("(", "").replace(")", "")):
         conditions = [visitors.c.card_number.startswith(digits, autoescape=True)]
         if len(digits) >= 4:
             conditions.append(visitors.c.phone.contains(digits.removeprefix("8") if len(digits) == 11 else digits, autoescape=True))
@@ -569,6 +583,7 @@ def erase_visitor(engine: Engine, visitor_id: int, actor: Actor, now: datetime) 
         conn.execute(bookings.update().where(bookings.c.visitor_id == visitor_id).values(comment=None, staff_comment=None))
         conn.execute(status_history.update().where(status_history.c.booking_id.in_(booking_ids)).values(comment=None))
         conn.execute(visitor_photos.delete().where(visitor_photos.c.visitor_id == visitor_id))
+        mks_outbox.forget_visitor(conn, visitor_id)
         end_all_for(conn, "visitor", visitor_id, now)
         audit.record(conn, actor, now, "erase", "visitor", row.card_number, cancelled_bookings=cancelled)
         return cancelled

@@ -283,12 +283,14 @@ mks_service_types = sa.Table(
     sa.Column("mks_type_id", sa.Integer, nullable=False, unique=True),
 )
 
-# A visitor linked to one МКС client, and a МКС client to one visitor.
+# A visitor linked to one МКС client, and a МКС client to one visitor; the birth date as МКС
+# had it when linked tells namesakes apart at the desk (our visitors have none of their own).
 mks_clients = sa.Table(
     "mks_clients",
     metadata,
     sa.Column("visitor_id", sa.Integer, primary_key=True, autoincrement=False),
     sa.Column("mks_client_id", sa.Integer, nullable=False, unique=True),
+    sa.Column("birth_date", sa.Date),
     sa.Column("linked_at", sa.DateTime, nullable=False),
     sa.Column("linked_by", sa.String(40), nullable=False),
 )

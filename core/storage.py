@@ -23,13 +23,13 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from core.db import duckdb_path, file_gate
-from core.schema import bookings, sign_ins, status_history, visitor_photos, visitors
+from core.schema import bookings, mks_clients, mks_outbox, sign_ins, status_history, visitor_photos, visitors
 
 log = logging.getLogger(__name__)
 
 # how long the rewrite waits for the app's connections to go idle before leaving it to the night
 WAIT_FOR_IDLE_SECONDS = 10.0
-PERSONAL_TABLES = (visitors, bookings, status_history, visitor_photos, sign_ins)
+PERSONAL_TABLES = (visitors, bookings, status_history, visitor_photos, sign_ins, mks_clients, mks_outbox)
 
 
 def scrub(engine: Engine) -> bool:
