@@ -72,7 +72,8 @@ def generate(engine: Engine, today: date, seed: int = SEED) -> dict[str, int]:
     start = today - timedelta(days=365 * YEARS)
     definitions = demo.json.loads(demo.DEMO_FILE.read_text(encoding="utf-8"))
 
-    place_names = definitions["places"] + [f"Пункт помощи №{n}" for n in range(1, PLACE_COUNT - len(definitions["places"]) + 1)]
+    demo_places = [place["name"] for place in definitions["places"]]
+    place_names = demo_places + [f"Пункт помощи №{n}" for n in range(1, PLACE_COUNT - len(demo_places) + 1)]
     _bulk(engine, schema.places, pd.DataFrame({
         "id": range(1, len(place_names) + 1), "name": place_names,
         "name_key": [search_key(n) for n in place_names], "created_at": now - timedelta(days=365 * YEARS),

@@ -46,6 +46,7 @@ ENTITY_LABELS = {
     "event": "Событие", "event_day": "День события", "session": "Мероприятие", "booking": "Запись",
     "bookings": "Записи", "visitor": "Посетитель", "volunteer": "Волонтёр", "account": "Учётная запись",
     "database": "База данных", "attendance": "Посещаемость", "service": "Услуга", "catalog": "Справочник услуг",
+    "place": "Место",
 }
 DETAIL_LABELS = {
     "services": "услуг", "cancelled_bookings": "отменено записей", "people_affected": "затронуто людей",

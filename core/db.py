@@ -302,6 +302,14 @@ def _mks_links_outbox_and_state(conn: Connection) -> None:
         conn.execute(schema.mks_state.insert().values(id=1))
 
 
+def _place_address_metro_directions(conn: Connection) -> None:
+    # a database created by migration 1 from today's metadata has the columns already
+    if _has_column(conn, "places", "address"):
+        return
+    for column, length in (("address", 200), ("metro", 80), ("directions", 500)):
+        conn.execute(sa.text(f"ALTER TABLE places ADD COLUMN {column} VARCHAR({length})"))
+
+
 MIGRATIONS: list[Callable[[Connection], None]] = [
     _create_initial_schema,
     _create_visitor_photos,
@@ -311,6 +319,7 @@ MIGRATIONS: list[Callable[[Connection], None]] = [
     _create_data_version,
     _throttles_instead_of_login_attempts,
     _mks_links_outbox_and_state,
+    _place_address_metro_directions,
 ]
 
 

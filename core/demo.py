@@ -104,11 +104,16 @@ def load(engine: Engine, now: datetime, seed: int = 2026) -> None:
         _insert_bookings(conn, rng, today, now, visitor_ids, volunteer_ids)
 
 
-def _insert_places(conn: Connection, names: list[str], now: datetime) -> dict[str, int]:
+def _insert_places(conn: Connection, definitions: list[dict], now: datetime) -> dict[str, int]:
+    """Each place with its address, metro and «как пройти»; returns name -> id."""
     ids = {}
-    for name in names:
+    for place in definitions:
+        name = place["name"]
         ids[name] = conn.execute(
-            places.insert().values(name=name, name_key=search_key(name), created_at=now).returning(places.c.id)
+            places.insert()
+            .values(name=name, name_key=search_key(name), created_at=now, address=place["address"],
+                    metro=place["metro"], directions=place["directions"])
+            .returning(places.c.id)
         ).scalar_one()
     return ids
 

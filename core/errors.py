@@ -28,6 +28,7 @@ MESSAGES: dict[str, str] = {
     "services_required": "Добавьте хотя бы одну услугу.",
     "service_repeated": "Эта услуга уже добавлена на то же время.",
     "place_exists": "Такое место уже есть: «{place}».",
+    "place_not_found": "Место не найдено.",
     "duration_range": "Длительность — от {minimum} до {maximum} минут.",
     "login_invalid": "Логин — от 3 до 32 латинских букв, цифр, точек, дефисов или подчёркиваний.",
     "login_taken": "Этот логин уже занят.",

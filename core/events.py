@@ -38,12 +38,6 @@ from core.validation import (
 
 
 @dataclass(frozen=True)
-class Place:
-    id: int
-    name: str
-
-
-@dataclass(frozen=True)
 class EventService:
     id: int
     event_id: int
@@ -132,10 +126,6 @@ class CleanEvent:
 
 
 # --- reading ----------------------------------------------------------------------------
-
-
-def list_places(conn: Connection) -> list[Place]:
-    return [Place(r.id, r.name) for r in conn.execute(sa.select(places.c.id, places.c.name).order_by(places.c.id))]
 
 
 # Built once: every page reads the events, and building the statements cost a third of it.

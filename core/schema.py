@@ -40,6 +40,10 @@ places = sa.Table(
     # case-folded name: uniqueness regardless of case ("цветной" == "Цветной")
     sa.Column("name_key", sa.String(60), nullable=False, unique=True),
     sa.Column("created_at", sa.DateTime, nullable=False),
+    # how a visitor finds the place (migration 9): shown wherever a visitor chooses or sees it
+    sa.Column("address", sa.String(200)),
+    sa.Column("metro", sa.String(80)),
+    sa.Column("directions", sa.String(500)),
 )
 
 services = sa.Table(

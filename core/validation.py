@@ -19,6 +19,8 @@ from core.errors import ValidationError
 NAME_MAX = 60
 TITLE_MAX = 120
 PLACE_MAX = 60
+ADDRESS_MAX = 200
+METRO_MAX = 80
 SERVICE_NAME_MAX = 80
 DURATION_MIN, DURATION_MAX = 5, 720
 TEXT_MAX = 500
@@ -283,6 +285,14 @@ def clean_place_name(value: str | None, field: str = "place") -> str:
     if len(place) > PLACE_MAX:
         raise ValidationError("text_too_long", field=field, maximum=PLACE_MAX)
     return place
+
+
+def clean_line(value: str | None, field: str, maximum: int) -> str | None:
+    """Optional one-line text (an address, a metro station), tidied like a name; blank -> None."""
+    line = _one_line(value)
+    if len(line) > maximum:
+        raise ValidationError("text_too_long", field=field, maximum=maximum)
+    return line or None
 
 
 def clean_service_name(value: str | None, field: str = "name") -> str:

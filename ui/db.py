@@ -8,8 +8,9 @@ from sqlalchemy.engine import Engine
 
 from core.config import SECRET_KEYS, settings
 from core.db import make_engine, shared_version
-from core.events import Event, list_catalog, list_places, load_events, next_participants
+from core.events import Event, list_catalog, load_events, next_participants
 from core.manage import StartRefused, start_up
+from core.places import list_places
 from core.sessions import Session, SessionFilter, list_sessions
 from ui.clock import now
 

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from core import demo
 from core.events import load_events
 from core.people import authenticate, visitor_sign_in
+from core.places import list_places
 from core.sessions import SessionFilter, list_sessions, sessions_between
 from tests.conftest import NOW, fresh_engine
 from tests.core.conftest import invariant_violations
@@ -36,6 +37,14 @@ def scalar(engine, sql: str, **params):
 def test_demo_has_places_and_a_catalog(demo_db):
     assert scalar(demo_db, "SELECT count(*) FROM places") >= 3
     assert scalar(demo_db, "SELECT count(*) FROM services") >= 8
+
+
+def test_demo_places_say_how_to_find_them(demo_db):
+    with demo_db.connect() as conn:
+        found = {p.name: p for p in list_places(conn)}
+    assert set(found) == {"Цветной", "Гиляровского", "Ясная"}
+    assert found["Цветной"].where == "Цветной бульвар, 11, стр. 2 · м. Цветной бульвар"
+    assert all(p.address and p.metro and p.directions for p in found.values())
 
 
 def test_demo_events_cover_every_kind(demo_db):
