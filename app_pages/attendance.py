@@ -72,7 +72,7 @@ def load_report(flt: AnalyticsFilter, on: date) -> AttendanceReport:
 # with all its checks, which costs as much as drawing the charts anew (80 ms on years of data).
 @st.cache_resource(show_spinner=False, ttl=600, max_entries=20)
 def load_charts(flt: AnalyticsFilter, on: date, writes: int) -> list[charts.Chart]:
-    return charts.all_charts(load_report(flt, on), flt.grain)
+    return charts.all_charts(load_report(flt, on))
 
 
 def workbook(key: str, title: str, description: str, columns, rows, flt: AnalyticsFilter) -> bytes:

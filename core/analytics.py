@@ -73,6 +73,13 @@ class AnalyticsFilter:
         """"week" or "month": how the attendance-over-time chart buckets this period."""
         return "week" if self.days <= WEEKLY_UP_TO_DAYS else "month"
 
+    def recorded(self, begin: date | None) -> "AnalyticsFilter":
+        """The same filter from `begin` (where the records begin) when the period starts earlier:
+        the charts have nothing to say about weeks before anything was recorded."""
+        if begin is not None and self.start < begin <= self.end:
+            return replace(self, start=begin)
+        return self
+
     def previous(self) -> "AnalyticsFilter":
         """The same filter over the period of the same length just before this one."""
         return replace(self, start=self.start - timedelta(days=self.days), end=self.start - timedelta(days=1))
@@ -384,6 +391,7 @@ class AttendanceReport:
     previous: KeyFigures | None  # None: nothing fair to compare with (see `describe_comparison`)
     previous_period: AnalyticsFilter
     records_begin: date | None
+    grain: str  # of `over_time`: "week" or "month", by the recorded part of the period
     over_time: pd.DataFrame
     services: pd.DataFrame
     places: pd.DataFrame
@@ -410,18 +418,22 @@ class AttendanceReport:
 
 
 def attendance_report(conn: Connection, flt: AnalyticsFilter, today: date) -> AttendanceReport:
-    """Key figures for this period and (when fair) the previous one, and every chart series."""
+    """Key figures for this period and (when fair) the previous one, and every chart series.
+
+    The series over time start where the records begin when the period starts earlier."""
     begin = records_begin(conn)
+    charted = flt.recorded(begin)
     return AttendanceReport(
         current=key_figures(conn, flt, today),
         previous=previous_to_compare(conn, flt, today, begin),
         previous_period=flt.previous(),
         records_begin=begin,
-        over_time=attendance_over_time(conn, flt),
+        grain=charted.grain,
+        over_time=attendance_over_time(conn, charted),
         services=by_service(conn, flt),
         places=by_place(conn, flt),
         fill=fill_by_weekday_hour(conn, flt, today),
-        visitors=visitors_by_month(conn, flt),
+        visitors=visitors_by_month(conn, charted),
     )
 
 

@@ -25,8 +25,16 @@ MONTHS = (
     "июль", "август", "сентябрь", "октябрь", "ноябрь", "декабрь",
 )
 NEW_COLOUR, RETURNING_COLOUR = "#3b6fb6", "#a9c1e6"
+ZERO_COLOUR = "#808495"  # the axis labels' grey: a quiet "0", not a figure to read first
 FILL_SCALE = [[0.0, "#f3f7f4"], [0.5, "#8fcf9c"], [1.0, "#1e7b34"]]
+# one percent format everywhere on the page: "43 %", the space a no-break one so the sign
+# never ends up alone on the next line
+PERCENT_SIGN = "\u00a0%"
 # what st.plotly_chart passes to plotly: no mode bar (its tooltips are English), no zoom
+# Weeks and months along x: at most 10 labels (every 2nd or 3rd when there are more), turned by
+# plotly as far as they must not to overlap. Left to itself plotly packs a label every 14 px on
+# a phone, and turned labels are 16 px wide.
+TIME_AXIS = {"type": "category", "nticks": 10}
 PLOTLY_CONFIG = {"displayModeBar": False, "scrollZoom": False, "doubleClick": False, "responsive": True}
 
 
@@ -44,8 +52,8 @@ class Chart:
 
 
 def week_label(monday: date) -> str:
-    """"нед. с 02.11"."""
-    return f"нед. с {monday:%d.%m}"
+    """"02.11" under the axis titled «Неделя с»: short enough for 13 weeks side by side on a phone."""
+    return f"{monday:%d.%m}"
 
 
 def month_label(first: date) -> str:
@@ -59,10 +67,10 @@ def month_name(first: date) -> str:
 
 
 def percent(rate: float | None, digits: int = 0) -> str:
-    """0.2213 -> "22 %" (Russian: decimal comma, a space before the sign); None -> "—"."""
+    """0.2213 -> "22 %" (Russian: decimal comma, a no-break space before the sign); None -> "—"."""
     if rate is None or pd.isna(rate):
         return "—"
-    return f"{rate * 100:.{digits}f}".replace(".", ",") + " %"
+    return f"{rate * 100:.{digits}f}".replace(".", ",") + PERCENT_SIGN
 
 
 def _percent_number(rate: float | None) -> float | None:
@@ -109,6 +117,24 @@ def _layout(figure: go.Figure, title: str, height: int = 360) -> go.Figure:
     return figure
 
 
+def _zero_marks(figure: go.Figure, labels: list[str], totals, full: list[str], nothing: str) -> None:
+    """A "0" over each empty bucket: an empty slot on the axis would read as missing data."""
+    empty = [i for i, total in enumerate(totals) if total == 0]
+    if empty:
+        figure.add_scatter(
+            x=[labels[i] for i in empty],
+            y=[0] * len(empty),
+            mode="text",
+            text=["0"] * len(empty),
+            textposition="top center",
+            textfont={"size": 10, "color": ZERO_COLOUR},
+            customdata=[full[i] for i in empty],
+            hovertemplate=f"%{{customdata}}<br>{nothing}<extra></extra>",
+            showlegend=False,
+            cliponaxis=False,
+        )
+
+
 def _status_columns(first: Column) -> list[Column]:
     return [first, *(Column(statuses.ADMIN_LABEL[s]) for s in CHART_STATUSES), Column("Всего")]
 
@@ -131,10 +157,11 @@ def over_time_chart(frame: pd.DataFrame, grain: str) -> Chart:
             customdata=full,
             hovertemplate=f"%{{customdata}}<br>{statuses.ADMIN_LABEL[status]}: %{{y}}<extra></extra>",
         )
+    _zero_marks(figure, labels, frame[list(CHART_STATUSES)].sum(axis=1), full, "записей нет")
     title = "Записи по неделям" if weekly else "Записи по месяцам"
     _layout(figure, title)
     figure.update_yaxes(title_text="Записей")
-    figure.update_xaxes(tickangle=-45 if len(labels) > 4 else 0)
+    figure.update_xaxes(title_text="Неделя с" if weekly else None, **TIME_AXIS)
     rows = [
         (r.period if weekly else month_name(r.period), r.attended, r.no_show, r.expected, r.attended + r.no_show + r.expected)
         for r in frame.itertuples()
@@ -177,8 +204,7 @@ def fill_chart(frame: pd.DataFrame) -> Chart:
         for weekday in range(1, 8):
             cell = cells.get((weekday, hour))
             row_z.append(cell.fill_rate if cell else None)
-            # "48%" without the space: a cell is a seventh of a phone screen wide
-            row_text.append(f"{cell.fill_rate * 100:.0f}%" if cell else "")
+            row_text.append(percent(cell.fill_rate) if cell else "")
             row_hover.append(
                 f"мероприятий: {cell.sessions}<br>записано {cell.booked} из {cell.capacity} мест" if cell else "нет мероприятий"
             )
@@ -222,11 +248,13 @@ def no_show_chart(frame: pd.DataFrame) -> Chart:
     figure = go.Figure(
         go.Bar(
             y=[wrapped(n) for n in marked["name"]],
-            x=marked["no_show_rate"],
+            x=marked["no_show_rate"] * 100,
             orientation="h",
             marker_color=statuses.COLOUR[statuses.NO_SHOW],
             text=[percent(r) for r in marked["no_show_rate"]],
-            textposition="auto",
+            # plotly draws no text on a bar of width 0: "0 %" goes beside it, not nowhere
+            textposition=["auto" if r > 0 else "outside" for r in marked["no_show_rate"]],
+            cliponaxis=False,
             customdata=[
                 [plain(r.name), r.no_show, r.attended + r.no_show] for r in marked.itertuples()
             ],
@@ -236,7 +264,7 @@ def no_show_chart(frame: pd.DataFrame) -> Chart:
     )
     title = "Неявки по услугам"
     _layout(figure, title, height=130 + 42 * max(len(marked), 1))
-    figure.update_xaxes(title_text="Доля неявок", tickformat=".0%", rangemode="tozero")
+    figure.update_xaxes(title_text="Доля неявок", ticksuffix=PERCENT_SIGN, rangemode="tozero")
     figure.update_yaxes(autorange="reversed")
     rows = [(r.name, r.attended, r.no_show, _percent_number(r.no_show_rate)) for r in marked.itertuples()]
     columns = [Column("Услуга"), Column(statuses.ADMIN_LABEL[statuses.ATTENDED]), Column(statuses.ADMIN_LABEL[statuses.NO_SHOW]), Column("Доля неявок, %")]
@@ -258,8 +286,10 @@ def visitors_chart(frame: pd.DataFrame) -> Chart:
             customdata=full,
             hovertemplate=f"%{{customdata}}<br>{name}: %{{y}}<extra></extra>",
         )
+    _zero_marks(figure, labels, frame["visitors"], full, "посетителей нет")
     title = "Новые и вернувшиеся"
     _layout(figure, title)
+    figure.update_xaxes(**TIME_AXIS)
     figure.update_yaxes(title_text="Посетителей")
     rows = [(month_name(r.month), r.visitors, r.new, r.returning) for r in frame.itertuples()]
     columns = [Column("Месяц"), Column("Посетителей"), Column("Новые"), Column("Вернувшиеся")]
@@ -267,10 +297,10 @@ def visitors_chart(frame: pd.DataFrame) -> Chart:
     return Chart("visitors", title, note, figure, columns, rows)
 
 
-def all_charts(report: AttendanceReport, grain: str) -> list[Chart]:
+def all_charts(report: AttendanceReport) -> list[Chart]:
     """The page's charts, in the order they are shown."""
     return [
-        over_time_chart(report.over_time, grain),
+        over_time_chart(report.over_time, report.grain),
         breakdown_chart(report.services, "services", "Записи по услугам", "Услуга"),
         breakdown_chart(report.places, "places", "Записи по местам", "Место"),
         fill_chart(report.fill),

@@ -11,7 +11,7 @@ The data set (today is Tuesday 10.03.2026; the period is 16.02–15.03.2026, fou
     20.03 (пт)  Цветной  Стирка 10:00       4         v4 expected                   after the period
 """
 
-from datetime import date, time
+from datetime import date, time, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -263,6 +263,19 @@ def test_a_period_is_compared_only_with_a_previous_one_fully_recorded_and_not_em
         report = attendance_report(conn, AnalyticsFilter(flt.start, flt.end, known.get(place)), today)
     assert (report.previous.bookings if report.previous else None) == compared
     assert report.describe_comparison() == sentence
+
+
+def test_a_period_reaching_back_before_the_records_is_charted_from_where_they_begin(engine, known, today):
+    # 288 days would be charted by month; the 49 recorded ones are charted by week, from 26.01
+    long_ago = AnalyticsFilter(date(2025, 6, 1), date(2026, 3, 15))
+    with engine.connect() as conn:
+        report = attendance_report(conn, long_ago, today)
+    assert report.grain == "week"
+    assert report.over_time["period"].tolist() == [date(2026, 1, 26) + timedelta(weeks=n) for n in range(7)]
+    assert report.visitors["month"].tolist() == [date(2026, 1, 1), date(2026, 2, 1), date(2026, 3, 1)]
+    assert report.current == figures(engine, AnalyticsFilter(date(2026, 1, 26), date(2026, 3, 15)), today)
+    assert PERIOD.recorded(date(2026, 1, 26)) == PERIOD  # already inside the records
+    assert PERIOD.recorded(date(2026, 4, 1)) == PERIOD  # before the records: nothing to chart either way
 
 
 def test_nothing_is_compared_before_anyone_booked(tmp_path, today):

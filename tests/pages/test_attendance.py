@@ -6,6 +6,7 @@ The chart and download builders are checked on small hand-made frames.
 """
 
 import json
+import re
 from datetime import date, timedelta
 from io import BytesIO
 
@@ -22,6 +23,7 @@ from ui.clock import today
 from ui.db import after_write
 
 CHART_KEYS = ["weeks", "services", "places", "fill", "no_show", "visitors"]
+NBSP = "\u00a0"  # between a number and its %: looks like a space, never breaks the line
 
 
 def chart_specs(at) -> dict[str, dict]:
@@ -84,7 +86,8 @@ def test_every_chart_speaks_russian(app):
     ]
     assert [t["name"] for t in specs["weeks"]["data"]] == ["Присутствовал", "Не пришел", "Ожидается"]
     assert [t["marker"]["color"] for t in specs["weeks"]["data"]] == ["#2e9e44", "#d93025", "#f5c518"]
-    assert specs["weeks"]["data"][0]["x"][-1] == f"нед. с {today() - timedelta(days=today().weekday()):%d.%m}"
+    assert specs["weeks"]["data"][0]["x"][-1] == f"{today() - timedelta(days=today().weekday()):%d.%m}"
+    assert specs["weeks"]["layout"]["xaxis"]["title"]["text"] == "Неделя с"
     assert specs["fill"]["data"][0]["x"] == ["пн", "вт", "ср", "чт", "пт", "сб", "вс"]
     assert [t["name"] for t in specs["visitors"]["data"]] == ["Новые", "Вернувшиеся"]
     for spec in specs.values():
@@ -183,7 +186,7 @@ def test_the_weekly_download_holds_the_numbers_of_the_chart():
         {"period": [date(2026, 11, 2), date(2026, 11, 9)], "attended": [5, 0], "no_show": [2, 0], "expected": [0, 3]}
     )
     chart = charts.over_time_chart(frame, "week")
-    assert chart.figure.data[0].x == ("нед. с 02.11", "нед. с 09.11")
+    assert chart.figure.data[0].x == ("02.11", "09.11")
     rows = read_xlsx(write_xlsx(chart.title, "Записи по неделям. Период …", chart.columns, chart.rows))
     assert rows[1] == ("Неделя с", "Присутствовал", "Не пришел", "Ожидается", "Всего")
     assert rows[2:] == [
@@ -210,7 +213,7 @@ def test_the_fill_grid_has_seven_weekdays_and_the_busy_hours():
     heatmap = charts.fill_chart(frame).figure.data[0]
     assert heatmap.x == ("пн", "вт", "ср", "чт", "пт", "сб", "вс")
     assert heatmap.y == ("10:00", "12:00")
-    assert [list(row) for row in heatmap.text] == [["", "75%", "", "", "", "", ""], ["", "", "", "50%", "", "", ""]]
+    assert [[t.replace(NBSP, " ") for t in row] for row in heatmap.text] == [["", "75 %", "", "", "", "", ""], ["", "", "", "50 %", "", "", ""]]
 
 
 @pytest.mark.parametrize(
@@ -237,7 +240,7 @@ def test_months_are_named_in_russian(first, label, name):
 )
 def test_key_figures_show_russian_numbers_and_the_change(value, previous, is_rate, shown, delta):
     figure = charts.KeyFigure("x", "", value, previous, is_rate)
-    assert (figure.shown, figure.delta) == (shown, delta)
+    assert (figure.shown.replace(NBSP, " "), figure.delta) == (shown, delta)
 
 
 def test_the_key_figures_download_has_a_previous_column_only_when_compared():
@@ -248,3 +251,42 @@ def test_the_key_figures_download_has_a_previous_column_only_when_compared():
     compared = [charts.KeyFigure("Записей", "", 12, 10)]
     columns, rows = charts.key_figures_table(compared, "01.03.2026–10.03.2026 (10 дней)", "19.02.2026–28.02.2026 (10 дней)")
     assert len(columns) == 3 and rows == [("Записей", 12, 10)]
+
+
+def test_every_percentage_on_the_page_reads_43_space_percent(app):
+    at = app("attendance", "coordinator")
+    shown = [m.value for m in at.metric if m.label in ("Доля неявок", "Заполненность")]
+    specs = chart_specs(at)
+    cells = [t for row in specs["fill"]["data"][0]["text"] for t in row if t]
+    bars = specs["no_show"]["data"][0]["text"]
+    assert shown and cells and bars
+    for text in shown + cells + bars:
+        assert re.fullmatch(r"\d+\u00a0%", text), text
+    assert specs["no_show"]["layout"]["xaxis"]["ticksuffix"] == NBSP + "%"
+    assert "tickformat" not in specs["no_show"]["layout"]["xaxis"]  # plotly's ".0%" writes "40%"
+
+
+def test_a_service_with_no_no_shows_gets_its_0_percent_beside_the_empty_bar():
+    frame = pd.DataFrame(
+        [{"name": n, "attended": a, "no_show": s, "expected": 0, "bookings": a + s, "no_show_rate": s / (a + s)}
+         for n, a, s in (("Душ", 1, 1), ("Стирка", 4, 0))]
+    )
+    bar = charts.no_show_chart(frame).figure.data[0]
+    assert list(bar.x) == [50, 0]
+    assert [t.replace(NBSP, " ") for t in bar.text] == ["50 %", "0 %"]
+    assert list(bar.textposition) == ["auto", "outside"]  # plotly draws no text on a bar of width 0
+
+
+def test_an_empty_week_or_month_is_marked_0_not_left_a_blank_slot():
+    weeks = pd.DataFrame(
+        {"period": [date(2026, 11, 2), date(2026, 11, 9), date(2026, 11, 16)],
+         "attended": [5, 0, 1], "no_show": [2, 0, 0], "expected": [0, 0, 0]}
+    )
+    marks = charts.over_time_chart(weeks, "week").figure.data[-1]
+    assert (marks.type, marks.mode, marks.x, marks.text) == ("scatter", "text", ("09.11",), ("0",))
+    assert marks.customdata == ("неделя с 09.11.2026",)
+    months = pd.DataFrame({"month": [date(2026, 1, 1), date(2026, 2, 1)], "visitors": [0, 3], "new": [0, 1], "returning": [0, 2]})
+    marks = charts.visitors_chart(months).figure.data[-1]
+    assert (marks.x, marks.text) == (("янв. 2026",), ("0",))
+    full = pd.DataFrame({"period": [date(2026, 11, 2)], "attended": [1], "no_show": [0], "expected": [0]})
+    assert [t.type for t in charts.over_time_chart(full, "week").figure.data] == ["bar"] * 3
