@@ -1,5 +1,5 @@
 """A throwaway MariaDB server standing in for МКС's MySQL: a data folder in a temporary folder,
-127.0.0.1 only, started once per pytest worker by the first test that needs it (~0.5 s).
+127.0.0.1 only, started once per pytest worker by the first test that needs it (1-2 s).
 
 Debian's `mariadb-server` provides the binaries (the Makefile installs it). Run as root, the
 server drops to the `mysql` system user, as Debian's own service does. Each test gets a fresh
@@ -46,15 +46,22 @@ class MariaDB:
         self.port = _free_port()
         self.process: subprocess.Popen | None = None
         self._databases = count(1)
+        # a temporary folder of its own: servers sharing /tmp clash on their temporary tables'
+        # names (two workers' installs failed with "Unknown table 'mysql.tmp_user_sys'")
+        (self.folder / "tmp").mkdir()
         as_root = os.geteuid() == 0
         if as_root:
-            shutil.chown(self.folder, "mysql", "mysql")
+            for path in (self.folder, self.folder / "tmp"):
+                shutil.chown(path, "mysql", "mysql")
         self._user = ["--user=mysql"] if as_root else []
-        subprocess.run(
-            [INSTALL_DB, "--no-defaults", f"--datadir={self.folder / 'data'}", *self._user,
+        self._folders = [f"--datadir={self.folder / 'data'}", f"--tmpdir={self.folder / 'tmp'}"]
+        installed = subprocess.run(
+            [INSTALL_DB, "--no-defaults", *self._folders, *self._user,
              "--auth-root-authentication-method=normal", "--skip-test-db", "--skip-name-resolve"],
-            check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         )
+        if installed.returncode:
+            raise RuntimeError(f"mariadb-install-db failed:\n{installed.stdout[-2000:]}")
         self.admin_url = f"mysql+pymysql://root@127.0.0.1:{self.port}/mysql?charset=utf8mb4"
         self.start()
 
@@ -62,7 +69,7 @@ class MariaDB:
         # little memory, and commits reach the OS only: they survive a killed server (the
         # tests stop it with SIGKILL), not a power cut, which nothing here must survive
         self.process = subprocess.Popen(
-            [SERVER, "--no-defaults", f"--datadir={self.folder / 'data'}", *self._user,
+            [SERVER, "--no-defaults", *self._folders, *self._user,
              "--bind-address=127.0.0.1", f"--port={self.port}", f"--socket={self.folder / 'socket'}",
              f"--pid-file={self.folder / 'pid'}", f"--log-error={self.folder / 'error.log'}",
              "--skip-name-resolve", "--skip-log-bin", "--innodb-buffer-pool-size=32M", "--innodb-log-file-size=8M",

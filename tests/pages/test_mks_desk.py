@@ -8,6 +8,10 @@ import sqlalchemy as sa
 
 from core.schema import mks_clients, visitors
 from ui.format import md
+from tests.backend import on_postgres
+
+# screens over the same core: the core МКС tests run on both backends, these in the DuckDB pass
+pytestmark = pytest.mark.skipif(on_postgres(), reason="МКС screens run in the DuckDB pass; core/test_mks_* cover PostgreSQL")
 
 
 @pytest.fixture(autouse=True)
