@@ -20,7 +20,7 @@ from ui import event_form
 from ui.auth import as_signed_in, require_role
 from ui.clock import now, today
 from ui.db import after_write, cached_catalog, cached_events, cached_next_participants, cached_places, get_engine
-from ui.format import md, ru_date, time_range
+from ui.format import CHOOSE, md, ru_date, time_range
 from ui.forms import keep_widget_values, show_once
 from ui.paging import current_page, pager
 
@@ -182,10 +182,10 @@ def filters() -> None:
         # empty until chosen: set in the state, not as value=, which keep_widget_values would contradict
         st.session_state.setdefault("ef_dates", ())
         cols[1].date_input("Даты с — по (ДД.ММ.ГГГГ)", key="ef_dates", format="DD.MM.YYYY")
-        cols[2].selectbox("Тип", ["all", "one_off", "recurring"], key="ef_kind",
+        cols[2].selectbox("Тип", ["all", "one_off", "recurring"], key="ef_kind", placeholder=CHOOSE,
                           format_func={"all": "Все", "one_off": "Разовые", "recurring": "Повторяющиеся"}.get)
-        cols[3].selectbox("Услуга", [ALL_SERVICES, *sorted(catalog.values())], key="ef_service")
-        cols[4].selectbox("Место", [ALL_PLACES, *places.values()], key="ef_place")
+        cols[3].selectbox("Услуга", [ALL_SERVICES, *sorted(catalog.values())], key="ef_service", placeholder=CHOOSE)
+        cols[4].selectbox("Место", [ALL_PLACES, *places.values()], key="ef_place", placeholder=CHOOSE)
         st.button("Сбросить фильтры", key="ef_reset", on_click=reset_filters)
 
 

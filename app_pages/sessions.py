@@ -17,7 +17,7 @@ from ui.db import (
     cached_session_page,
     get_engine,
 )
-from ui.format import md, ru_date, time_range
+from ui.format import CHOOSE, md, ru_date, time_range
 from ui.forms import keep_widget_values, show_once
 from ui.paging import current_page, pager
 
@@ -63,7 +63,7 @@ def person_filter() -> int | None:
     labels = {f"{v.last_name} {v.first_name} · карта {v.card_number}": v.id for v in matches}
     if st.session_state.get("sf_person") not in labels:
         st.session_state["sf_person"] = next(iter(labels))
-    st.selectbox("Участник", list(labels), key="sf_person")
+    st.selectbox("Участник", list(labels), key="sf_person", placeholder=CHOOSE)
     return labels[st.session_state["sf_person"]]
 
 
@@ -76,8 +76,8 @@ def reset_filters() -> None:
 def filters() -> SessionFilter:
     with st.container(border=True):
         cols = st.columns([1.4, 1.2, 2])
-        cols[0].selectbox("Услуга", [ALL_SERVICES, *sorted(catalog.values())], key="sf_service")
-        cols[1].selectbox("Место", [ALL_PLACES, *places.values()], key="sf_place")
+        cols[0].selectbox("Услуга", [ALL_SERVICES, *sorted(catalog.values())], key="sf_service", placeholder=CHOOSE)
+        cols[1].selectbox("Место", [ALL_PLACES, *places.values()], key="sf_place", placeholder=CHOOSE)
         with cols[2]:
             st.text_input("Участник: карта, фамилия и имя или телефон", key="sf_person_q", placeholder="Например: 100042 или Петрова Анна")
             visitor_id = person_filter()

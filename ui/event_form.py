@@ -12,7 +12,7 @@ from core.validation import FieldChecks, clean_capacity, clean_service_capacity,
 from ui.auth import ACTOR_KEY, as_signed_in
 from ui.clock import now, today
 from ui.db import after_write, cached_catalog, cached_places, get_engine
-from ui.format import md, ru_day_short
+from ui.format import CHOOSE, md, ru_day_short
 from ui.forms import clear_errors, errors_of, field_error, keep_widget_values, message_of, remember_error
 
 FORM = "ev_form"
@@ -262,12 +262,13 @@ def render() -> None:
                  format_func=lambda k: "Разовое" if k == "one_off" else "Повторяющееся")
         if s.ev_kind == "recurring":
             cols = st.columns(2)
-            cols[0].selectbox("Частота", list(FREQ_LABELS), key="ev_freq", format_func=FREQ_LABELS.get)
+            cols[0].selectbox("Частота", list(FREQ_LABELS), key="ev_freq", placeholder=CHOOSE, format_func=FREQ_LABELS.get)
             cols[1].number_input(f"Каждые N ({UNIT_LABELS[s.ev_freq]})", key="ev_interval", step=1)
             field_error(FORM, "interval", s.ev_interval)
             if s.ev_freq == "weekly":
                 st.multiselect("Дни недели", list(range(7)), key="ev_weekdays", on_change=_weekdays_picked,
-                               format_func=lambda d: WEEKDAY_NAMES[d].capitalize(), placeholder="Выберите дни")
+                               format_func=lambda d: WEEKDAY_NAMES[d].capitalize(), placeholder="Выберите дни",
+                               select_all=False)  # Streamlit's bulk option says "Select all"
                 field_error(FORM, "weekdays", tuple(s.ev_weekdays))
             st.radio("Окончание", list(END_LABELS), key="ev_end", format_func=END_LABELS.get, horizontal=True)
             if s.ev_end == "count":
@@ -278,7 +279,7 @@ def render() -> None:
                 field_error(FORM, "until", s.ev_first_date, s.ev_until)
         place_options = [p.id for p in places] + [NEW_PLACE]
         place_names = {p.id: p.name for p in places} | {NEW_PLACE: "➕ Новое место…"}
-        st.selectbox("Место", place_options, key="ev_place", format_func=place_names.get)
+        st.selectbox("Место", place_options, key="ev_place", placeholder=CHOOSE, format_func=place_names.get)
         if s.ev_place == NEW_PLACE:
             st.text_input("Название нового места", key="ev_new_place", max_chars=60)
         field_error(FORM, "place", s.ev_place, s.get("ev_new_place"))
@@ -309,7 +310,7 @@ def render() -> None:
                 for name, inputs in row_inputs.items():
                     field_error(FORM, f"row_{uid}_{name}", *inputs)
         add = st.columns([3, 1], vertical_alignment="bottom")
-        add[0].selectbox("Услуга из каталога", [item.name for item in offered(catalog.values())], key="ev_add_service")
+        add[0].selectbox("Услуга из каталога", [item.name for item in offered(catalog.values())], key="ev_add_service", placeholder=CHOOSE)
         add[1].button("Добавить услугу", key="ev_add_service_button", on_click=_add_catalog_service)
         field_error(FORM, "services", tuple(row["uid"] for row in state["rows"]))
 
