@@ -15,6 +15,7 @@ from ui.db import get_engine
 from ui.mks import start_mks_worker
 from ui.format import md
 from ui.navigation import MENU_BY_ROLE, st_pages
+from ui import not_found
 from ui.style import apply_style
 
 st.set_page_config(page_title="Запись на помощь", page_icon="🤝", layout="wide")
@@ -26,7 +27,7 @@ start_mks_worker()
 pages = st_pages()
 # Every page is registered, so a direct URL always runs one of our pages, and each page checks
 # the role itself; the menu shows each role only its own pages.
-current = st.navigation(list(pages.values()), position="hidden")
+current = st.navigation([*pages.values(), not_found.page()], position="hidden")
 actor = current_actor()
 with st.sidebar:
     st.markdown("### 🤝 Запись на помощь")
@@ -34,7 +35,9 @@ with st.sidebar:
         st.page_link(pages[name])
     if actor is not None:
         st.divider()
-        st.caption(f"{ROLE_LABELS[actor.role]}: {md(actor.label)}")
+        # a person's name, not a login or a code; the demo's «Администратор» is named as its role
+        name = actor.name or actor.label
+        st.caption(md(name) if name == ROLE_LABELS[actor.role] else f"{ROLE_LABELS[actor.role]}: {md(name)}")
         if actor.role == "admin" and is_stale(backup_folder(), now()):
             st.warning("Последней резервной копии больше суток. Создайте её в разделе «Служебное».")
         if st.button("Выйти", key="logout", width="stretch"):

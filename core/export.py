@@ -174,7 +174,7 @@ def _query(flt: ExportFilter) -> sa.Select:
             bookings.c.status,
             bookings.c.created_by_kind,
             bookings.c.created_by_id,
-            staff.c.login.label("staff_login"),
+            staff.c.display_name.label("staff_name"),
             bookings.c.created_at,
             bookings.c.comment,
             bookings.c.staff_comment,
@@ -197,7 +197,7 @@ def _values(r) -> dict:
         "card": None if erased else r.card_number,
         "phone": None if erased or not r.phone else format_phone(r.phone),
         "status": STATUS_LABELS.get(r.status, r.status),
-        "booked_by": booked_by(r.created_by_kind, r.created_by_id, r.staff_login),
+        "booked_by": booked_by(r.created_by_kind, r.created_by_id, r.staff_name),
         "booked_at": r.created_at,
         # a booking comment may name the person: it goes with the rest of their data
         "comment": None if erased else r.comment,
@@ -296,7 +296,7 @@ def export_xlsx(
             on_progress=(lambda written: on_progress(written, max(total, written))) if on_progress else None,
         )
     _record(engine, actor, now, flt, sentence, fields, "xlsx", rows.count)
-    return ExportFile(f"zapisi-{format_ru_date(now.date())}.xlsx", XLSX_MIME, data, rows.count)
+    return ExportFile(f"записи-{format_ru_date(now.date())}.xlsx", XLSX_MIME, data, rows.count)
 
 
 def export_print(
@@ -319,7 +319,7 @@ def export_print(
         rows = _Counted(iter_rows(conn, flt, fields))
         page = print_form(sentence, [FIELD_TITLES[c] for c in fields], rows, now)
     _record(engine, actor, now, flt, sentence, fields, "print", rows.count)
-    return ExportFile(f"zapisi-{format_ru_date(now.date())}.html", HTML_MIME, page.encode("utf-8"), rows.count)
+    return ExportFile(f"записи-{format_ru_date(now.date())}.html", HTML_MIME, page.encode("utf-8"), rows.count)
 
 
 # --- the print form -----------------------------------------------------------------------

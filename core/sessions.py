@@ -449,7 +449,7 @@ _PARTICIPANTS = (
         visitors.c.first_name,
         visitors.c.last_name,
         visitors.c.phone,
-        staff.c.login.label("staff_login"),
+        staff.c.display_name.label("staff_name"),
     )
     .select_from(bookings.join(visitors, visitors.c.id == bookings.c.visitor_id).outerjoin(staff, STAFF_MAKER))
     .where(bookings.c.session_id == sa.bindparam("session_id"))

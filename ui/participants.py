@@ -18,7 +18,7 @@ from ui.auth import ACTOR_KEY, as_signed_in
 from ui.clock import now, today
 from ui.db import after_write, cached_events, get_engine
 from ui.forms import show_once
-from ui.format import booked_by, md, ru_datetime, ru_day_short, time_range
+from ui.format import CHOOSE, booked_by, md, ru_datetime, ru_day_short, time_range
 
 
 
@@ -93,7 +93,7 @@ def _person_row(row) -> None:
         cols[3].write(format_phone(row.phone) or "без телефона")
         with cols[4]:
             st.badge(statuses.ADMIN_LABEL[row.status], color=statuses.BADGE[row.status])
-        cols[5].markdown(md(booked_by(row.created_by_kind, row.created_by_id, row.staff_login)))
+        cols[5].markdown(md(booked_by(row.created_by_kind, row.created_by_id, row.staff_name)))
         cols[6].caption(f"записан {ru_datetime(row.created_at)}")
         if row.comment:
             st.caption(f"💬 {md(row.comment)}")
@@ -140,7 +140,7 @@ def render(event_service_id: int, day: date) -> None:
             offered = [m for m in statuses.MARKS if statuses.can_mark(role, statuses.EXPECTED, m, session.date, today())]
             if st.session_state.get("pp_status") not in offered:
                 st.session_state["pp_status"] = offered[0]
-            cols[0].selectbox("Новый статус", offered, key="pp_status", format_func=statuses.ADMIN_LABEL.get)
+            cols[0].selectbox("Новый статус", offered, key="pp_status", placeholder=CHOOSE, format_func=statuses.ADMIN_LABEL.get)
             cols[1].text_input("Комментарий (необязательно)", key="pp_comment", max_chars=500)
             cols[2].button("Применить", key="pp_apply", type="primary", on_click=_apply_status, args=(active_ids,), width="stretch")
             show_once("pp_error", "error")

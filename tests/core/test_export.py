@@ -106,12 +106,13 @@ def test_rows_come_in_order_of_date_time_and_then_surname(engine, admin, scene):
     assert names(engine, admin, ExportFilter()) == ["Иванов Борис", "Петрова Анна", "Смирнова Вера", "Орлов Глеб"]
 
 
-def test_who_booked_reads_as_in_the_participants_dialog(engine, admin, scene):
+def test_who_booked_reads_as_in_the_participants_dialog_with_the_staff_name_not_the_login(engine, admin, scene):
     with engine.connect() as conn:
         rows = preview(conn, admin, ExportFilter(), ["name", "booked_by"]).rows
-    assert dict(rows) == {"Иванов Борис": "В-0001", "Петрова Анна": "сам", "Смирнова Вера": "admin", "Орлов Глеб": "admin"}
-    for kind, maker, login in [("visitor", None, None), ("volunteer", 7, None), ("staff", 1, "admin"), ("staff", 1, None)]:
-        assert export.booked_by(kind, maker, login) == booked_by(kind, maker, login)
+    assert dict(rows) == {"Иванов Борис": "В-0001", "Петрова Анна": "сам", "Смирнова Вера": "Администратор",
+                          "Орлов Глеб": "Администратор"}
+    for kind, maker, name in [("visitor", None, None), ("volunteer", 7, None), ("staff", 1, "Администратор"), ("staff", 1, None)]:
+        assert export.booked_by(kind, maker, name) == booked_by(kind, maker, name)
 
 
 def test_statuses_use_the_admin_vocabulary_of_the_app():
@@ -215,7 +216,7 @@ def test_the_excel_file_holds_what_the_preview_shows(engine, admin, scene, now):
         shown = preview(conn, admin, flt, ALL_FIELDS)
     made = export_xlsx(engine, admin, flt, ALL_FIELDS, now, service_names={scene["laundry"]: "Стирка"})
     assert made.rows == shown.count == 3
-    assert made.file_name == "zapisi-10.03.2026.xlsx"
+    assert made.file_name == "записи-10.03.2026.xlsx"
     # openpyxl reads dates back as datetimes at midnight and times as times
     back = [
         tuple(v.date() if i == 1 and isinstance(v, datetime) else v for i, v in enumerate(row))
@@ -283,7 +284,7 @@ def test_the_print_form_escapes_every_user_text():
 def test_the_print_form_is_an_a4_page_with_title_date_filters_table_signature_and_page_numbers(engine, admin, scene, now):
     made = export_print(engine, admin, ExportFilter(statuses=("attended",)), ["date", "time", "name", "status"], now, service_names={})
     page = made.data.decode("utf-8")
-    assert made.file_name == "zapisi-10.03.2026.html" and made.mime == "text/html"
+    assert made.file_name == "записи-10.03.2026.html" and made.mime == "text/html"
     assert "size: A4 portrait" in page and "counter(page)" in page
     assert "<h1>Записи на мероприятия</h1>" in page
     assert "Дата: 10.03.2026 09:00 · записей: 1" in page
