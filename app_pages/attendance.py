@@ -12,7 +12,7 @@ from ui import charts
 from ui.auth import require_role
 from ui.clock import now, today
 from ui.db import cached_catalog, cached_places, get_engine, writes_so_far
-from ui.format import md
+from ui.format import CHOOSE, file_word, md
 from ui.forms import keep_widget_values
 
 actor = require_role("admin", "coordinator")
@@ -48,8 +48,8 @@ def filters() -> AnalyticsFilter | None:
         cols = st.columns([1, 1, 1.2, 1.5])
         cols[0].date_input("С", key="at_start", format="DD.MM.YYYY")
         cols[1].date_input("По", key="at_end", format="DD.MM.YYYY")
-        cols[2].selectbox("Место", [ALL_PLACES, *places.values()], key="at_place")
-        cols[3].selectbox("Услуга", [ALL_SERVICES, *sorted(catalog.values())], key="at_service")
+        cols[2].selectbox("Место", [ALL_PLACES, *places.values()], key="at_place", placeholder=CHOOSE)
+        cols[3].selectbox("Услуга", [ALL_SERVICES, *sorted(catalog.values())], key="at_service", placeholder=CHOOSE)
         st.button("Сбросить фильтры", key="at_reset", on_click=reset_filters)
     s = st.session_state
     try:
@@ -86,7 +86,7 @@ def download(key: str, title: str, description: str, columns, rows, flt: Analyti
     st.download_button(
         label,
         data=partial(workbook, key, title, description, columns, rows, flt),
-        file_name=f"poseshchaemost-{key}-{flt.start:%d.%m.%Y}-{flt.end:%d.%m.%Y}.xlsx",
+        file_name=f"посещаемость-{file_word(title)}-{flt.start:%d.%m.%Y}-{flt.end:%d.%m.%Y}.xlsx",
         mime=XLSX_MIME,
         key=f"at_dl_{key}",
         on_click="ignore",

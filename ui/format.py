@@ -10,6 +10,8 @@ from core.recurrence import WEEKDAY_SHORT_NAMES
 from core.validation import format_ru_date
 
 WEEKDAYS_SHORT = WEEKDAY_SHORT_NAMES
+# every select box's prompt (Streamlit's own is "Choose an option")
+CHOOSE = "Выберите из списка"
 MONTHS_GENITIVE = (
     "января", "февраля", "марта", "апреля", "мая", "июня",
     "июля", "августа", "сентября", "октября", "ноября", "декабря",
@@ -24,6 +26,11 @@ _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|>~<$:&])")
 # (U+2060: not a space, not punctuation) inside each such spot leaves them as typed.
 _REWRITTEN = re.compile(r"(?<=:)(?=[/a-z])|(?<=www)(?=\.)|(?<=@)|(?<=[-<>~])(?=[-<>=])", re.IGNORECASE)
 _WORD_JOINER = "\u2060"
+
+
+def file_word(title: str) -> str:
+    """A title as part of a file name: "Записи по местам" -> "записи-по-местам" (Cyrillic stays)."""
+    return "-".join(re.findall(r"\w+", title.lower()))
 
 
 def md(text: str | None) -> str:

@@ -25,6 +25,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from core import sign_ins
 from core.db import make_engine
 from ui.clock import now
+from ui.navigation import PAGES
+from ui.not_found import NOT_FOUND
 
 ROOT = Path(__file__).resolve().parents[1]
 # the browser keeps the cookie this long; the sign-in itself ends much sooner when idle
@@ -89,6 +91,35 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
+# Streamlit's own addresses (its files, uploads, sign-in) start with one of these; every other
+# first segment must be a page's, or Streamlit would run the start page under an English
+# «Page not found» notice
+STREAMLIT_ADDRESSES = {"static", "media", "component", "app", "auth", "oauth2callback"}
+PAGE_ADDRESSES = {url for (_, _, _, url) in PAGES.values()} | {NOT_FOUND}
+
+
+def is_unknown_address(path: str) -> bool:
+    """True for an address no page has: "/shedule", "/a/b"; never "/", a page, or a file."""
+    parts = path.strip("/").split("/")
+    # the page asks for its server's files relative to its own address too: /schedule/_stcore/health
+    if parts == [""] or "." in parts[-1] or any(p.startswith("_") or p in STREAMLIT_ADDRESSES for p in parts):
+        return False
+    return not (len(parts) == 1 and parts[0] in PAGE_ADDRESSES)
+
+
+class UnknownAddresses:
+    """Sends an address no page has to the «Такой страницы нет» page."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] in ("GET", "HEAD") and is_unknown_address(scope["path"]):
+            await RedirectResponse("/" + NOT_FOUND, status_code=302)(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
 @cache
 def _engine() -> Engine:
     return make_engine()
@@ -126,5 +157,5 @@ async def sign_out_route(request: Request) -> RedirectResponse:
 app = st.App(
     ROOT / "app.py",
     routes=[Route(sign_ins.SIGN_IN_ROUTE, sign_in_route), Route(sign_ins.SIGN_OUT_ROUTE, sign_out_route)],
-    middleware=[Middleware(SecurityHeaders)],
+    middleware=[Middleware(SecurityHeaders), Middleware(UnknownAddresses)],
 )

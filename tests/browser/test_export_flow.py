@@ -36,7 +36,7 @@ def test_coordinator_downloads_no_shows_as_excel_and_as_a_print_form(server, bro
             continue
 
         download = make_and_download(page, "Скачать Excel")
-        assert download.suggested_filename.startswith("zapisi-") and download.suggested_filename.endswith(".xlsx")
+        assert download.suggested_filename.startswith("записи-") and download.suggested_filename.endswith(".xlsx")
         path = tmp_path / "export.xlsx"
         download.save_as(path)
         sheet = openpyxl.load_workbook(io.BytesIO(path.read_bytes())).active

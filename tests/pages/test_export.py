@@ -106,7 +106,7 @@ def test_the_download_button_hands_out_the_excel_file_and_the_export_is_audited(
     at.button(key="ex_make").click()
     run(at)
     data, mime, name = downloads[-1]
-    assert name.startswith("zapisi-") and name.endswith(".xlsx") and mime.endswith("spreadsheetml.sheet")
+    assert name.startswith("записи-") and name.endswith(".xlsx") and mime.endswith("spreadsheetml.sheet")
     sheet = openpyxl.load_workbook(io.BytesIO(data)).active
     attended = count_in_db(db_engine, "status = 'attended'")
     assert sheet.max_row == 2 + attended
