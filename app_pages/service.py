@@ -15,7 +15,7 @@ from ui.clock import now, today
 from ui.db import after_write, get_engine
 from core.actors import ROLE_LABELS
 from ui.forms import show_once
-from ui.format import audit_actor, audit_detail, ru_datetime
+from ui.format import CHOOSE, audit_actor, audit_detail, md, ru_datetime
 from ui.mks import mks_panel
 
 actor = require_role("admin")
@@ -57,14 +57,18 @@ if is_stale(folder, now()):
 st.caption("Копия создаётся автоматически раз в день. Хранятся 7 ежедневных и 3 еженедельные копии (не старше 28 дней).")
 st.button("Создать резервную копию", key="sv_backup", type="primary", on_click=make_backup)
 if backups:
-    st.dataframe(
+    # st.table, not st.dataframe: a data grid's toolbar and column menu speak English
+    st.table(
         pd.DataFrame(
             {"Когда": [ru_datetime(b.taken_at) for b in backups], "Размер, МБ": [round(b.path.stat().st_size / 2**20, 1) for b in backups]}
         ),
         hide_index=True,
-        width="stretch",
     )
-    st.caption("Восстановление (приложение остановлено): make restore BACKUP=<файл>.")
+    # the command itself is in README, for whoever runs the server
+    st.caption(
+        "Восстановить базу из копии может тот, кто обслуживает сервер: приложение останавливают, "
+        "выбирают копию по дате, подтверждают замену; заменённая база сохраняется рядом."
+    )
 
 st.subheader("Удалить персональные данные посетителя")
 st.caption("По требованию посетителя (152-ФЗ): имя, телефон, комментарии и фото стираются; записи остаются обезличенными для статистики.")
@@ -76,7 +80,7 @@ if st.session_state.get("sv_erase_q"):
         st.caption("Никого не нашли.")
     else:
         labels = {f"{v.full_name} · карта {v.card_number}": v.id for v in found}
-        chosen_person = st.selectbox("Посетитель", list(labels), key="sv_erase_pick")
+        chosen_person = st.selectbox("Посетитель", list(labels), key="sv_erase_pick", placeholder=CHOOSE)
         st.checkbox("Посетитель попросил удалить свои данные. Это действие нельзя отменить.", key="sv_erase_sure")
         st.button("Удалить персональные данные", key="sv_erase", type="primary", on_click=erase,
                   args=(labels[chosen_person], chosen_person), disabled=not st.session_state.get("sv_erase_sure"))
@@ -85,26 +89,26 @@ st.subheader("Журнал действий")
 with get_engine().connect() as conn:
     known_actions = audit.actions(conn)
 cols = st.columns([1.4, 1.4, 1.2])
-chosen = cols[0].selectbox("Действие", ["Все", *[audit.ACTION_LABELS.get(a, a) for a in known_actions]], key="sv_action")
+chosen = cols[0].selectbox("Действие", ["Все", *[audit.ACTION_LABELS.get(a, a) for a in known_actions]], key="sv_action", placeholder=CHOOSE)
 who = cols[1].text_input("Кто (логин, ID волонтёра, номер карты)", key="sv_actor")
-days = cols[2].selectbox("За период", [1, 7, 30, 365], index=1, key="sv_days", format_func=lambda d: f"{d} дн.")
+days = cols[2].selectbox("За период", [1, 7, 30, 365], index=1, key="sv_days", placeholder=CHOOSE, format_func=lambda d: f"{d} дн.")
 action_code = next((code for code in known_actions if audit.ACTION_LABELS.get(code, code) == chosen), None)
 with get_engine().connect() as conn:
     rows = audit.search(conn, action=action_code, actor=who or None, start=now() - timedelta(days=days), end=None)
 st.caption(f"Записей: {len(rows)} (показаны последние 500). Сегодня {today():%d.%m.%Y}.")
 if rows:
-    st.dataframe(
-        pd.DataFrame(
-            {
-                "Когда": [ru_datetime(r.happened_at) for r in rows],
-                "Кто": [audit_actor(r.actor) for r in rows],
-                "Роль": [ROLE_LABELS.get(r.role, r.role) for r in rows],
-                "Действие": [audit.ACTION_LABELS.get(r.action, r.action) for r in rows],
-                "Объект": [audit.ENTITY_LABELS.get(r.entity, r.entity) for r in rows],
-                "Номер": [r.entity_id or "" for r in rows],
-                "Подробности": [audit_detail(r.detail) for r in rows],
-            }
-        ),
-        hide_index=True,
-        width="stretch",
-    )
+    with st.container(height=420, key="sv_audit_rows"):
+        st.table(
+            pd.DataFrame(
+                {
+                    "Когда": [ru_datetime(r.happened_at) for r in rows],
+                    "Кто": [md(audit_actor(r.actor)) for r in rows],
+                    "Роль": [ROLE_LABELS.get(r.role, r.role) for r in rows],
+                    "Действие": [audit.ACTION_LABELS.get(r.action, r.action) for r in rows],
+                    "Объект": [audit.ENTITY_LABELS.get(r.entity, r.entity) for r in rows],
+                    "Номер": [str(r.entity_id or "") for r in rows],
+                    "Подробности": [md(audit_detail(r.detail)) for r in rows],
+                }
+            ),
+            hide_index=True,
+        )

@@ -16,11 +16,19 @@ def test_the_backup_button_writes_a_snapshot_and_the_warning_goes_away(app, tmp_
     assert not any("больше 26 часов" in w.value for w in at.warning)
 
 
+def test_the_restore_note_speaks_to_an_admin_in_words_not_a_command(app, tmp_path, monkeypatch):
+    monkeypatch.setenv("BACKUP_DIR", str(tmp_path / "copies"))
+    at = app("service", "admin")
+    at.button(key="sv_backup").click().run()
+    note = next(c.value for c in at.caption if "Восстановить базу" in c.value)
+    assert "make" not in note and "BACKUP" not in note
+
+
 def test_the_audit_log_lists_actions_in_russian_and_filters_by_action(app, tmp_path, monkeypatch):
     monkeypatch.setenv("BACKUP_DIR", str(tmp_path / "copies"))
     at = app("service", "admin")
     at.button(key="sv_backup").click().run()
     at.selectbox(key="sv_action").select("Резервная копия").run()
-    table = at.dataframe[-1].value
+    table = at.table[-1].value
     assert list(table["Действие"]) == ["Резервная копия"]
     assert list(table["Кто"]) == ["сотрудник admin"]
