@@ -1,10 +1,13 @@
 """`make bench`: speed on years of history, each figure beside a limit measured in the same run.
 
-Builds (once) the large data set of bench/generate.py, then measures screens (AppTest), the
-core queries against the raw SQL they send, booking latency and throughput and the 32-thread
-storm (on DuckDB and on a throwaway PostgreSQL with fsync on), recurrence against raw
-dateutil, the Excel export, and paint time in headless Chromium. Prints a table and writes
-bench/results.md. Not part of `make test`: timings belong here, never in the test suite.
+Builds (once) the large data set of bench/generate.py, then measures screens (AppTest, signed
+in), the core queries against the raw SQL they send, booking latency and throughput and the
+32-thread storm (on DuckDB and on a throwaway PostgreSQL with fsync on), recurrence against raw
+dateutil, the Excel export, and in headless Chromium the Расписание painted and the three most
+frequent actions from click to settled (bench/browser.py). Prints a table and writes
+bench/results.md. A missed target is a row marked НЕ ВЫПОЛНЕНО, and a part that fails to measure
+is a row «не измерено»: the run still writes every figure it has and exits 0. Not part of
+`make test`: timings belong here, never in the test suite.
 """
 
 import os
@@ -15,6 +18,7 @@ import sys
 import tempfile
 import threading
 import time
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -27,12 +31,13 @@ ROOT = Path(__file__).resolve().parent.parent
 BENCH_DB = ROOT / "data" / "bench.duckdb"
 RESULTS = ROOT / "bench" / "results.md"
 RUNS = 5
+SCREEN_MS = 50.0  # every screen, server side, on the 5-year data
 
 
 @dataclass
 class Figure:
     name: str
-    median: float  # the measured value, in `unit`
+    median: float | None  # the measured value, in `unit`; None: the measurement failed
     limit: float | None  # None: reported for information, no target
     unit: str
     target: str
@@ -40,7 +45,7 @@ class Figure:
 
     @property
     def ratio(self) -> float | None:
-        if self.limit is None:
+        if self.limit is None or self.median is None:
             return None
         if self.higher_is_better:
             return self.limit / self.median if self.median else float("inf")
@@ -50,6 +55,8 @@ class Figure:
 
     @property
     def verdict(self) -> str:
+        if self.median is None:
+            return "НЕ ВЫПОЛНЕНО"
         if self.ratio is None:
             return "справочно"
         return "OK" if self.ratio <= 1.0 else "НЕ ВЫПОЛНЕНО"
@@ -104,8 +111,7 @@ def page_figures(url: str) -> list[Figure]:
     import streamlit as st
     from streamlit.testing.v1 import AppTest
 
-    from tests.pages.conftest import ACTORS
-    from ui.clock import now
+    from tests.pages.conftest import ACTORS, signed_in
 
     os.environ["DATABASE_URL"] = url
     # the app's daily backup thread would copy the 40 MB database in the middle of a measurement
@@ -114,16 +120,14 @@ def page_figures(url: str) -> list[Figure]:
     st.cache_data.clear()
 
     def page_run(page: str, role: str, state: dict | None = None) -> Callable[[], AppTest]:
-        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-        at.session_state["actor"] = ACTORS[role]
-        at.session_state["last_seen"] = now()
+        # signed in as the sign-in form leaves a session: a real sign-in row, checked every run
+        at = signed_in(AppTest.from_file(str(ROOT / "app.py"), default_timeout=120), ACTORS[role])
         for key, value in (state or {}).items():
             at.session_state[key] = value
         at.run()
         at.switch_page(f"app_pages/{page}.py")
 
         def run():
-            at.session_state["last_seen"] = now()
             at.run()
             assert not at.exception, at.exception
             return at
@@ -140,21 +144,26 @@ def page_figures(url: str) -> list[Figure]:
         return table_page("import streamlit as st\nst.dataframe(st.session_state['frame'])", rows, columns)
 
     card = "100001"
+    # every screen of the menus; the visitor is card 100001, the most frequent visitor of the data
     screens = [
-        ("Расписание", "schedule", "admin", {}, (60, 7)),
-        ("Мероприятия: предстоящие", "sessions", "admin", {}, (20, 6)),
-        ("Мероприятия: прошедшие", "sessions", "admin", {"ss_tab": "past"}, (20, 6)),
-        ("Мероприятия: фильтр по участнику", "sessions", "admin", {"sf_person_q": card}, (20, 6)),
-        ("Посещаемость", "attendance", "coordinator", {}, (60, 6)),
-        ("Посетитель: доступные услуги", "visitor", "visitor", {}, (12, 4)),
+        ("Расписание", "schedule", "admin", {}),
+        ("Мероприятия: предстоящие", "sessions", "admin", {}),
+        ("Мероприятия: прошедшие", "sessions", "admin", {"ss_tab": "past"}),
+        ("Мероприятия: фильтр по участнику", "sessions", "admin", {"sf_person_q": card}),
+        ("Мероприятия: календарь", "sessions", "admin", {"ss_tab": "calendar"}),
+        ("Справочник услуг", "catalog", "admin", {}),
+        ("Волонтёры", "volunteers", "admin", {}),
+        ("Служебное", "service", "admin", {}),
+        ("Посещаемость", "attendance", "coordinator", {}),
+        ("Экспорт данных", "export", "coordinator", {}),
+        ("Стойка волонтёра: посетитель найден", "desk", "volunteer", {"dk_visitor": 1}),
+        ("Посетитель: доступные услуги", "visitor", "visitor", {}),
     ]
     figures = []
-    for label, page, role, state, shape in screens:
-        screen, baseline = medians_side_by_side(page_run(page, role, state), bare(*shape), runs=RUNS)
-        figures.append(Figure(f"Экран «{label}»", screen, 250.0, "мс", "≤ 250 мс"))
-        figures.append(Figure(f"Экран «{label}» / голая страница", screen / baseline, 1.5, "×", "≤ 1,5× таблицы той же формы"))
+    for label, page, role, state in screens:
+        figures.append(Figure(f"Экран «{label}»", median_of(page_run(page, role, state)), SCREEN_MS, "мс", "≤ 50 мс"))
     # the least a screen of this app can be: the menu, a title, two filters and one table, with
-    # no login check and no data; beside the bare page it shows how near the 1.5× a screen can get
+    # no login check and no data, beside a page with the table alone
     floor, baseline = medians_side_by_side(table_page(MINIMAL_SCREEN, 20, 6), bare(20, 6), runs=31)
     figures.append(Figure("Меню + заголовок + 2 фильтра + таблица / голая страница", floor / baseline, None, "×", "справочно"))
     figures.extend(participants_panel_figures(url))
@@ -209,7 +218,7 @@ def participants_panel_figures(url: str) -> list[Figure]:
 
     at = AppTest.from_function(panel, args=(busiest.event_service_id, busiest.date.isoformat(), ACTORS["admin"]), default_timeout=60)
     screen = median_of(lambda: at.run())
-    return [Figure(f"Окно «Участники» ({busiest.booked} чел.)", screen, 250.0, "мс", "≤ 250 мс")]
+    return [Figure(f"Окно «Участники» ({busiest.booked} чел.)", screen, SCREEN_MS, "мс", "≤ 50 мс")]
 
 
 # --- core queries against their raw SQL -----------------------------------------------------
@@ -429,31 +438,40 @@ def export_figures() -> list[Figure]:
 # --- browser --------------------------------------------------------------------------------
 
 
-def browser_figure(url: str) -> Figure:
-    from playwright.sync_api import sync_playwright
+def browser_figures(database: Path, now: datetime) -> list[Figure]:
+    from bench.browser import run_all
 
-    from tests.browser.server import AppServer, launch_chromium, new_page, log_in, wait_idle
+    found = run_all(database, now, RUNS)
+    rows = [
+        ("schedule", "Браузер: «Расписание» нарисовано (сервер прогрет)", 1000.0, "≤ 1 с"),
+        ("desk", "Браузер: волонтёр записал посетителя, от клика до готовой страницы", 500.0, "≤ 500 мс"),
+        ("marking", "Браузер: отметка 30 человек в «Участниках», от клика до готовой страницы", 500.0, "≤ 500 мс"),
+        ("visitor", "Браузер: посетитель записался, от клика до готовой страницы", 500.0, "≤ 500 мс"),
+    ]
+    figures = []
+    for key, name, limit, target in rows:
+        value = found[key]
+        if isinstance(value, Exception):
+            figures.append(not_measured(name, value, limit, target))
+        else:
+            figures.append(Figure(name, value, limit, "мс", target))
+    return figures
 
-    server = AppServer(Path(url.removeprefix("duckdb:///")))
+
+def not_measured(name: str, error: BaseException, limit: float | None = None, target: str = "") -> Figure:
+    print(f"{name}: не измерено", file=sys.stderr)
+    traceback.print_exception(error, file=sys.stderr)
+    first_line = (str(error).splitlines() or [""])[0][:80].replace("|", "/")
+    return Figure(f"{name}: не измерено ({type(error).__name__}: {first_line})", None, limit, "", target)
+
+
+def guarded(name: str, measure: Callable[[], list[Figure]]) -> list[Figure]:
+    """The figures of one part, or one «не измерено» row: a part that breaks (a browser step
+    that times out, a PostgreSQL that does not start) must not lose the other parts' figures."""
     try:
-        with sync_playwright() as playwright:
-            browser = launch_chromium(playwright)
-            page = new_page(browser, 1280)
-            log_in(page, server.url, "admin", "admin-demo")
-            times = []
-            for run in range(RUNS + 1):
-                started = time.perf_counter()
-                page.get_by_role("link", name="Мероприятия").first.click()
-                page.get_by_role("link", name="Расписание").first.click()
-                page.get_by_text("Активные (").wait_for()
-                page.locator("[class*='st-key-'] >> text=Редактировать").first.wait_for()
-                if run:
-                    times.append((time.perf_counter() - started) * 1000)
-                wait_idle(page)
-            browser.close()
-    finally:
-        server.stop()
-    return Figure("Браузер: «Расписание» нарисовано (сервер прогрет)", statistics.median(times), 2000.0, "мс", "≤ 2 с")
+        return measure()
+    except Exception as exc:
+        return [not_measured(name, exc)]
 
 
 # --- report ---------------------------------------------------------------------------------
@@ -495,7 +513,8 @@ def report(figures: list[Figure], counts_line: str, pace: str) -> str:
     for f in figures:
         limit = "—" if f.limit is None else f"{f.limit:g} {f.unit}"
         ratio = "—" if f.ratio is None else f"{f.ratio:.2f}"
-        lines.append(f"| {f.name} | {f.median:.2f} {f.unit} | {limit} | {ratio} | {f.target} | {f.verdict} |")
+        median = "не измерено" if f.median is None else f"{f.median:.2f} {f.unit}"
+        lines.append(f"| {f.name} | {median} | {limit} | {ratio} | {f.target} | {f.verdict} |")
     return "\n".join(lines) + "\n"
 
 
@@ -516,20 +535,24 @@ def main() -> None:
         copy.write_bytes(BENCH_DB.read_bytes())
         copy_url = f"duckdb:///{copy}"
         figures = []
-        figures += page_figures(url)
-        figures += query_figures(url, moment.date())
-        figures.append(recurrence_figure(url, moment.date()))
-        figures += export_figures()
-        figures += booking_figures(copy_url, moment, "DuckDB")
-        figures += stress_figures(copy_url, moment, "DuckDB")
-        figures += postgres_figures(moment)
+        figures += guarded("Экраны", lambda: page_figures(copy_url))
+        figures += guarded("Запросы", lambda: query_figures(url, moment.date()))
+        figures += guarded("Повторения", lambda: [recurrence_figure(url, moment.date())])
+        figures += guarded("Excel", export_figures)
+        figures += guarded("DuckDB: запись", lambda: booking_figures(copy_url, moment, "DuckDB"))
+        figures += guarded("DuckDB: шторм", lambda: stress_figures(copy_url, moment, "DuckDB"))
+        figures += guarded("PostgreSQL", lambda: postgres_figures(moment))
         # the app server is another process: it gets a file this process has never opened
         served = Path(folder) / "bench-served.duckdb"
         served.write_bytes(BENCH_DB.read_bytes())
-        figures.append(browser_figure(f"duckdb:///{served}"))
+        figures += guarded("Браузер", lambda: browser_figures(served, moment))
     text = report(figures, counts_line, machine_pace())
     RESULTS.write_text(text, encoding="utf-8")
     print(text)
+    missed = [f.name for f in figures if f.verdict == "НЕ ВЫПОЛНЕНО"]
+    # a missed target is a finding, written into the table, not a failure of the run
+    print(f"Не выполнено целей: {len(missed)} из {sum(f.limit is not None or f.median is None for f in figures)}."
+          + "".join(f"\n- {name}" for name in missed))
 
 
 if __name__ == "__main__":
