@@ -99,6 +99,10 @@ def translate(exc: BaseException) -> MksError:
     code = _ERROR_CODES.get(number, "mks_error")
     if number is None and isinstance(exc, (OSError, TimeoutError)):
         code = "mks_unreachable"
+    if number == 1452 and "fos_user_user" in str(args[1:]):
+        # MKS_USER_ID names no МКС user: every row would be refused alike, so they wait for the
+        # setting to be fixed instead of failing one by one (the text read is the constraint's)
+        code = "mks_user_invalid"
     return MksError(code, lasting=code == "mks_row_refused")
 
 

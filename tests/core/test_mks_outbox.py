@@ -221,3 +221,13 @@ def test_a_row_mks_refuses_fails_alone_and_the_next_one_goes(engine, mks_db, sce
     assert outbox(engine) == [(first, "add", "failed"), (second, "add", "sent")]
     assert [-row.sync_id for row in mks_db.services()] == [second]
     assert read_status(engine).failed == 1
+
+
+def test_a_wrong_mks_user_id_holds_the_rows_back_instead_of_failing_them(engine, mks_db, scene, admin, now):
+    ((booking_id, _),) = scene.booked()
+    set_status(engine, [booking_id], statuses.ATTENDED, admin, now)
+    run = mks_outbox.deliver_due(engine, mks_db.engine, now, 999)
+    assert (run.handled, run.error) == (0, "mks_user_invalid")
+    assert outbox(engine) == [(booking_id, "add", "waiting")]
+    assert deliver(engine, mks_db, now + timedelta(minutes=1)) == mks_outbox.DeliveryRun(1)
+    assert len(mks_db.services()) == 1
