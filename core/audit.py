@@ -55,7 +55,7 @@ DETAIL_LABELS = {
     "bytes": "байт", "service_ids": "услуги", "statuses": "статусы", "session_period": "даты мероприятий",
     "booked_period": "даты записи", "start": "с", "end": "по", "place_id": "место", "service_id": "услуга",
     "added": "добавлено", "linked": "связано по названию", "renamed": "переименовано", "retired": "выведено",
-    "conflicts": "не переименовано (название занято)", "mks_client_id": "клиент МКС",
+    "conflicts": "не переименовано (название занято)",
 }
 
 _APPEND = audit_log.insert()  # built once: every write of the app appends through it
