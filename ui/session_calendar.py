@@ -111,16 +111,18 @@ def render(flt: SessionFilter, open_session: Callable[[Session], None]) -> None:
     st.session_state.setdefault("cal_anchor", today())
     st.session_state.setdefault("cal_view", "week")
     st.session_state.setdefault("cal_colour", "place")
-    controls = st.columns([1.4, 1.6, 0.6, 1, 0.6], vertical_alignment="bottom")
+    controls = st.columns([1.4, 1.6, 2.2], vertical_alignment="bottom")
     view = controls[0].segmented_control("Вид", ["month", "week"], key="cal_view", required=True,
                                          format_func={"month": "Месяц", "week": "Неделя"}.get)
     colour_by = controls[1].segmented_control("Цвет", ["place", "service"], key="cal_colour", required=True,
                                               format_func={"place": "по месту", "service": "по услуге"}.get)
     step = {"months": -1} if view == "month" else {"days": -7}
-    controls[2].button("←", key="cal_prev", on_click=_shift, kwargs=step, width="stretch", help="Назад")
-    controls[3].button("Сегодня", key="cal_today", on_click=_to_today, width="stretch")
-    controls[4].button("→", key="cal_next", on_click=_shift, kwargs={k: -v for k, v in step.items()},
-                       width="stretch", help="Вперёд")
+    # a row that never wraps: on a phone, columns would stack the three buttons one under another
+    with controls[2].container(horizontal=True, wrap=False, key="cal_nav"):
+        st.button("←", key="cal_prev", on_click=_shift, kwargs=step, width="stretch", help="Назад")
+        st.button("Сегодня", key="cal_today", on_click=_to_today, width="stretch")
+        st.button("→", key="cal_next", on_click=_shift, kwargs={k: -v for k, v in step.items()},
+                  width="stretch", help="Вперёд")
     anchor: date = st.session_state["cal_anchor"]
     if view == "month":
         first = anchor.replace(day=1)

@@ -12,7 +12,10 @@ button[data-testid^="stBaseButton"] {min-height: 2.75rem;}
   .block-container {padding-left: 0.6rem; padding-right: 0.6rem;}
   .st-key-table_header {display: none;}
 }
-.st-key-cal_grid [data-testid="stVerticalBlockBorderWrapper"] {padding: 0.35rem !important;}
+/* month view: a seventh of the page per day; a slim frame and smaller type so that words such
+   as «консультация» keep to one line at 1280 px (the browser breaks a word only when it cannot fit) */
+.st-key-cal_grid [class*="st-key-cal_day_"] {padding: 0.4rem !important;}
+.st-key-cal_grid [class*="st-key-cal_day_"] [data-testid="stCaptionContainer"] p {font-size: 0.8rem;}
 .st-key-cal_grid [data-testid="stHorizontalBlock"] {gap: 0.4rem;}
 .st-key-cal_week button {justify-content: flex-start; text-align: left; height: 100%;}
 .st-key-cal_week button * {white-space: normal !important; overflow: visible !important; text-overflow: clip !important;}
