@@ -13,9 +13,10 @@ from ui.format import md, ru_date
 
 actor = require_role("admin")
 STATUS_BADGE = {"pending": "orange", "active": "green", "deactivated": "gray"}
-ROW_COLUMNS = [1.0, 2.1, 2.0, 2.2, 1.5, 1.0, 1.7]
-# a phone number or an ID breaks across lines at its spaces and hyphens unless they are non-breaking
-UNBROKEN = str.maketrans({" ": "\u00a0", "-": "\u2011"})
+# at 1280 px the status column holds «Ждёт подтверждения» and the last one «Подтвердить» whole;
+# the ID, phone and date cells never wrap (ui/style.py), so a copied ID or number stays as typed
+ROW_COLUMNS = [0.9, 2.0, 1.9, 2.3, 1.3, 0.9, 1.8]
+ROW_GAP = "xsmall"
 
 
 @as_signed_in
@@ -60,18 +61,20 @@ with get_engine().connect() as conn:
 pending = sum(1 for v in people if v.status == "pending")
 st.caption(f"Всего: {len(people)}. Ждут подтверждения: {pending}.")
 with st.container(key="table_header"):
-    for col, label in zip(st.columns(ROW_COLUMNS), ["ID", "ФИО", "Телефон", "Статус", "Регистрация", "Записей", ""]):
+    for col, label in zip(st.columns(ROW_COLUMNS, gap=ROW_GAP), ["ID", "ФИО", "Телефон", "Статус", "Регистрация", "Записей", ""]):
         col.caption(label)
 for volunteer in people:
     with st.container(border=True, key=f"vl_row_{volunteer.id}"):
-        cols = st.columns(ROW_COLUMNS, vertical_alignment="center")
-        cols[0].markdown(f"**{volunteer.code.translate(UNBROKEN)}**")
+        cols = st.columns(ROW_COLUMNS, gap=ROW_GAP, vertical_alignment="center")
+        # keyed cells: ui/style.py keeps them on one line and, on a phone (no column headings),
+        # names the date and the count
+        cols[0].container(key=f"vl_code_{volunteer.id}").markdown(f"**{volunteer.code}**")
         cols[1].markdown(f"{md(volunteer.full_name)}  \nлогин: {md(volunteer.login)}")
-        cols[2].write(format_phone(volunteer.phone).translate(UNBROKEN) or "—")
+        cols[2].container(key=f"vl_phone_{volunteer.id}").markdown(md(format_phone(volunteer.phone)) or "—")
         with cols[3]:
             st.badge(VOLUNTEER_STATUS_LABELS[volunteer.status], color=STATUS_BADGE[volunteer.status])
-        cols[4].write(ru_date(volunteer.created_at.date()))
-        cols[5].write(str(volunteer.bookings_made))
+        cols[4].container(key=f"vl_since_{volunteer.id}").markdown(ru_date(volunteer.created_at.date()))
+        cols[5].container(key=f"vl_made_{volunteer.id}").markdown(str(volunteer.bookings_made))
         with cols[6]:
             if volunteer.status == "active":
                 st.button("Отключить", key=f"vl_off_{volunteer.id}", on_click=change,

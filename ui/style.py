@@ -20,6 +20,13 @@ button[data-testid^="stBaseButton"] {min-height: 2.75rem;}
 .st-key-cal_week button {justify-content: flex-start; text-align: left; height: 100%;}
 .st-key-cal_week button * {white-space: normal !important; overflow: visible !important; text-overflow: clip !important;}
 .st-key-archived_rows [data-testid="stVerticalBlock"] {opacity: 0.75;}
+/* Волонтёры: an ID, a phone number and a date stay on one line */
+[class*="st-key-vl_code_"] p, [class*="st-key-vl_phone_"] p, [class*="st-key-vl_since_"] p {white-space: nowrap;}
+@media (max-width: 640px) {
+  /* the column headings are hidden on a phone: the bare date and count say what they are */
+  [class*="st-key-vl_since_"] p::before {content: "Регистрация: ";}
+  [class*="st-key-vl_made_"] p::before {content: "Записей: ";}
+}
 /* visitor page: phone first, big touch targets, 16px inputs (no zoom on focus) */
 .st-key-visitor_page button[data-testid^="stBaseButton"] {min-height: 3rem; font-size: 1.05rem;}
 @media (max-width: 640px) {.st-key-visitor_page h1 {font-size: 2rem;}}
