@@ -20,6 +20,8 @@ from ui.format import ru_datetime
 log = logging.getLogger(__name__)
 # how often the worker looks at the outbox; МКС itself is contacted only for rows that are due
 WORKER_EVERY_SECONDS = 5
+# a catalog sync that failed (МКС away) is tried again after this, not on every round
+SYNC_RETRY_SECONDS = 300
 
 
 @st.cache_resource(show_spinner=False)
@@ -35,26 +37,37 @@ def mks_connection() -> tuple[Engine | None, str | None]:
         return None, exc.code
 
 
-def _work(mks_engine: Engine, first: bool) -> None:
-    engine = get_engine()
-    try:
-        if first:
-            sync_catalog(engine, mks_engine, SYSTEM, now())  # on start
-        else:
-            sync_if_due(engine, mks_engine, now())
-    except mks.MksError as exc:
-        log.warning("МКС: catalog sync failed (%s)", exc.code)
-    run = mks_outbox.deliver_due(engine, mks_engine, now(), mks.configured_user_id())
-    if run.error:
-        log.warning("МКС: delivery waits (%s)", run.error)
+class _Worker:
+    """The catalog sync (at start, then hourly) and the deliveries, every WORKER_EVERY_SECONDS."""
+
+    def __init__(self, mks_engine: Engine) -> None:
+        self.mks_engine = mks_engine
+        self.synced_once = False
+        self.sync_after = 0.0  # monotonic seconds: a failed sync waits before the next try
+
+    def run_once(self) -> None:
+        engine = get_engine()
+        if time.monotonic() >= self.sync_after:
+            try:
+                if self.synced_once:
+                    sync_if_due(engine, self.mks_engine, now())
+                else:
+                    sync_catalog(engine, self.mks_engine, SYSTEM, now())  # on start
+                    self.synced_once = True
+            except mks.MksError as exc:
+                self.sync_after = time.monotonic() + SYNC_RETRY_SECONDS
+                log.warning("МКС: catalog sync failed (%s)", exc.code)
+        # costs МКС nothing while no row is due (a row waiting out its delay included)
+        run = mks_outbox.deliver_due(engine, self.mks_engine, now(), mks.configured_user_id())
+        if run.error:
+            log.warning("МКС: delivery waits (%s)", run.error)
 
 
 def _loop(mks_engine: Engine) -> None:
-    first = True
+    worker = _Worker(mks_engine)
     while True:
         try:
-            _work(mks_engine, first)
-            first = False
+            worker.run_once()
         except Exception as exc:  # nothing may stop the worker; the panel shows МКС's state
             # the kind of failure only: an exception's text may quote a person's data
             log.error("МКС worker run failed (%s)", type(exc).__name__)
