@@ -76,11 +76,12 @@ def find_section() -> None:
         return
     with get_engine().connect() as conn:
         matches = find_visitors(conn, query)
+        linked = mks_people.mks_suffixes(conn, matches)
     if not matches:
         st.info("Никого не нашли. Проверьте написание или зарегистрируйте нового посетителя.")
     for person in matches:
         phone = person.phone_display or "без телефона"
-        st.button(f"{md(person.full_name)} · карта {person.card_number} · {phone}", key=f"dk_pick_{person.id}",
+        st.button(f"{md(person.full_name)} · карта {person.card_number} · {phone}{md(linked.get(person.id, ''))}", key=f"dk_pick_{person.id}",
                   on_click=choose_visitor, args=(person.id,), width="stretch")
     mks_people.take_over_box(query, actor, "dk")
 

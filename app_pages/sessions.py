@@ -19,6 +19,7 @@ from ui.db import (
 )
 from ui.format import CHOOSE, md, ru_date, time_range
 from ui.forms import keep_widget_values, show_once
+from ui.mks_people import mks_suffixes
 from ui.paging import current_page, pager
 
 actor = require_role("admin")
@@ -57,10 +58,11 @@ def person_filter() -> int | None:
         return None
     with get_engine().connect() as conn:
         matches = find_visitors(conn, query)
+        linked = mks_suffixes(conn, matches)
     if not matches:
         st.caption("Никого не нашли.")
         return NOBODY
-    labels = {f"{v.last_name} {v.first_name} · карта {v.card_number}": v.id for v in matches}
+    labels = {f"{v.last_name} {v.first_name} · карта {v.card_number}{linked.get(v.id, '')}": v.id for v in matches}
     if st.session_state.get("sf_person") not in labels:
         st.session_state["sf_person"] = next(iter(labels))
     st.selectbox("Участник", list(labels), key="sf_person", placeholder=CHOOSE)

@@ -33,6 +33,16 @@ def _client_label(client: mks.MksClient) -> str:
     return f"{client.full_name} · {born} · МКС №{client.id}"
 
 
+def mks_suffixes(conn, people) -> dict[int, str]:
+    """« · МКС №1234, род. 01.02.1970» for the linked ones among found visitors, by visitor id:
+    namesakes in a list of suggestions are told apart by it."""
+    links = links_of(conn, [person.id for person in people])
+    return {
+        visitor_id: f" · {link.label}" + (f", род. {ru_date(link.birth_date)}" if link.birth_date else "")
+        for visitor_id, link in links.items()
+    }
+
+
 def card_line(visitor_id: int) -> None:
     """«МКС №1234» under the visitor's name, when linked."""
     with get_engine().connect() as conn:

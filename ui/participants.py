@@ -19,6 +19,7 @@ from ui.clock import now, today
 from ui.db import after_write, cached_events, get_engine
 from ui.forms import show_once
 from ui.format import CHOOSE, booked_by, md, ru_datetime, ru_day_short, time_range
+from ui.mks_people import mks_suffixes
 
 
 
@@ -109,9 +110,11 @@ def _add_form(session: Session) -> None:
         query = st.session_state.get("pp_add_query", "")
         with get_engine().connect() as conn:
             matches = find_visitors(conn, query) if query else []
+            linked = mks_suffixes(conn, matches)
         if query and not matches:
             st.caption("Никого не нашли. Проверьте написание.")
-        labels = {v.id: f"{v.last_name} {v.first_name} · карта {v.card_number}" + (f" · {v.phone_display}" if v.phone else "") for v in matches}
+        labels = {v.id: f"{v.last_name} {v.first_name} · карта {v.card_number}" + (f" · {v.phone_display}" if v.phone else "")
+                  + linked.get(v.id, "") for v in matches}
         if matches:
             st.radio("Найдено", list(labels), key="pp_add_choice", format_func=lambda v: md(labels[v]))
         st.button("Добавить", key="pp_add", type="primary", on_click=_add_person, args=(session,), disabled=not matches)

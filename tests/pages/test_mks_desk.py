@@ -49,6 +49,11 @@ def test_the_volunteer_links_a_visitor_to_the_right_namesake_and_the_card_says_s
     with db_engine.connect() as conn:
         assert conn.execute(sa.select(mks_clients.c.visitor_id, mks_clients.c.mks_client_id)).all() == [(viktor, younger)]
 
+    # found again by the МКС number, the birth date beside the name
+    click(at, "dk_other")
+    at.text_input(key="dk_q").input(f"МКС {younger}").run()
+    assert md(f" · МКС №{younger}, род. 30.09.1979") in at.button(key=f"dk_pick_{viktor}").label
+
 
 def test_a_mks_client_is_taken_over_as_a_new_visitor_with_a_card_and_pin(app, db_engine, mks_db):
     client = mks_db.add_client("Огурцова", "Мария", date(1990, 2, 2))
