@@ -122,7 +122,8 @@ def mks_panel(actor: Actor) -> None:
     st.subheader("Связь с МКС")
     mks_engine, url_error = mks_connection()
     if mks_engine is None and url_error is None:
-        st.caption("Связь с МКС не настроена (MKS_DATABASE_URL не задана): справочник услуг ведётся вручную.")
+        # the setting's name is for whoever runs the server (README), not for an admin
+        st.caption("Связь с МКС не настроена: справочник услуг ведётся вручную. Подключает её тот, кто обслуживает сервер.")
         return
     error = url_error or _probe()
     status = read_status(get_engine())
