@@ -1,0 +1,156 @@
+"""Real browser: every page of every role, at 320 and 1280 px, speaks Russian only.
+
+Each role walks its menu with its expanders open, opens a date picker, a select box and a
+multiselect on each page (and the participants dialog); an unknown address gets our own page.
+What a person reads (the page's text) and what a screen reader says for a visible element
+(placeholder of an empty field, title, aria-label) may hold no Latin word beyond ALLOWED.
+
+STREAMLIT_OWN is what Streamlit 1.67 itself says and no option of it turns off or translates:
+screen-reader labels of its date picker, select boxes, sidebar, help icons and scrolling table, the hidden
+"Skip to main content" link, and the segment placeholders of an empty date range. Each is
+matched whole, so a new English word anywhere else still fails.
+"""
+
+import re
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.browser.server import log_in, new_page, open_page, wait_idle
+
+ALLOWED = {"Excel", "xlsx", "PIN", "ID", "JPEG", "PNG", "A4"}
+STREAMLIT_OWN = [
+    re.compile(p)
+    for p in (
+        r"Skip to main content", r"(Collapse|Expand) sidebar", r"Sidebar", r"Link to heading", r"(Show|Hide) password",
+        r"Help for .*", r"Open", r"Close", r"Dismiss", r"\d+ options? available\.", r"file upload",
+        r"Choose date( range)?(, .*)?", r"(day|month|year), .*", r"(Previous|Next) month", r"Date range",
+        r"Use arrow keys to navigate dates\. Enter to select\. Escape to close\.", r"Quick select a date range",
+        r"Select\.\.\.", r".* (start|end) date", r"dd", r"mm", r"yyyy", r"Scrollable table",
+    )
+]
+# Logins are people's data, Latin by nature (Волонтёры and the audit log on Служебное show them)
+LOGIN = re.compile(r"(логин:|сотрудник) \S+")
+WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*")
+
+# The page's text with Material icon ligatures ("keyboard_arrow_down") left out, line by line,
+# then the spoken words of every visible element; a placeholder only while its field is empty.
+SPOKEN = """() => {
+    const hide = document.createElement('style');
+    hide.textContent = '[data-testid=stIconMaterial] {display: none !important}';
+    document.head.appendChild(hide);
+    const said = document.body.innerText.split('\\n').map(line => line.replaceAll('\\u2060', '').trim());
+    hide.remove();
+    for (const e of document.querySelectorAll('[placeholder], [title], [aria-label]')) {
+        if (!e.checkVisibility()) continue;
+        if (e.getAttribute('placeholder') && !e.value) said.push(e.getAttribute('placeholder'));
+        for (const name of ['title', 'aria-label']) if (e.getAttribute(name)) said.push(e.getAttribute(name));
+    }
+    return said.filter(Boolean);
+}"""
+
+ROLES = {
+    "guest": (None, ["Главная", "Запись для посетителей", "Стать волонтёром"]),
+    "admin": (("admin", "admin-demo"), ["Расписание", "Мероприятия", "Справочник услуг", "Посещаемость", "Волонтёры", "Служебное"]),
+    "coordinator": (("coordinator", "coordinator-demo"), ["Посещаемость", "Экспорт данных"]),
+    "volunteer": (("volunteer", "volunteer-demo"), ["Стойка волонтёра"]),
+    "visitor": (None, []),
+}
+
+
+def english(page: Page) -> set[str]:
+    """Latin words on the screen that are neither ALLOWED nor Streamlit's own labels."""
+    found = set()
+    for line in page.evaluate(SPOKEN):
+        line = LOGIN.sub("", line)
+        for part in re.split(r"[\t]+", line):
+            part = part.strip()
+            if any(own.fullmatch(part) for own in STREAMLIT_OWN):
+                continue
+            found |= {w for w in WORD.findall(part) if w not in ALLOWED and not any(o.fullmatch(w) for o in STREAMLIT_OWN)}
+    return found
+
+
+def assert_russian(page: Page, where: str) -> None:
+    words = english(page)
+    assert not words, f"{where}: English on the screen: {sorted(words)}"
+
+
+def main(page: Page):
+    return page.locator("[data-testid='stMain']")
+
+
+def look_into_widgets(page: Page, where: str) -> None:
+    """Open every expander, then the first date picker, select box and multiselect, one at a time."""
+    summaries = main(page).locator("[data-testid='stExpander'] details:not([open]) > summary")
+    for i in reversed(range(summaries.count())):
+        if summaries.nth(i).is_visible():
+            summaries.nth(i).click()
+    page.wait_for_timeout(200)
+    assert_russian(page, where)
+    for widget in ("stDateInputCalendarButton", "stSelectbox", "stMultiSelect"):
+        first = main(page).locator(f"[data-testid='{widget}']").locator("visible=true").first
+        if first.count() == 0:
+            continue
+        first.click()
+        page.wait_for_timeout(300)  # a drop-down or a calendar opens without a run of the script
+        assert_russian(page, f"{where}, {widget} opened")
+        page.keyboard.press("Escape")
+        page.wait_for_timeout(100)
+
+
+def sign_in_visitor(page: Page, base_url: str) -> None:
+    # as tests/browser/test_literal_text_flow.py does; a shared helper waits for server.py to be free
+    page.goto(base_url + "/visitor")
+    wait_idle(page)
+    page.get_by_role("button", name="Зарегистрированный посетитель").click()
+    wait_idle(page)
+    page.get_by_label("Номер карты").fill("100001")
+    page.get_by_label("PIN (4 цифры)").fill("1111")
+    page.get_by_role("button", name="Войти").click()
+    wait_idle(page)
+
+
+@pytest.mark.parametrize("width", [320, 1280])
+def test_every_page_of_every_role_speaks_russian_only(server, browser, width):
+    for role, (account, titles) in ROLES.items():
+        page = new_page(browser, width)
+        try:
+            if role == "guest":
+                page.goto(server.url + "/no-such-page")
+                wait_idle(page)
+                expect(main(page).get_by_text("Такой страницы нет")).to_be_visible()
+                assert_russian(page, f"{width} px, an unknown address")
+                open_page(page, "Главная")
+            elif role == "visitor":
+                sign_in_visitor(page, server.url)
+                expect(page.get_by_text("Карта 100001")).to_be_visible()
+                look_into_widgets(page, f"{width} px, visitor")
+                for i in range(main(page).get_by_role("tab").count()):
+                    main(page).get_by_role("tab").nth(i).click()
+                    page.wait_for_timeout(150)
+                    assert_russian(page, f"{width} px, visitor, tab {i + 1}")
+            else:
+                log_in(page, server.url, *account)
+                sidebar = page.locator("[data-testid='stSidebar']")
+                if sidebar.is_visible():  # the staff person's name, not the login
+                    expect(sidebar).not_to_contain_text(account[0])
+            for title in titles:
+                open_page(page, title)
+                look_into_widgets(page, f"{width} px, {role}, {title}")
+            if role == "admin":
+                open_page(page, "Мероприятия")
+                main(page).get_by_role("button", name="Участники").first.click()
+                expect(page.get_by_role("dialog")).to_be_visible()
+                wait_idle(page)
+                assert_russian(page, f"{width} px, admin, Участники")
+                expect(page.get_by_role("dialog")).not_to_contain_text("admin")  # who booked: a name
+            if role == "coordinator" and width == 1280:
+                # a Cyrillic file name survives Streamlit's download in Chromium
+                open_page(page, "Посещаемость")
+                with page.expect_download() as caught:
+                    main(page).get_by_role("button", name="Скачать данные (Excel)").first.click()
+                assert re.fullmatch(r"посещаемость-[а-яё-]+-\d\d\.\d\d\.\d{4}-\d\d\.\d\d\.\d{4}\.xlsx",
+                                    caught.value.suggested_filename), caught.value.suggested_filename
+        finally:
+            page.context.close()
