@@ -1,8 +1,13 @@
-"""Запись для посетителей: register or sign in with card (or surname) and PIN, then the profile.
+"""Запись для посетителей: sign in with card (or surname) and PIN, or register; then the profile.
 
 A public page: it does its own sign-in instead of require_role. A card number is an identifier
 and surnames are public, so nobody sees bookings without the PIN (SPEC §4.7); the idle limit of
 15 minutes is applied by ui.auth.current_actor.
+
+Most people coming here have a card, so the sign-in is the first screen. Card number and PIN are
+type="phone" fields: a phone brings up its digit keypad (Streamlit 1.67 has no inputmode for a
+text input, and a number input would drop a PIN's leading zero); the PIN's digits are drawn as
+dots by CSS (ui/style.py), as a password field would.
 """
 
 import streamlit as st
@@ -54,10 +59,9 @@ def do_sign_in() -> None:
     sign_in(actor)
 
 
-def start() -> None:
-    st.markdown("Бесплатная помощь: стирка, душ, врач, одежда, юрист. Запишитесь заранее — вас будут ждать.")
-    st.button("Новый посетитель", key="vp_new", type="primary", on_click=set_mode, args=("new",), width="stretch")
-    st.button("Зарегистрированный посетитель", key="vp_known", on_click=set_mode, args=("known",), width="stretch")
+def digits_field(label: str, key: str, max_chars: int, placeholder: str = "") -> None:
+    """A field that brings up the digit keypad on a phone, with no phone icon, hint or autofill."""
+    st.text_input(label, key=key, max_chars=max_chars, type="phone", icon="", placeholder=placeholder, autocomplete="off")
 
 
 def back() -> None:
@@ -87,25 +91,25 @@ def namesakes() -> None:
 
 
 def known_visitor() -> None:
-    back()
-    st.subheader("Вход")
+    """Card number (or surname), PIN, Войти; registration is one tap away below."""
+    st.markdown("Бесплатная помощь: стирка, душ, врач, одежда, юрист. Запишитесь заранее — вас будут ждать.")
     st.session_state.setdefault("vp_how", "card")
     st.segmented_control("Как войти", list(HOW), key="vp_how", format_func=HOW.get, required=True, label_visibility="collapsed")
     s = st.session_state
-    if s["vp_how"] == "card":
-        st.text_input("Номер карты", key="vp_card", max_chars=12, placeholder="Например: 100042")
-        field_error(FORM, "card", s["vp_card"])
-        person = s["vp_card"]
-    else:
+    if s["vp_how"] == "surname":
         st.text_input("Фамилия", key="vp_surname", max_chars=60)
         st.button("Найти", key="vp_find", width="stretch")
         namesakes()
-        person = s.get("vp_pick")
-    st.text_input("PIN (4 цифры)", key="vp_pin", type="password", max_chars=4)
+    else:
+        digits_field("Номер карты", "vp_card", 12, placeholder="Например: 100042")
+        field_error(FORM, "card", s["vp_card"])
+    digits_field("PIN (4 цифры)", "vp_pin", 4)
     # a PIN message is about this card (or person) and this PIN, signed in this way
+    person = s.get("vp_card") if s["vp_how"] == "card" else s.get("vp_pick")
     field_error(FORM, "pin", s["vp_how"], person, s["vp_pin"])
     st.button("Войти", key="vp_signin", type="primary", on_click=do_sign_in, width="stretch")
     st.caption("Забыли PIN или карта заблокирована? Обратитесь к волонтёру или сотруднику.")
+    st.button("Я здесь впервые — зарегистрироваться", key="vp_new", on_click=set_mode, args=("new",), width="stretch")
 
 
 def entry() -> None:
@@ -118,13 +122,10 @@ def entry() -> None:
         registration.show_card(issued)
         st.button("Я записал(а). Войти", key="vp_continue", type="primary", on_click=continue_after_registration, width="stretch")
         return
-    mode = st.session_state.setdefault("vp_mode", None)
-    if mode == "new":
+    if st.session_state.setdefault("vp_mode", None) == "new":
         new_visitor()
-    elif mode == "known":
-        known_visitor()
     else:
-        start()
+        known_visitor()
 
 
 actor = current_actor()

@@ -173,8 +173,6 @@ def visitor_booking(browser, server, runs: int) -> float:
         try:
             page.goto(server.url + "/visitor")
             wait_idle(page)
-            page.get_by_role("button", name="Зарегистрированный посетитель").click()
-            wait_idle(page)
             page.get_by_label("Номер карты").fill(VISITOR_CARDS[run])
             page.get_by_label("PIN (4 цифры)").fill(VISITOR_PIN)
             page.get_by_role("button", name="Войти").click()
@@ -191,7 +189,7 @@ def visitor_booking(browser, server, runs: int) -> float:
             card.locator("[data-testid='stButtonGroup'] button").first.click()
             wait_idle(page)
             return click_to_settled(page, card.get_by_role("button", name="Подтвердить запись"),
-                                    card.locator("[data-testid='stAlert']").filter(has_text="Вы записаны:"))
+                                    page.get_by_role("dialog").get_by_text("Вы записаны."))
         finally:
             page.context.close()
 

@@ -26,6 +26,21 @@ def booked_by(kind: str, maker_id: int | None, staff_login: str | None = None) -
     return staff_login or "администратор"
 
 
+def short_name(first_name: str, last_name: str | None) -> str:
+    """"Ирина К.": a first name and the surname's initial."""
+    initial = (last_name or "").strip()[:1]
+    return f"{first_name} {initial}." if initial else first_name
+
+
+def booked_by_for_visitor(kind: str, volunteer_name: str | None) -> str | None:
+    """Who made a booking, as the visitor reads it: nothing for their own, never a code or a login."""
+    if kind == "visitor":
+        return None
+    if kind == "volunteer":
+        return f"Записал волонтёр {volunteer_name}" if volunteer_name else "Записал волонтёр"
+    return "Записал администратор"
+
+
 @dataclass(frozen=True)
 class Actor:
     """A signed-in person: staff (admin, coordinator), a volunteer or a visitor."""

@@ -83,7 +83,6 @@ MESSAGES: dict[str, str] = {
     "photo_invalid": "Это не фото в формате JPEG или PNG.",
     "photo_too_many_pixels": "Фото слишком большое: не больше {megapixels} мегапикселей. Подойдёт обычный снимок с телефона.",
     "photo_required": "Сначала выберите фото: JPEG или PNG, до 5 МБ.",
-    "nothing_to_cancel": "Отменять нечего: записи этого дня уже прошли или отменены.",
     # export
     "fields_required": "Выберите хотя бы одно поле.",
     "period_reversed": "Начало периода позже его конца.",

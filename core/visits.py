@@ -1,8 +1,7 @@
 """One person's own bookings, as the visitor page shows them: history, reminders, event days.
 
-Read-only queries return frozen dataclasses; the two writes (comment on or cancel a whole event
-day) are one transaction each, like everything in core/booking.py. Nothing here reads the
-clock: `now` is passed in.
+Read-only queries returning frozen dataclasses; cancelling and commenting a booking are
+core/booking.py's. Nothing here reads the clock: `now` is passed in.
 """
 
 from dataclasses import dataclass
@@ -10,16 +9,15 @@ from datetime import date, datetime, time, timedelta
 from itertools import groupby
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection
 
-from core import audit, statuses
-from core.actors import Actor
-from core.booking import cancel_bookings_in_transaction, is_bookable_now
+from core import statuses
+from core.actors import short_name
+from core.booking import is_bookable_now
 from core.catalog import retired_service_ids
-from core.db import run_in_transaction
-from core.errors import DomainError, NotAllowed
 from core.events import Event
-from core.schema import bookings, event_services, events, places, services, sessions, staff
+from core.places import Place
+from core.schema import bookings, events, places, services, sessions, staff, volunteers
 from core.sessions import (
     BOOKING_DETAILS,
     SESSION_END,
@@ -31,7 +29,6 @@ from core.sessions import (
     sessions_between,
     stored_occurrences,
 )
-from core.validation import clean_text
 
 MISSED_DAYS = 30
 
@@ -49,13 +46,18 @@ class Visit:
     start_time: time
     end_time: time
     service_name: str
-    place_name: str
+    place: Place
     status: str
     comment: str | None
     created_at: datetime
     created_by_kind: str
     created_by_id: int | None
     staff_login: str | None
+    volunteer_name: str | None  # "Ирина К.": how the visitor page names the volunteer who booked
+
+    @property
+    def place_name(self) -> str:
+        return self.place.name
 
     @property
     def starts_at(self) -> datetime:
@@ -86,10 +88,19 @@ class EventDay:
     event_title: str
     recurring: bool
     date: date
-    place_name: str
+    place: Place
     visits: tuple[Visit, ...]
     participants: int
     capacity: int
+
+    @property
+    def place_name(self) -> str:
+        return self.place.name
+
+    @property
+    def free(self) -> int:
+        """Places left for people not yet taking part that day."""
+        return max(0, self.capacity - self.participants)
 
     @property
     def start_time(self) -> time:
@@ -99,19 +110,8 @@ class EventDay:
     def end_time(self) -> time:
         return max(v.end_time for v in self.visits)
 
-    @property
-    def service_names(self) -> tuple[str, ...]:
-        return tuple(v.service_name for v in self.visits)
-
-    @property
-    def comments(self) -> tuple[str, ...]:
-        return tuple(dict.fromkeys(v.comment for v in self.visits if v.comment))
-
     def is_upcoming(self, now: datetime) -> bool:
         return datetime.combine(self.date, self.end_time) > now
-
-    def changeable(self, now: datetime) -> tuple[Visit, ...]:
-        return tuple(v for v in self.visits if v.is_changeable(now))
 
 
 @dataclass(frozen=True)
@@ -162,6 +162,9 @@ def offers(conn: Connection, events: list[Event], visitor_id: int, flt: SessionF
     return result
 
 
+VOLUNTEER_MAKER = sa.and_(bookings.c.created_by_kind == "volunteer", volunteers.c.id == bookings.c.created_by_id)
+
+
 def _visits_query(visitor_id: int) -> sa.Select:
     start, end = SESSION_START, SESSION_END
     return (
@@ -180,10 +183,16 @@ def _visits_query(visitor_id: int) -> sa.Select:
             events.c.title,
             events.c.freq,
             services.c.name.label("service_name"),
+            places.c.id.label("place_id"),
             places.c.name.label("place_name"),
+            places.c.address,
+            places.c.metro,
+            places.c.directions,
             staff.c.login.label("staff_login"),
+            volunteers.c.first_name.label("volunteer_first"),
+            volunteers.c.last_name.label("volunteer_last"),
         )
-        .select_from(BOOKING_DETAILS.outerjoin(staff, STAFF_MAKER))
+        .select_from(BOOKING_DETAILS.outerjoin(staff, STAFF_MAKER).outerjoin(volunteers, VOLUNTEER_MAKER))
         .where(bookings.c.visitor_id == visitor_id)
         .order_by(sessions.c.date, start, services.c.name, bookings.c.id)
     )
@@ -200,13 +209,14 @@ def _visit(row) -> Visit:
         start_time=row.start_time,
         end_time=row.end_time,
         service_name=row.service_name,
-        place_name=row.place_name,
+        place=Place(row.place_id, row.place_name, row.address, row.metro, row.directions),
         status=row.status,
         comment=row.comment,
         created_at=row.created_at,
         created_by_kind=row.created_by_kind,
         created_by_id=row.created_by_id,
         staff_login=row.staff_login,
+        volunteer_name=short_name(row.volunteer_first, row.volunteer_last) if row.volunteer_first else None,
     )
 
 
@@ -217,9 +227,13 @@ def visits_of(
     start: date | None = None,
     end: date | None = None,
     only: tuple[str, ...] | None = None,
+    booking_ids: list[int] | None = None,
 ) -> list[Visit]:
-    """Every booking of the person (cancelled ones too), earliest first; optionally a date range or only some statuses."""
+    """Every booking of the person (cancelled ones too), earliest first; optionally a date range,
+    only some statuses or only some bookings."""
     stmt = _visits_query(visitor_id)
+    if booking_ids is not None:
+        stmt = stmt.where(bookings.c.id.in_(booking_ids))
     if start is not None:
         stmt = stmt.where(sessions.c.date >= start)
     if end is not None:
@@ -273,69 +287,6 @@ def event_days_of(conn: Connection, visitor_id: int) -> list[EventDay]:
         participants, capacity = figures[(event_id, day)]
         first = group[0]
         days.append(
-            EventDay(event_id, first.event_title, first.recurring, day, first.place_name, group, participants, capacity)
+            EventDay(event_id, first.event_title, first.recurring, day, first.place, group, participants, capacity)
         )
     return days
-
-
-def _own_day_bookings(conn: Connection, visitor_id: int, event_id: int, day: date, actor: Actor) -> list[sa.Row]:
-    """The person's active bookings of one event day that `actor` may change."""
-    if actor.role == "coordinator" or (actor.role == "visitor" and actor.id != visitor_id):
-        raise NotAllowed()
-    start = sa.func.coalesce(sessions.c.start_time, event_services.c.start_time)
-    stmt = (
-        sa.select(bookings.c.id, bookings.c.status, sessions.c.date, start.label("start_time"))
-        .select_from(
-            bookings.join(sessions, sessions.c.id == bookings.c.session_id).join(
-                event_services, event_services.c.id == sessions.c.event_service_id
-            )
-        )
-        .where(
-            bookings.c.visitor_id == visitor_id,
-            sessions.c.event_id == event_id,
-            sessions.c.date == day,
-            bookings.c.status.in_(statuses.ACTIVE),
-        )
-    )
-    if actor.role == "volunteer":
-        # as with single bookings: a volunteer changes only what they booked themselves
-        stmt = stmt.where(bookings.c.created_by_kind == "volunteer", bookings.c.created_by_id == actor.id)
-    return conn.execute(stmt).all()
-
-
-def cancel_event_day(
-    engine: Engine, visitor_id: int, event_id: int, day: date, actor: Actor, now: datetime, reason: str | None = None
-) -> int:
-    """Leave an event day: cancel every planned booking of it not started yet; returns how many.
-
-    Bookings already attended or started stay as they are. Refused when nothing is left to cancel.
-    """
-    reason = clean_text(reason, "comment")
-
-    def work(conn: Connection) -> int:
-        rows = _own_day_bookings(conn, visitor_id, event_id, day, actor)
-        ids = [r.id for r in rows if r.status == statuses.EXPECTED and datetime.combine(r.date, r.start_time) > now]
-        if not ids:
-            raise DomainError("nothing_to_cancel")
-        changed = cancel_bookings_in_transaction(conn, ids, actor, now, reason)
-        audit.record(conn, actor, now, "cancel", "event_day", f"{event_id}:{day.isoformat()}", bookings=changed)
-        return changed
-
-    return run_in_transaction(engine, work)
-
-
-def comment_event_day(
-    engine: Engine, visitor_id: int, event_id: int, day: date, comment: str | None, actor: Actor, now: datetime
-) -> int:
-    """Put one comment on every active booking of the person's event day; returns how many."""
-    comment = clean_text(comment, "comment")
-
-    def work(conn: Connection) -> int:
-        ids = [r.id for r in _own_day_bookings(conn, visitor_id, event_id, day, actor)]
-        if not ids:
-            raise DomainError("booking_not_found")
-        conn.execute(bookings.update().where(bookings.c.id.in_(ids)).values(comment=comment))
-        audit.record(conn, actor, now, "comment", "event_day", f"{event_id}:{day.isoformat()}", bookings=len(ids))
-        return len(ids)
-
-    return run_in_transaction(engine, work)

@@ -10,6 +10,7 @@ and tests can set them; what a person reads comes from format_func.
 """
 
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import date, time
 
 import streamlit as st
@@ -24,8 +25,10 @@ from ui.clock import now
 from ui.db import after_write, cached_catalog, cached_events, get_engine
 from ui.format import md, ru_day_short, ru_time, time_range
 from ui.auth import as_signed_in
+from ui.place_info import place_by_id, show_place
 
 NO_DATES = "Свободных мест в ближайшие дни нет."
+OnBooked = Callable[[list[int]], None]  # called with the new booking ids after a booking went through
 
 
 def load_offers(visitor_id: int, place_ids: tuple[int, ...] = ()) -> list[Offer]:
@@ -36,6 +39,11 @@ def load_offers(visitor_id: int, place_ids: tuple[int, ...] = ()) -> list[Offer]
 
 def places_word(count: int) -> str:
     return f"{count} {plural(count, 'место', 'места', 'мест')}"
+
+
+def free_words(count: int) -> str:
+    """"свободно 9 мест", "свободно 1 место": free places, never "booked of capacity"."""
+    return f"свободно {places_word(count)}"
 
 
 def phrase(service_name: str, day: date, start: time, place_name: str) -> str:
@@ -80,7 +88,7 @@ def _clear_error(prefix: str) -> None:
 
 
 @as_signed_in
-def _confirm(visitor_id: int, actor: Actor, prefix: str) -> None:
+def _confirm(visitor_id: int, actor: Actor, prefix: str, on_booked: OnBooked | None = None) -> None:
     s = st.session_state
     slot = _state(prefix, "slot")
     if not slot:
@@ -89,7 +97,7 @@ def _confirm(visitor_id: int, actor: Actor, prefix: str) -> None:
     extras = [v for v in _state(prefix, "extras_shown") or [] if s.get(f"{prefix}_extra_{v}")]
     chosen = [slot, *extras]
     try:
-        book(get_engine(), visitor_id, [_key(v) for v in chosen], actor, now(), _state(prefix, "comment"))
+        booked = book(get_engine(), visitor_id, [_key(v) for v in chosen], actor, now(), _state(prefix, "comment"))
     except DomainError as refusal:
         s[f"{prefix}_error"] = refusal.message
         return
@@ -97,7 +105,10 @@ def _confirm(visitor_id: int, actor: Actor, prefix: str) -> None:
     lead = "Вы записаны" if actor.role == "visitor" else "Записано"
     service = _state(prefix, "service")
     choose_service(prefix, None)
-    s[f"{prefix}_done"] = (service, f"{lead}: " + "; ".join(md(words.get(v, "")) for v in chosen) + ".")
+    if on_booked is None:
+        s[f"{prefix}_done"] = (service, f"{lead}: " + "; ".join(md(words.get(v, "")) for v in chosen) + ".")
+    else:
+        on_booked(booked)
     after_write()
 
 
@@ -109,8 +120,13 @@ def _date_label(day_offers: dict[date, list[Offer]]):
     return label
 
 
-def steps(visitor_id: int, actor: Actor, prefix: str, service: str, found: list[Offer]) -> None:
-    """Date, time, other services that day, comment and confirm, for one chosen service."""
+def steps(
+    visitor_id: int, actor: Actor, prefix: str, service: str, found: list[Offer], on_booked: OnBooked | None = None
+) -> None:
+    """Date, time, other services that day, comment and confirm, for one chosen service.
+
+    The nearest date is chosen already (one tap less for most people); another is one tap away.
+    """
     s = st.session_state
     open_offers = [o for o in found if o.is_open]
     by_day: dict[date, list[Offer]] = defaultdict(list)
@@ -131,13 +147,10 @@ def steps(visitor_id: int, actor: Actor, prefix: str, service: str, found: list[
 
     days = [d.isoformat() for d in sorted(by_day)]
     if _state(prefix, "date") not in days:
-        s[f"{prefix}_date"] = days[0] if len(days) == 1 else None
-    st.pills("Дата", days, key=f"{prefix}_date", format_func=_date_label(by_day), on_change=_clear_error, args=(prefix,))
+        s[f"{prefix}_date"] = days[0]
+    st.pills("Дата", days, key=f"{prefix}_date", format_func=_date_label(by_day), on_change=_clear_error, args=(prefix,),
+             required=True)
     chosen_day = _state(prefix, "date")
-    if not chosen_day:
-        st.caption("Выберите дату.")
-        st.button("Отмена", key=f"{prefix}_cancel", on_click=choose_service, args=(prefix, None), width="stretch")
-        return
 
     slots = {slot_value(o): o for o in sorted(by_day[date.fromisoformat(chosen_day)], key=lambda o: o.session.start_time)}
     if _state(prefix, "slot") not in slots:
@@ -149,9 +162,12 @@ def steps(visitor_id: int, actor: Actor, prefix: str, service: str, found: list[
         on_change=_clear_error,
         args=(prefix,),
         format_func=lambda v: f"{time_range(slots[v].session.start_time, slots[v].session.end_time)} · "
-        f"{md(slots[v].session.place_name)} · свободно {slots[v].free}",
+        f"{md(slots[v].session.place_name)} · {free_words(slots[v].free)}",
     )
     main = slots[_state(prefix, "slot")].session
+    place = place_by_id(main.place_id)
+    if place is not None:
+        show_place(place)
 
     others = [
         o for o in open_offers
@@ -164,7 +180,7 @@ def steps(visitor_id: int, actor: Actor, prefix: str, service: str, found: list[
         for offer in others:
             o = offer.session
             st.checkbox(
-                f"{md(o.service_name)}, {time_range(o.start_time, o.end_time)} · свободно {offer.free}",
+                f"{md(o.service_name)}, {time_range(o.start_time, o.end_time)} · {free_words(offer.free)}",
                 key=f"{prefix}_extra_{slot_value(offer)}",
             )
     st.text_input("Комментарий (необязательно)", key=f"{prefix}_comment", max_chars=500)
@@ -172,7 +188,7 @@ def steps(visitor_id: int, actor: Actor, prefix: str, service: str, found: list[
         st.error(error, icon="⚠️")
     cols = st.columns(2)
     cols[0].button("Подтвердить запись", key=f"{prefix}_confirm", type="primary", on_click=_confirm,
-                   args=(visitor_id, actor, prefix), width="stretch")
+                   args=(visitor_id, actor, prefix, on_booked), width="stretch")
     cols[1].button("Отмена", key=f"{prefix}_cancel", on_click=choose_service, args=(prefix, None), width="stretch")
 
 
@@ -199,10 +215,20 @@ def render(visitor_id: int, actor: Actor, key_prefix: str, place_ids: tuple[int,
         steps(visitor_id, actor, key_prefix, service, found)
 
 
-def render_catalog(visitor_id: int, actor: Actor, key_prefix: str, place_ids: tuple[int, ...] = ()) -> None:
+def _place_words(place_id: int, name: str) -> str:
+    """"Цветной (м. Цветной бульвар)": a place as the service list names it, the metro if known."""
+    place = place_by_id(place_id)
+    metro = place.metro_label if place else None
+    return f"{md(name)} ({md(metro)})" if metro else md(name)
+
+
+def render_catalog(
+    visitor_id: int, actor: Actor, key_prefix: str, place_ids: tuple[int, ...] = (), on_booked: OnBooked | None = None
+) -> None:
     """Доступные услуги: each service with its description, nearest dates and free places.
 
-    "Записаться" opens the steps inside that service's card, right where the person tapped.
+    "Записаться" opens the steps inside that service's card, right where the person tapped;
+    `on_booked` gets the new booking ids (the page confirms them where the person can see it).
     """
     found = load_offers(visitor_id, place_ids)
     if not found:
@@ -222,8 +248,9 @@ def render_catalog(visitor_id: int, actor: Actor, key_prefix: str, place_ids: tu
             for offer in service_offers:
                 if offer.is_open:
                     free_by_day[offer.session.date] += offer.free
-            where = ", ".join(dict.fromkeys(o.session.place_name for o in service_offers))
-            st.markdown(f"📍 {md(where)}")
+            where = ", ".join(_place_words(o.session.place_id, o.session.place_name) for o in
+                              {o.session.place_id: o for o in service_offers}.values())
+            st.markdown(f"📍 {where}")
             mine = sorted({o.session.date for o in service_offers if o.mine})
             if mine:
                 st.markdown("✅ Вы записаны: " + ", ".join(ru_day_short(d) for d in mine))
@@ -234,7 +261,7 @@ def render_catalog(visitor_id: int, actor: Actor, key_prefix: str, place_ids: tu
                 st.markdown("Других свободных дат нет." if mine else "Мест нет на все ближайшие даты.")
             _done(key_prefix, name)
             if chosen == name:
-                steps(visitor_id, actor, key_prefix, name, found)
+                steps(visitor_id, actor, key_prefix, name, found, on_booked)
             else:
                 st.button("Записаться", key=f"{key_prefix}_pick_{service_id}", on_click=choose_service,
                           args=(key_prefix, name), disabled=not free_by_day, width="stretch")

@@ -11,3 +11,8 @@ def now() -> datetime:
 
 def today() -> date:
     return now().date()
+
+
+def timezone() -> str:
+    """The zone "today" and every session time are in (APP_TIMEZONE, Europe/Moscow by default)."""
+    return settings().timezone

@@ -56,6 +56,14 @@ button[data-testid^="stBaseButton"] {min-height: 2.75rem;}
 [class*="st-key-vp_photo_file"] [data-testid="stFileUploaderDropzoneInstructions"] {display: none;}
 [class*="st-key-vp_photo_file"] button[data-testid="stBaseButton-secondary"] [data-testid="stMarkdownContainer"] {display: none;}
 [class*="st-key-vp_photo_file"] button[data-testid="stBaseButton-secondary"]::after {content: "Выбрать фото"; margin-left: 0.4rem;}
+/* the start page: two large doors, visitors first */
+.st-key-home_visitor button, .st-key-home_staff button {min-height: 4.5rem;}
+.st-key-home_visitor button p, .st-key-home_staff button p {font-size: 1.3rem;}
+/* the PIN is a digit field (type="phone": the keypad on a phone); its digits show as dots */
+.st-key-vp_pin input {-webkit-text-security: disc; text-security: disc;}
+/* the booking confirmation (a dialog, outside the page's own container) */
+.st-key-vp_confirmation button {min-height: 3rem; font-size: 1.05rem;}
+[data-testid="stDialog"] button[aria-label="Close"] {min-width: 2.75rem; min-height: 2.75rem;}
 .st-key-issued_card [data-testid="stMetricValue"] {font-size: 2.6rem; letter-spacing: 0.12em;}
 </style>
 """

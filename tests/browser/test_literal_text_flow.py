@@ -121,8 +121,6 @@ def test_a_visitor_sees_names_and_comments_as_typed(planted_app, page, outside):
     port = outside.port
     page.goto(planted_app.url + "/visitor")
     wait_idle(page)
-    page.get_by_role("button", name="Зарегистрированный посетитель").click()
-    wait_idle(page)
     page.get_by_text("По фамилии", exact=True).click()
     wait_idle(page)
     page.get_by_label("Фамилия", exact=True).fill("Толстихин")
@@ -142,7 +140,7 @@ def test_a_visitor_sees_names_and_comments_as_typed(planted_app, page, outside):
     place.click()  # the escaped label still picks its place
     wait_idle(page)
     expect(place).to_have_attribute("aria-checked", "true")
-    assert_literal(page, outside, f"📍 {image(port)}Цветной")
+    assert_literal(page, outside, f"📍 {image(port)}Цветной", f"{image(port)} {link(port)} · м. {BOLD}Трубная")
 
     bookable = main(page).locator("[class*='st-key-vb_svc_']").filter(
         has=page.locator("button:not([disabled])", has_text="Записаться")
@@ -155,7 +153,7 @@ def test_a_visitor_sees_names_and_comments_as_typed(planted_app, page, outside):
     # the times with their places, the other services of the day
     assert_literal(page, outside, "Время", image(port))
 
-    for tab in ("История записей", "Мои мероприятия"):
+    for tab in ("Мои записи", "История"):
         page.get_by_role("tab", name=tab).click()
         assert_literal(page, outside, f"{image(port)} {link(port)} {BOLD} www.example.org mail@example.org", image(port))
 

@@ -103,8 +103,6 @@ def sign_in_visitor(page: Page, base_url: str) -> None:
     # as tests/browser/test_literal_text_flow.py does; a shared helper waits for server.py to be free
     page.goto(base_url + "/visitor")
     wait_idle(page)
-    page.get_by_role("button", name="Зарегистрированный посетитель").click()
-    wait_idle(page)
     page.get_by_label("Номер карты").fill("100001")
     page.get_by_label("PIN (4 цифры)").fill("1111")
     page.get_by_role("button", name="Войти").click()

@@ -8,28 +8,13 @@ import sqlalchemy as sa
 from PIL import Image
 
 from core import db
-from core.errors import DomainError, NotAllowed, ValidationError
+from core.errors import NotAllowed, ValidationError
 from core.events import load_events
 from core.photos import MAX_UPLOAD_BYTES, delete_photo, load_photo, prepare_photo, save_photo
-from core.schema import audit_log, bookings, occurrences, status_history, visitor_photos
+from core.schema import occurrences, places, visitor_photos
 from core.sessions import SessionFilter
-from core.visits import (
-    cancel_event_day,
-    comment_event_day,
-    event_days_of,
-    history,
-    offers,
-    reminders,
-    visits_of,
-)
+from core.visits import event_days_of, history, offers, reminders, visits_of
 from tests.conftest import key_of
-
-
-def statuses(engine, visitor_id: int) -> list[str]:
-    with engine.connect() as conn:
-        return conn.execute(
-            sa.select(bookings.c.status).where(bookings.c.visitor_id == visitor_id).order_by(bookings.c.id)
-        ).scalars().all()
 
 
 def at(day, hour: int, minute: int = 0) -> datetime:
@@ -115,6 +100,35 @@ def test_a_booking_under_way_is_still_a_reminder_until_it_ends(engine, today, ma
         assert reminders(conn, person, at(today, 11, 0)).upcoming == ()
 
 
+def test_a_visit_names_the_volunteer_who_booked_by_first_name_and_initial_and_carries_the_place(
+    engine, make_event, make_visitor, make_volunteer, add_booking
+):
+    event = make_event(services=[{"start": time(10)}, {"start": time(12)}])
+    with engine.begin() as conn:
+        conn.execute(places.update().where(places.c.id == event.place_id).values(
+            address="Цветной бульвар, 11", metro="Цветной бульвар", directions="Вход со двора"))
+    person = make_visitor()
+    irina = make_volunteer("Ирина", "Козлова")
+    add_booking(key_of(event, service=0), person, created_by_kind="volunteer", created_by_id=irina)
+    add_booking(key_of(event, service=1), person, created_by_kind="visitor", created_by_id=person)
+
+    with engine.connect() as conn:
+        by_volunteer, by_self = visits_of(conn, person)
+
+    assert (by_volunteer.volunteer_name, by_self.volunteer_name) == ("Ирина К.", None)
+    assert by_volunteer.place.where == "Цветной бульвар, 11 · м. Цветной бульвар"
+    assert by_volunteer.place.directions == "Вход со двора"
+
+
+def test_visits_can_be_read_by_their_booking_ids(engine, make_event, make_visitor, add_booking):
+    event = make_event(services=[{"start": time(10)}, {"start": time(12)}])
+    person = make_visitor()
+    first = add_booking(key_of(event, service=0), person)
+    add_booking(key_of(event, service=1), person)
+    with engine.connect() as conn:
+        assert [v.booking_id for v in visits_of(conn, person, booking_ids=[first])] == [first]
+
+
 # --- event days -------------------------------------------------------------------------
 
 
@@ -134,7 +148,7 @@ def test_an_event_day_gathers_the_persons_services_and_counts_participants_witho
 
     assert (found.event_id, found.date, found.recurring) == (event.id, day, True)
     assert [v.start_time for v in found.visits] == [time(10), time(12)]
-    assert (found.participants, found.capacity) == (2, 5)
+    assert (found.participants, found.capacity, found.free) == (2, 5, 3)
     assert (found.start_time, found.end_time) == (time(10), time(13))
 
 
@@ -186,66 +200,6 @@ def test_a_participant_may_take_a_service_the_full_event_day_refuses_to_others(e
     assert offered(engine, first, now)[(a, 1)] == (0, True)
     assert offered(engine, first, now)[(b, 1)] == (2, False)  # already taking part: B's own places count
     assert offered(engine, third, now)[(b, 1)] == (0, False)  # the day already has its 2 participants
-
-
-# --- cancel or comment a whole day ------------------------------------------------------
-
-
-@pytest.fixture
-def two_services_tomorrow(make_event, make_visitor, add_booking, visitor_actor):
-    """A person booked (by themself) on both services of tomorrow's event: 10:00 and 12:00."""
-    event = make_event(services=[{"start": time(10)}, {"start": time(12)}])
-    person = make_visitor()
-    for service in (0, 1):
-        add_booking(key_of(event, service=service), person, created_by_kind="visitor", created_by_id=person)
-    return event, person, visitor_actor(person)
-
-
-def test_leaving_an_event_day_cancels_all_its_bookings_with_the_reason(engine, now, two_services_tomorrow):
-    event, person, actor = two_services_tomorrow
-    assert cancel_event_day(engine, person, event.id, event.first_date, actor, now, reason="Отмена участия") == 2
-    assert statuses(engine, person) == ["cancelled", "cancelled"]
-    with engine.connect() as conn:
-        reasons = conn.execute(sa.select(status_history.c.comment).where(status_history.c.status == "cancelled")).scalars().all()
-        logged = conn.execute(sa.select(audit_log).where(audit_log.c.action == "cancel")).one()
-    assert reasons == ["Отмена участия", "Отмена участия"]
-    assert (logged.entity, logged.entity_id) == ("event_day", f"{event.id}:{event.first_date.isoformat()}")
-
-
-def test_leaving_a_day_under_way_keeps_what_has_started(engine, two_services_tomorrow):
-    event, person, actor = two_services_tomorrow
-    assert cancel_event_day(engine, person, event.id, event.first_date, actor, at(event.first_date, 11)) == 1
-    assert statuses(engine, person) == ["expected", "cancelled"]
-    with pytest.raises(DomainError) as refused:
-        cancel_event_day(engine, person, event.id, event.first_date, actor, at(event.first_date, 11))
-    assert refused.value.code == "nothing_to_cancel"
-
-
-def test_nobody_leaves_a_day_for_another_visitor(engine, now, two_services_tomorrow, make_visitor, visitor_actor):
-    event, person, _ = two_services_tomorrow
-    stranger = visitor_actor(make_visitor("Сергей", "Иванов"))
-    with pytest.raises(NotAllowed):
-        cancel_event_day(engine, person, event.id, event.first_date, stranger, now)
-    with pytest.raises(NotAllowed):
-        comment_event_day(engine, person, event.id, event.first_date, "ха", stranger, now)
-    assert statuses(engine, person) == ["expected", "expected"]
-
-
-def test_a_volunteer_cancels_only_the_bookings_they_made(engine, now, make_event, make_visitor, add_booking, volunteer_actor):
-    event = make_event(services=[{"start": time(10)}, {"start": time(12)}])
-    person = make_visitor()
-    add_booking(key_of(event, service=0), person, created_by_kind="volunteer", created_by_id=volunteer_actor.id)
-    add_booking(key_of(event, service=1), person, created_by_kind="visitor", created_by_id=person)
-    assert cancel_event_day(engine, person, event.id, event.first_date, volunteer_actor, now) == 1
-    assert statuses(engine, person) == ["cancelled", "expected"]
-
-
-def test_a_day_comment_goes_on_every_active_booking_of_that_day(engine, now, two_services_tomorrow):
-    event, person, actor = two_services_tomorrow
-    assert comment_event_day(engine, person, event.id, event.first_date, "  Приду к 11  ", actor, now) == 2
-    with engine.connect() as conn:
-        comments = conn.execute(sa.select(bookings.c.comment).where(bookings.c.visitor_id == person)).scalars().all()
-    assert comments == ["Приду к 11", "Приду к 11"]
 
 
 # --- the photo --------------------------------------------------------------------------

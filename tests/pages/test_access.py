@@ -50,8 +50,28 @@ def test_public_pages_render_without_signing_in(app, page):
     assert not at.exception
 
 
-def test_demo_admin_signs_in_with_the_login_form_and_lands_on_the_schedule(app):
+def test_the_start_page_puts_visitors_first_with_two_large_doors(app):
     at = app()
+    assert [(b.key, b.label) for b in at.button] == [("home_visitor", "Я посетитель"), ("home_staff", "Я сотрудник или волонтёр")]
+    assert at.button(key="home_visitor").proto.type == "primary"
+    assert not at.text_input  # the staff form waits behind its door
+
+
+def test_i_am_a_visitor_opens_the_visitor_page(app):
+    at = app()
+    at.button(key="home_visitor").click().run()
+    assert not at.exception
+    assert at.text_input(key="vp_card") and at.text_input(key="vp_pin")
+
+
+def staff_door(at):
+    at.button(key="home_staff").click().run()
+    assert not at.exception
+    return at
+
+
+def test_demo_admin_signs_in_with_the_login_form_and_lands_on_the_schedule(app):
+    at = staff_door(app())
     at.text_input(key="login_name").input("admin")
     at.text_input(key="login_password").input("admin-demo")
     at.button[[b.label for b in at.button].index("Войти")].click().run()
@@ -62,7 +82,7 @@ def test_demo_admin_signs_in_with_the_login_form_and_lands_on_the_schedule(app):
 
 
 def test_a_wrong_password_gets_one_generic_russian_message(app):
-    at = app()
+    at = staff_door(app())
     at.text_input(key="login_name").input("admin")
     at.text_input(key="login_password").input("wrong-password")
     at.button[[b.label for b in at.button].index("Войти")].click().run()

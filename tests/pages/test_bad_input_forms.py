@@ -210,7 +210,7 @@ LOGIN_FIELDS = {
 
 @pytest.mark.parametrize("name", LOGIN_FIELDS)
 def test_staff_sign_in_refuses_each_bad_login_and_password_in_russian(app_db, db_engine, name):
-    at = open_page("home")
+    at = click(open_page("home"), "home_staff")
     widget(at, "login_name").set_value("admin")
     widget(at, "login_password").set_value("admin-demo")
     refuse_each(at, db_engine, LOGIN_FIELDS[name], skip=SIGN_IN_RECORDS)
@@ -383,7 +383,7 @@ def test_volunteer_signup_refuses_each_bad_value_under_its_field(app_db, db_engi
 
 
 def test_a_bad_card_number_signs_nobody_in_and_changes_nothing(app_db, db_engine):
-    at = click(open_page("visitor"), "vp_known")
+    at = open_page("visitor")
     assert_limits(at)
     for value in ["", "   ", HUGE, EMOJI, SQL, HTML, FORMULA, "1' OR '1'='1"]:
         widget(at, "vp_pin").set_value("1111")  # the PIN box is emptied after every attempt
@@ -398,7 +398,7 @@ PIN_RECORDS = frozenset({"audit_log", "throttles"})
 
 
 def test_a_malformed_pin_signs_nobody_in_and_adds_no_rows(app_db, db_engine):
-    at = click(open_page("visitor"), "vp_known")
+    at = open_page("visitor")
     widget(at, "vp_card").set_value("100001")
     people = len(snapshot(db_engine)["visitors"])
     refuse_each(at, db_engine, Field("vp_pin", [*PIN_CORPUS, SQL, HTML, HUGE], "vp_signin"), skip=PIN_RECORDS)
@@ -463,9 +463,9 @@ def open_tab(at: AppTest, label: str) -> AppTest:
     return at
 
 
-def test_a_history_comment_is_stored_as_typed_shown_as_text_and_cut_to_its_limit(booked, db_engine):
+def test_a_booking_comment_is_stored_as_typed_shown_as_text_and_cut_to_its_limit(booked, db_engine):
     actor, booking_id, _ = booked
-    at = open_tab(open_page("visitor", actor=actor), "История записей")
+    at = open_tab(open_page("visitor", actor=actor), "Мои записи")
     for value in [*ACCEPTED_TEXT, HUGE]:
         click(at, f"vp_comment_{booking_id}")
         assert widget(at, f"vp_text_{booking_id}").max_chars == TEXT_MAX
@@ -474,17 +474,6 @@ def test_a_history_comment_is_stored_as_typed_shown_as_text_and_cut_to_its_limit
         assert not at.error, [e.value for e in at.error]
         assert comments_of(db_engine, actor.id) == [value[:TEXT_MAX]]
         assert_shown_as_text(at, value[:TEXT_MAX])
-
-
-def test_an_event_day_comment_is_stored_as_typed_shown_as_text_and_cut_to_its_limit(booked, db_engine):
-    actor, _, day_key = booked
-    at = click(open_tab(open_page("visitor", actor=actor), "Мои мероприятия"), f"vp_daycomment_{day_key}")
-    assert widget(at, f"vp_daytext_{day_key}").max_chars == TEXT_MAX
-    widget(at, f"vp_daytext_{day_key}").set_value(HTML + HUGE)
-    click(at, f"vp_daysave_{day_key}")
-    assert not at.error, [e.value for e in at.error]
-    assert comments_of(db_engine, actor.id) == [(HTML + HUGE)[:TEXT_MAX]]
-    assert_shown_as_text(at, (HTML + HUGE)[:TEXT_MAX])
 
 
 def test_a_bulk_status_comment_is_stored_as_typed_shown_as_text_and_cut_to_its_limit(app_db, db_engine):
@@ -514,7 +503,6 @@ def test_a_bulk_status_comment_is_stored_as_typed_shown_as_text_and_cut_to_its_l
 
 
 def visitor_surname(at: AppTest) -> AppTest:
-    click(at, "vp_known")
     at.segmented_control(key="vp_how").set_value("surname").run()
     return at
 
@@ -565,7 +553,7 @@ def test_a_surname_of_percent_signs_lists_nobody_on_the_public_sign_in(app_db):
 
 
 def test_a_malformed_pin_is_refused_before_it_counts_as_a_guess(app_db, db_engine):
-    at = click(open_page("visitor"), "vp_known")
+    at = open_page("visitor")
     widget(at, "vp_card").set_value("100001")
     # (a fifth digit cannot arrive: the field stops at four characters)
     refuse_each(at, db_engine, Field("vp_pin", ["", "   ", "abc", "12", EMOJI], "vp_signin"))

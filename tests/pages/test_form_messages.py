@@ -140,7 +140,7 @@ def test_opening_another_sessions_edit_drops_the_first_ones_message(app, db_engi
 
 
 def test_a_pin_message_goes_when_the_visitor_switches_to_signing_in_by_surname(app):
-    at = click(app("visitor"), "vp_known")
+    at = app("visitor")
     at.text_input(key="vp_card").input("100001")
     at.text_input(key="vp_pin").input("12")
     click(at, "vp_signin")
@@ -153,7 +153,7 @@ def test_a_pin_message_goes_when_the_visitor_switches_to_signing_in_by_surname(a
 
 
 def test_a_missing_card_message_goes_once_a_card_number_is_typed(app):
-    at = click(app("visitor"), "vp_known")
+    at = app("visitor")
     at.text_input(key="vp_pin").input("1111")
     click(at, "vp_signin")
     assert [e.value for e in at.error] == ["Введите номер карты."]

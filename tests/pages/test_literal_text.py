@@ -28,7 +28,10 @@ def plant(engine, port: int) -> None:
     be: the forms refuse most of it in names, and the screens must not depend on that."""
     comment = f"{image(port)} {link(port)} {BOLD} www.example.org mail@example.org"
     with engine.begin() as conn:
-        conn.execute(sa.update(places).values(name=sa.literal(image(port)) + places.c.name))
+        conn.execute(sa.update(places).values(
+            name=sa.literal(image(port)) + places.c.name, address=f"{image(port)} {link(port)}", metro=f"{BOLD}Трубная",
+            directions=comment,
+        ))
         conn.execute(sa.update(services).values(
             name=sa.literal(BOLD) + services.c.name + sa.literal(" " + link(port)),
             description=sa.literal(f"{image(port)} {link(port)} ") + services.c.description,
@@ -68,6 +71,18 @@ def test_the_visitor_sees_place_names_on_the_where_pills_escaped(app, planted):
     assert not at.exception
     shown = at.button_group(key="vp_place").options
     assert shown == ["Все места", *(md(name) for name in names(planted, places, places.c.name))]
+
+
+def test_the_visitor_sees_address_metro_and_directions_escaped_where_a_place_is_shown(app, planted):
+    at = app("visitor", "visitor")
+    place = names(planted, places, places.c.name)[0]
+    at.button_group(key="vp_place").set_value(place).run()
+    assert not at.exception
+    with planted.connect() as conn:
+        comment = conn.execute(sa.select(places.c.directions).limit(1)).scalar_one()
+    where = f"📍 **{md(place)}** · {md(f'{image(9)} {link(9)} · м. {BOLD}Трубная')}"
+    assert where in [m.value for m in at.markdown]
+    assert f"Как пройти: {md(comment)}" in [c.value for c in at.caption]
 
 
 def test_the_typed_search_and_the_chosen_place_are_escaped_in_the_schedule_filter_summary(app, planted):

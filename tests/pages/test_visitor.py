@@ -1,23 +1,27 @@
-"""Запись для посетителей: register, sign in by card or surname with the PIN, book, cancel, reminders."""
+"""Запись для посетителей: sign in by card or surname with the PIN, register, book and see the
+confirmation, Мои записи (ahead) and История (past), cancel, reminders."""
 
 import io
-from datetime import timedelta
+import re
+from datetime import date, timedelta
 
 import pytest
 import sqlalchemy as sa
 from PIL import Image
+from streamlit.proto.TextInput_pb2 import TextInput as TextInputProto
 from streamlit.testing.v1 import AppTest
 
 from core.actors import Actor
 from core.booking import SessionKey, book, set_status
 from core.events import load_events
 from core.people import load_actor, register_visitor
-from core.schema import bookings, event_services, services, status_history, visitor_photos, visitors
+from core.schema import bookings, event_services, services, visitor_photos, visitors
 from core.schema import sign_ins as sign_ins_table
 from core.sessions import edit_session, get_session
+from core.visits import history, visits_of
 from tests.pages.conftest import ACTORS, ROOT, signed_in
 from ui.clock import now, today
-from ui.format import md
+from ui.format import md, ru_day_short
 
 ADMIN = ACTORS["admin"]
 SAME_ANSWER = "Неверный номер карты или PIN."
@@ -104,10 +108,22 @@ def chosen_key(at: AppTest) -> SessionKey:
 # --- entry and registration -------------------------------------------------------------
 
 
-def test_the_start_screen_asks_new_or_registered(app):
+def test_the_page_opens_on_the_card_sign_in_with_registration_a_tap_away(app):
     at = app("visitor")
-    assert [b.label for b in at.button if b.key in ("vp_new", "vp_known")] == ["Новый посетитель", "Зарегистрированный посетитель"]
+    assert [t.key for t in at.text_input] == ["vp_card", "vp_pin"]
+    assert [(b.key, b.label) for b in at.button] == [
+        ("vp_signin", "Войти"), ("vp_new", "Я здесь впервые — зарегистрироваться"),
+    ]
     assert not at.tabs  # nothing of anybody's profile before signing in
+
+
+@pytest.mark.parametrize("key", ["vp_card", "vp_pin"])
+def test_card_number_and_pin_are_digit_fields_without_a_phone_icon_or_autofill(app, key):
+    field = app("visitor").text_input(key=key)
+    # type="tel" in the browser: a phone shows its digit keypad (tests/browser checks the page itself)
+    assert field.proto.type == TextInputProto.Type.PHONE
+    assert (field.proto.icon, field.autocomplete) == ("", "off")
+    assert "+1" not in field.placeholder  # not Streamlit's own example of a phone number
 
 
 def fill_registration(at, first="Анна", last="Смирнова", phone="", consent=True):
@@ -163,8 +179,6 @@ def test_registration_shows_card_and_pin_large_then_signs_the_visitor_in(app, db
 
 
 def sign_in_by_card(at, card: str, pin: str) -> AppTest:
-    if "vp_card" not in [t.key for t in at.text_input]:
-        click(at, "vp_known")
     at.text_input(key="vp_card").input(card)
     at.text_input(key="vp_pin").input(pin)
     return click(at, "vp_signin")
@@ -174,7 +188,7 @@ def test_a_visitor_signs_in_with_card_and_pin_and_sees_their_profile(app):
     at = sign_in_by_card(app("visitor"), "100001", "1111")
     assert at.session_state["actor"].label == "100001"
     assert "**Толстихин Виктор**  \nКарта 100001" in texts(at)
-    assert [t.label for t in at.tabs] == ["Доступные услуги", "История записей", "Мои мероприятия"]
+    assert [t.label for t in at.tabs] == ["Доступные услуги", "Мои записи", "История"]
 
 
 @pytest.mark.parametrize("card, pin", [("100001", "9999"), ("999999", "1111")])
@@ -187,7 +201,6 @@ def test_a_wrong_pin_and_an_unknown_card_get_the_same_message(app, card, pin):
 
 def test_namesakes_are_listed_masked_and_the_chosen_one_signs_in(app):
     at = app("visitor")
-    click(at, "vp_known")
     at.segmented_control(key="vp_how").set_value("surname").run()
     at.text_input(key="vp_surname").input("петрова").run()
     pick = at.radio(key="vp_pick")
@@ -231,7 +244,7 @@ def test_vyiti_signs_the_visitor_out(app):
     at = app("visitor", "visitor")
     click(at, "vp_logout")
     assert "actor" not in at.session_state
-    assert at.button(key="vp_known").label == "Зарегистрированный посетитель"
+    assert at.text_input(key="vp_card").value == ""
 
 
 @pytest.mark.parametrize("role", ["admin", "volunteer"])
@@ -255,7 +268,36 @@ def test_available_services_open_first_with_description_dates_and_places(newcome
     assert "**Стирка**" not in shown and "**Психолог**" in shown
 
 
-def test_booking_a_service_is_recorded_as_the_visitors_own_and_named_in_the_banner(newcomer, db_engine):
+CVETNOY = md("📍 **Цветной** · Цветной бульвар, 11, стр. 2 · м. Цветной бульвар").replace("\\*", "*")
+HOW_TO_CVETNOY = "Как пройти: " + md("Выход из метро к цирку, 5 минут пешком по бульвару в сторону Трубной площади. "
+                                     "Вход со двора через арку, синяя дверь.")
+
+
+def block_texts(block) -> list[str]:
+    """Markdown and captions inside a container, in order."""
+    found = []
+    for child in getattr(block, "children", {}).values():
+        if child.type in ("markdown", "caption"):
+            found.append(child.value)
+        found.extend(block_texts(child))
+    return found
+
+
+def keys_in(block) -> set[str]:
+    return {key for _, key, _ in children_of(block) if key}
+
+
+def test_the_booking_steps_open_on_the_nearest_date_and_say_where_the_place_is(newcomer, db_engine):
+    at = click(as_visitor(newcomer), f"vb_pick_{service_id(db_engine, 'Стирка')}")
+    dates = at.pills(key="vb_date")
+    assert dates.value  # the nearest date is chosen: nothing to tap
+    assert ru_day_short(date.fromisoformat(dates.value)) == dates.options[0].split(" · ")[0]
+    assert all("свободно " in label for label in at.radio(key="vb_slot").options)
+    shown = texts(at)
+    assert CVETNOY in shown and HOW_TO_CVETNOY in shown
+
+
+def test_a_booking_is_confirmed_in_a_dialog_with_what_when_where_and_a_calendar_file(newcomer, db_engine):
     tomorrow = today() + timedelta(days=1)
     at = start_booking(as_visitor(newcomer), db_engine, "Стирка", tomorrow)
     at.text_input(key="vb_comment").input("Приду с сыном")
@@ -265,9 +307,45 @@ def test_booking_a_service_is_recorded_as_the_visitors_own_and_named_in_the_bann
     assert [(b.status, b.created_by_kind, b.created_by_id, b.comment) for b in made] == [
         ("expected", "visitor", newcomer.id, "Приду с сыном")
     ]
-    day = f"{['пн', 'вт', 'ср', 'чт', 'пт', 'сб', 'вс'][tomorrow.weekday()]} {tomorrow:%d.%m}"
-    assert [s.value for s in at.success] == [f"Вы записаны: {md(f'Стирка, {day} в 10:00, Цветной')}."]
+    weekday = ["пн", "вт", "ср", "чт", "пт", "сб", "вс"][tomorrow.weekday()]
+    assert block_texts(at.get_by_key("vp_confirmation")) == [
+        f"**{weekday} {tomorrow:%d.%m.%Y}**", "**Стирка**, 10:00–12:00", CVETNOY, HOW_TO_CVETNOY, "💬 Приду с сыном",
+    ]
+    assert [(d.key, d.label) for d in at.download_button] == [("vp_ics", "Добавить в календарь")]
+    assert at.session_state["vp_tab"] == "Мои записи"  # what is behind the dialog
+    assert [s.value for s in at.success] == ["Вы записаны."]  # the dialog's; none out of view in the list
     assert any(i.value.startswith("**Вы записаны:** Стирка") for i in at.info)
+
+    click(at, "vp_booked_ok")
+    assert not at.download_button
+    assert f"vp_visit_{made[0].id}" in keys_in(at.main)
+
+
+def test_a_mistaken_booking_is_cancelled_from_the_confirmation_after_a_question(newcomer, db_engine):
+    at = start_booking(as_visitor(newcomer), db_engine, "Стирка", today() + timedelta(days=1))
+    next(c for c in at.checkbox if (c.key or "").startswith("vb_extra_")).check().run()  # and Душ
+    click(at, "vb_confirm")
+    click(at, "vp_undo")
+    assert any(w.value == "Отменить эту запись? Место освободится для другого человека." for w in at.warning)
+    assert [b.status for b in bookings_of(db_engine, newcomer.id)] == ["expected", "expected"]
+
+    click(at, "vp_undo_yes")
+
+    assert [b.status for b in bookings_of(db_engine, newcomer.id)] == ["cancelled", "cancelled"]
+    assert "Запись отменена. Место освободилось." in [s.value for s in at.success]
+    assert not at.download_button
+    click(at, "vp_booked_ok")
+    gone = [s.value for s in at.success]  # «Мои записи», where the bookings were
+    assert len(gone) == 2 and all(g.startswith("Запись отменена: ") for g in gone)
+    assert {g.split(",")[0] for g in gone} == {"Запись отменена: Стирка", "Запись отменена: Душ"}
+
+
+def test_book_more_closes_the_confirmation_and_goes_back_to_the_services(newcomer, db_engine):
+    at = start_booking(as_visitor(newcomer), db_engine, "Стирка", today() + timedelta(days=1))
+    click(at, "vb_confirm")
+    click(at, "vp_book_more")
+    assert not at.download_button
+    assert at.session_state["vp_tab"] == "Доступные услуги"
 
 
 def test_other_services_of_the_same_day_are_booked_together(newcomer, db_engine):
@@ -338,7 +416,7 @@ def test_a_date_without_free_places_cannot_be_picked(newcomer, db_engine):
     assert offered and not any(f"{tomorrow:%d.%m} ·" in label for label in offered)
 
 
-# --- История записей --------------------------------------------------------------------
+# --- Мои записи and История ------------------------------------------------------------
 
 
 @pytest.fixture
@@ -357,25 +435,70 @@ def booked_on(engine, key: SessionKey) -> int:
         return get_session(conn, load_events(conn), key.event_service_id, key.date, today()).booked
 
 
-def test_history_lists_date_service_place_status_and_who_booked(booked):
+def test_my_bookings_show_the_day_the_place_the_status_and_one_way_to_cancel(booked):
     actor, booking_id, _ = booked
-    at = open_tab(as_visitor(actor), "История записей")
+    at = open_tab(as_visitor(actor), "Мои записи")
     shown = texts(at)
-    assert "**Стирка** · 📍 Цветной" in shown
-    assert "🟡 Запланировано · кто записал: сам" in shown
-    assert {b.key for b in at.button} >= {f"vp_cancel_{booking_id}", f"vp_comment_{booking_id}", f"vp_cant_{booking_id}"}
+    assert CVETNOY in shown and HOW_TO_CVETNOY in shown
+    assert "**10:00–12:00 Стирка**  \n🟡 Запланировано" in shown
+    assert {b.key: b.label for b in at.button if b.key.endswith(f"_{booking_id}")} == {
+        f"vp_cancel_{booking_id}": "Отменить запись", f"vp_comment_{booking_id}": "Комментарий",
+    }
+    assert "Не смогу прийти" not in [b.label for b in at.button]
+    assert "кто записал" not in shown and "сам" not in shown.split()  # nothing to say about one's own booking
+
+
+def test_my_bookings_say_how_many_places_are_free_never_a_count_of_others(booked, db_engine):
+    actor, _, _ = booked
+    at = open_tab(as_visitor(actor), "Мои записи")
+    shown = texts(at)
+    assert re.search(r"^Свободно \d+ (место|места|мест)$", shown, re.M)
+    assert "участник" not in shown
+    with db_engine.connect() as conn:
+        others = conn.execute(sa.select(visitors.c.last_name, visitors.c.first_name).where(visitors.c.id != actor.id)).all()
+    assert not any(f"{last} {first}" in shown or f"{first} {last}" in shown for last, first in others)
+
+
+@pytest.mark.parametrize(
+    "maker, words",
+    [("volunteer", "Записал волонтёр Ксения О."), ("admin", "Записал администратор")],
+)
+def test_a_booking_made_for_the_visitor_names_who_made_it_in_plain_words(newcomer, db_engine, maker, words):
+    tomorrow = today() + timedelta(days=1)
+    with db_engine.connect() as conn:
+        washing = next(e for e in load_events(conn) if e.title == "Стирка и душ")
+    key = SessionKey(next(es.id for es in washing.services if es.service_name == "Стирка"), tomorrow)
+    book(db_engine, newcomer.id, [key], ACTORS[maker], now())
+    at = open_tab(as_visitor(newcomer), "Мои записи")
+    shown = texts(at)
+    assert md(words) in shown
+    assert "В-0" not in shown and "admin" not in shown and "кто записал" not in shown
+
+
+def test_history_shows_only_the_past_and_my_bookings_only_what_is_ahead(app, db_engine):
+    with db_engine.connect() as conn:
+        ahead, past = history(visits_of(conn, ACTORS["visitor"].id), now())
+    assert ahead and past  # the demo visitor has both
+    at = open_tab(app("visitor", "visitor"), "История")
+    shown = keys_in(at.main)
+    assert {f"vp_past_{v.booking_id}" for v in past[:10]} <= shown
+    assert not any(f"vp_past_{v.booking_id}" in shown or f"vp_visit_{v.booking_id}" in shown for v in ahead)
+    at = open_tab(at, "Мои записи")
+    shown = keys_in(at.main)
+    assert any(f"vp_visit_{v.booking_id}" in shown for v in ahead)
+    assert not any(f"vp_visit_{v.booking_id}" in shown or f"vp_past_{v.booking_id}" in shown for v in past)
 
 
 def test_history_speaks_the_visitor_vocabulary(app):
-    at = open_tab(app("visitor", "visitor"), "История записей")
+    at = open_tab(app("visitor", "visitor"), "История")
     shown = texts(at)
     assert "Выполнено" in shown or "Не явился" in shown
     assert not any(word in shown for word in ("Присутствовал", "Не пришел", "Ожидается"))
 
 
-def test_cancelling_asks_first_then_frees_the_place(booked, db_engine):
+def test_cancelling_asks_first_then_frees_the_place_and_says_so_where_the_card_was(booked, db_engine):
     actor, booking_id, key = booked
-    at = open_tab(as_visitor(actor), "История записей")
+    at = open_tab(as_visitor(actor), "Мои записи")
     click(at, f"vp_cancel_{booking_id}")
     assert any(w.value.startswith("Отменить запись «Стирка»") for w in at.warning)
     assert booked_on(db_engine, key) >= 1
@@ -385,27 +508,20 @@ def test_cancelling_asks_first_then_frees_the_place(booked, db_engine):
 
     assert [b.status for b in bookings_of(db_engine, actor.id)] == ["cancelled"]
     assert booked_on(db_engine, key) == places_before - 1
-    assert "Запись отменена. Место освободилось." in [s.value for s in at.success]
+    assert [s.value for s in at.success] == [
+        f"Запись отменена: {md(describe_booking(key))}. Место освободилось."
+    ]
     assert f"vp_cancel_{booking_id}" not in {b.key for b in at.button}
 
 
-def test_saying_i_cannot_come_cancels_with_that_reason(booked, db_engine):
-    actor, booking_id, _ = booked
-    at = open_tab(as_visitor(actor), "История записей")
-    click(at, f"vp_cant_{booking_id}")
-    click(at, f"vp_yes_{booking_id}")
-    with db_engine.connect() as conn:
-        last = conn.execute(
-            sa.select(status_history.c.status, status_history.c.comment)
-            .where(status_history.c.booking_id == booking_id)
-            .order_by(status_history.c.id.desc())
-        ).first()
-    assert tuple(last) == ("cancelled", "Не смогу прийти")
+def describe_booking(key: SessionKey) -> str:
+    weekday = ["пн", "вт", "ср", "чт", "пт", "сб", "вс"][key.date.weekday()]
+    return f"Стирка, {weekday} {key.date:%d.%m} в 10:00, Цветной"
 
 
 def test_a_comment_is_added_to_a_booking(booked, db_engine):
     actor, booking_id, _ = booked
-    at = open_tab(as_visitor(actor), "История записей")
+    at = open_tab(as_visitor(actor), "Мои записи")
     click(at, f"vp_comment_{booking_id}")
     at.text_input(key=f"vp_text_{booking_id}").input("Опоздаю на 10 минут")
     click(at, f"vp_save_{booking_id}")
@@ -436,35 +552,6 @@ def test_the_banners_name_the_next_booking_and_a_recent_no_show_only(booked, db_
     assert [w.value for w in at.warning] == [
         f"**Вы пропустили:** Душ, {wd[recent.weekday()]} {recent:%d}\\.{recent:%m} в 10\\:00, Цветной."
     ]
-
-
-# --- Мои мероприятия --------------------------------------------------------------------
-
-
-def test_my_events_show_the_day_and_a_count_never_other_names(booked, db_engine):
-    actor, _, key = booked
-    at = open_tab(as_visitor(actor), "Мои мероприятия")
-    shown = texts(at)
-    assert "**Стирка и душ**" in shown
-    assert "Событие повторяющееся · участников: " in shown and " из 15" in shown
-    with db_engine.connect() as conn:
-        others = conn.execute(sa.select(visitors.c.last_name, visitors.c.first_name).where(visitors.c.id != actor.id)).all()
-    assert not any(f"{last} {first}" in shown or f"{first} {last}" in shown for last, first in others)
-
-
-def test_cancelling_participation_cancels_every_booking_of_that_day(booked, db_engine):
-    actor, _, key = booked
-    with db_engine.connect() as conn:
-        events = load_events(conn)
-    washing = next(e for e in events if e.title == "Стирка и душ")
-    shower = next(es.id for es in washing.services if es.service_name == "Душ")
-    book(db_engine, actor.id, [SessionKey(shower, key.date)], actor, now())
-    at = open_tab(as_visitor(actor), "Мои мероприятия")
-    day_key = f"{washing.id}_{key.date:%Y%m%d}"
-    click(at, f"vp_daycancel_{day_key}")
-    assert any("Отменятся ваши записи: Душ, Стирка" in w.value for w in at.warning)
-    click(at, f"vp_dayyes_{day_key}")
-    assert [b.status for b in bookings_of(db_engine, actor.id)] == ["cancelled", "cancelled"]
 
 
 # --- photo ------------------------------------------------------------------------------
