@@ -8,6 +8,7 @@ PAGES = {
     "schedule": ("app_pages/schedule.py", "Расписание", "🗓️", "schedule"),
     "sessions": ("app_pages/sessions.py", "Мероприятия", "📋", "sessions"),
     "catalog": ("app_pages/catalog.py", "Справочник услуг", "📚", "catalog"),
+    "places": ("app_pages/places.py", "Места", "📍", "places"),
     "attendance": ("app_pages/attendance.py", "Посещаемость", "📊", "attendance"),
     "export": ("app_pages/export.py", "Экспорт данных", "⬇️", "export"),
     "volunteers": ("app_pages/volunteers.py", "Волонтёры", "🙋", "volunteers"),
@@ -19,7 +20,7 @@ PAGES = {
 
 MENU_BY_ROLE: dict[str | None, list[str]] = {
     None: ["home", "visitor", "volunteer_signup"],
-    "admin": ["schedule", "sessions", "catalog", "attendance", "volunteers", "service"],
+    "admin": ["schedule", "sessions", "catalog", "places", "attendance", "volunteers", "service"],
     "coordinator": ["attendance", "export"],
     "volunteer": ["desk"],
     "visitor": ["visitor"],

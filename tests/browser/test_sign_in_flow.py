@@ -9,7 +9,7 @@ import pytest
 from core.sign_ins import COOKIE
 from tests.browser.server import AppServer, has_sign_in_cookie, log_in, new_page, open_page, wait_for, wait_idle
 
-ADMIN_PAGES = ["Расписание", "Мероприятия", "Справочник услуг", "Посещаемость", "Волонтёры", "Служебное"]
+ADMIN_PAGES = ["Расписание", "Мероприятия", "Справочник услуг", "Места", "Посещаемость", "Волонтёры", "Служебное"]
 
 
 def sidebar_text(page) -> str:

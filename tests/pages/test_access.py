@@ -15,6 +15,7 @@ PAGE_ROLES = {
     "schedule": {"admin"},
     "sessions": {"admin"},
     "catalog": {"admin"},
+    "places": {"admin"},
     "attendance": {"admin", "coordinator"},
     "export": {"admin", "coordinator"},
     "volunteers": {"admin"},

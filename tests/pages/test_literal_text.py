@@ -85,6 +85,13 @@ def test_the_visitor_sees_address_metro_and_directions_escaped_where_a_place_is_
     assert f"Как пройти: {md(comment)}" in [c.value for c in at.caption]
 
 
+def test_an_admin_sees_the_places_description_escaped(app, planted):
+    at = app("places", "admin")
+    assert not at.exception
+    shown = [m.value for m in at.markdown] + [c.value for c in at.caption]
+    assert md(f"{image(9)} {link(9)} · м. {BOLD}Трубная") in shown
+
+
 def test_the_typed_search_and_the_chosen_place_are_escaped_in_the_schedule_filter_summary(app, planted):
     at = app("schedule", "admin")
     at.text_input(key="ef_text").set_value(BOLD)
