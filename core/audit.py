@@ -52,7 +52,7 @@ DETAIL_LABELS = {
     "services": "услуг", "cancelled_bookings": "отменено записей", "people_affected": "затронуто людей",
     "status": "статус", "count": "количество", "sessions": "мероприятий", "capacity": "вместимость",
     "rows": "строк", "format": "формат", "filters": "фильтры", "fields": "поля", "bookings": "записей",
-    "bytes": "байт", "service_ids": "услуги", "statuses": "статусы", "session_period": "даты мероприятий",
+    "bytes": "байт", "service_ids": "услуги", "statuses": "статусы", "session_period": "даты мероприятий", "include_cancelled": "с отменёнными",
     "booked_period": "даты записи", "start": "с", "end": "по", "place_id": "место", "service_id": "услуга",
     "added": "добавлено", "linked": "связано по названию", "renamed": "переименовано", "retired": "выведено",
     "conflicts": "не переименовано (название занято)",

@@ -6,6 +6,7 @@ from datetime import date, datetime, time
 
 from core.actors import booked_by  # noqa: F401  (pages import it from here)
 from core import audit, statuses
+from core.export import FIELDS as EXPORT_FIELDS
 from core.recurrence import WEEKDAY_SHORT_NAMES
 from core.validation import format_ru_date
 
@@ -85,4 +86,25 @@ def audit_detail(detail: str | None) -> str:
         return detail
     if not isinstance(values, dict):
         return str(values)
-    return "; ".join(f"{audit.DETAIL_LABELS.get(k, k)}: {statuses.ADMIN_LABEL.get(v, v) if isinstance(v, str) else v}" for k, v in values.items())
+    return "; ".join(f"{audit.DETAIL_LABELS.get(k, k)}: {_detail_value(v)}" for k, v in values.items())
+
+
+# the codes an audit detail keeps (statuses, export fields and formats), in an admin's words
+_DETAIL_VALUE_LABELS = {
+    **statuses.ADMIN_LABEL,
+    **{field.code: field.title for field in EXPORT_FIELDS},
+    "xlsx": "Excel",
+    "print": "печать",
+}
+
+
+def _detail_value(value) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "да" if value else "нет"
+    if isinstance(value, list):
+        return ", ".join(_detail_value(item) for item in value) or "—"
+    if isinstance(value, str):
+        return _DETAIL_VALUE_LABELS.get(value, value)
+    return str(value)
