@@ -11,6 +11,8 @@ The data set (today is Tuesday 10.03.2026; the period is 16.02–15.03.2026, fou
     20.03 (пт)  Цветной  Стирка 10:00       4         v4 expected                   after the period
 """
 
+import os
+import uuid
 from datetime import date, time, timedelta
 
 import pytest
@@ -30,11 +32,14 @@ from core.analytics import (
     records_begin,
     visitors_by_month,
 )
-from core.errors import ValidationError
 from core.actors import Actor
+from core.db import make_engine, migrate
+from core.errors import ValidationError
 from core.schema import audit_log, bookings, event_services, events, places, services, sessions, visitors
+from tests.backend import on_postgres
 from tests.clock import DEFAULT_NOW as NOW
 from tests.conftest import fresh_engine
+from tests.postgres import create_database
 
 
 @pytest.fixture
@@ -87,6 +92,20 @@ def _known_rows(conn) -> dict[str, int]:
                 conn.execute(bookings.insert().values(session_id=session_id, visitor_id=visitor_id, status=status,
                                                       created_at=NOW, created_by_kind="staff", created_by_id=1))
     return ids
+
+
+@pytest.fixture
+def empty_engine(tmp_path):
+    """A migrated, empty database of its own. Not fresh_engine: on PostgreSQL that wipes the
+    suite's one database, which this module's `known` data lives in for the whole module."""
+    if on_postgres():
+        url = create_database(os.environ["TEST_POSTGRES_ADMIN_URL"], f"empty_{uuid.uuid4().hex[:12]}")
+    else:
+        url = f"duckdb:///{tmp_path / 'empty.duckdb'}"
+    engine = make_engine(url)
+    migrate(engine)
+    yield engine
+    engine.dispose()
 
 
 @pytest.fixture(scope="module")
@@ -241,11 +260,9 @@ def test_the_report_bundles_this_and_the_previous_period(engine, known, today):
     )
 
 
-def test_the_records_begin_with_the_earliest_session_anyone_booked(engine, known, tmp_path):
-    empty = fresh_engine(tmp_path)
-    with engine.connect() as conn, empty.connect() as nothing:
+def test_the_records_begin_with_the_earliest_session_anyone_booked(engine, known, empty_engine):
+    with engine.connect() as conn, empty_engine.connect() as nothing:
         assert (records_begin(conn), records_begin(nothing)) == (date(2026, 1, 26), None)
-    empty.dispose()
 
 
 @pytest.mark.parametrize(
@@ -278,13 +295,11 @@ def test_a_period_reaching_back_before_the_records_is_charted_from_where_they_be
     assert PERIOD.recorded(date(2026, 4, 1)) == PERIOD  # before the records: nothing to chart either way
 
 
-def test_nothing_is_compared_before_anyone_booked(tmp_path, today):
-    empty = fresh_engine(tmp_path)
-    with empty.connect() as conn:
+def test_nothing_is_compared_before_anyone_booked(empty_engine, today):
+    with empty_engine.connect() as conn:
         report = attendance_report(conn, PERIOD, today)
     assert report.previous is None and report.is_empty
     assert report.describe_comparison() == "Без сравнения с предыдущим периодом: записей ещё нет."
-    empty.dispose()
 
 
 def test_a_period_that_ends_before_it_starts_is_refused_at_the_end_field():
@@ -332,8 +347,8 @@ def test_figures_are_computed_by_the_database_in_a_handful_of_queries(engine, kn
     assert all("GROUP BY" in sql or "count(" in sql or "min(" in sql for sql in statements)
 
 
-def test_a_download_is_audited_with_the_filter_and_nothing_personal(tmp_path):
-    engine = fresh_engine(tmp_path)
+def test_a_download_is_audited_with_the_filter_and_nothing_personal(empty_engine):
+    engine = empty_engine
     coordinator = Actor("staff", 2, "coordinator", "coordinator", "Координатор")
     record_download(engine, coordinator, NOW, AnalyticsFilter(PERIOD.start, PERIOD.end, place_id=3), "places")
     with engine.connect() as conn:
@@ -342,4 +357,3 @@ def test_a_download_is_audited_with_the_filter_and_nothing_personal(tmp_path):
         "staff:coordinator", "coordinator", "export", "attendance", "places"
     )
     assert row.detail == '{"start": "2026-02-16", "end": "2026-03-15", "place_id": 3, "service_id": null}'
-    engine.dispose()
