@@ -112,7 +112,17 @@ def _add_catalog_service() -> None:
     if item is None:
         return
     start = time(10, 0)
-    _add_row(item.id, start, default_end_time(start, item.default_duration_min), item.default_capacity, item.default_window_days)
+    _add_row(item.id, start, default_end_time(start, item.default_duration_min), _new_row_capacity(item.default_capacity),
+             item.default_window_days)
+
+
+def _new_row_capacity(catalog_capacity: int) -> int:
+    """The catalog's places, but never more than the event holds: a new row starts valid."""
+    try:
+        event_capacity = clean_capacity(st.session_state.get("ev_capacity"))
+    except ValidationError:  # the event's own field is wrong; its error will say so
+        return catalog_capacity
+    return min(catalog_capacity, event_capacity)
 
 
 def _remove_row(uid: int) -> None:

@@ -82,3 +82,19 @@ def test_editing_a_weekly_event_keeps_its_days_when_the_first_date_moves(app, db
     assert at.multiselect(key="ev_weekdays").value == list(event.rule.weekdays)
     set_first_date(at, event.first_date + timedelta(days=1))
     assert at.multiselect(key="ev_weekdays").value == list(event.rule.weekdays)
+
+
+def test_a_new_service_row_holds_no_more_places_than_the_event_so_the_first_save_is_accepted(app, db_engine):
+    # the catalog gives «Выдача одежды» 25 places and «Психолог» 6; the event holds 20
+    at = start_form(app("schedule", "admin"), "Одежда и разговор", capacity=20)
+    add_service(at, "Выдача одежды")
+    add_service(at, "Психолог")
+    rows = at.session_state["ev_form"]["rows"]
+    assert [at.number_input(key=f"ev_row_{row['uid']}_cap").value for row in rows] == [20, 6]
+    click(at, "ev_save")
+    assert not at.error
+    assert any("создано" in s.value for s in at.success)
+    with db_engine.connect() as conn:
+        new_id = conn.execute(sa.select(events.c.id).where(events.c.title == "Одежда и разговор")).scalar_one()
+        event = load_events(conn, [new_id])[0]
+    assert sorted(es.capacity for es in event.services) == [6, 20]
