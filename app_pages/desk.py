@@ -20,15 +20,29 @@ st.session_state.setdefault("dk_tab", "find")
 
 
 def choose_visitor(visitor_id: int) -> None:
-    st.session_state.update(dk_visitor=visitor_id, dk_tab="find", dk_pin=None)
+    st.session_state.update(dk_visitor=visitor_id, dk_tab="find", dk_pin=None, dk_ask=None)
 
 
 def forget_visitor() -> None:
-    st.session_state.update(dk_visitor=None, dk_pin=None, dk_q="")
+    st.session_state.update(dk_visitor=None, dk_pin=None, dk_q="", dk_ask=None)
+
+
+def ask(action: str, target: int) -> None:
+    """A destructive button only asks; «Да, …» under it does the deed."""
+    st.session_state["dk_ask"] = (action, target)
+
+
+def forget_ask() -> None:
+    st.session_state["dk_ask"] = None
+
+
+def asked(action: str, target: int) -> bool:
+    return st.session_state.get("dk_ask") == (action, target)
 
 
 @as_signed_in
 def do_reset_pin(visitor_id: int) -> None:
+    forget_ask()
     try:
         st.session_state["dk_pin"] = reset_pin(get_engine(), visitor_id, actor, now())
     except DomainError as refusal:
@@ -37,6 +51,7 @@ def do_reset_pin(visitor_id: int) -> None:
 
 @as_signed_in
 def do_cancel(booking_id: int) -> None:
+    forget_ask()
     try:
         cancel(get_engine(), booking_id, actor, now(), reason="Отменено волонтёром")
     except DomainError as refusal:
@@ -56,7 +71,13 @@ def visitor_card(visitor_id: int) -> None:
         with cols[0]:
             mks_people.card_line(visitor_id)
         cols[1].button("Другой посетитель", key="dk_other", on_click=forget_visitor, width="stretch")
-        st.button("Сбросить PIN", key="dk_reset_pin", on_click=do_reset_pin, args=(visitor_id,))
+        st.button("Сбросить PIN", key="dk_reset_pin", on_click=ask, args=("pin", visitor_id))
+        if asked("pin", visitor_id):
+            st.warning("Сбросить PIN? Прежний PIN перестанет действовать, посетитель войдёт только с новым.")
+            cols = st.columns(2)
+            cols[0].button("Да, сбросить", key="dk_yes_pin", type="primary", on_click=do_reset_pin, args=(visitor_id,),
+                           width="stretch")
+            cols[1].button("Нет", key="dk_no_pin", on_click=forget_ask, width="stretch")
         if st.session_state.get("dk_pin"):
             st.metric("Новый PIN — передайте посетителю", st.session_state["dk_pin"])
         mks_people.link_box(visitor_id, actor, "dk")
@@ -119,9 +140,17 @@ def mine_section() -> None:
             cols[0].markdown(f"**{md(booking.visitor_name)}**  \nкарта {booking.card_number}")
             cols[1].markdown(f"{md(booking.service_name)}, {ru_day_short(booking.date)} в {ru_time(booking.start_time)}  \n📍 {md(booking.place_name)}")
             cols[2].write(statuses.ADMIN_LABEL[booking.status])
-            if statuses.can_cancel(actor.role, booking.status):
-                cols[3].button("Отменить", key=f"dk_cancel_{booking.booking_id}", on_click=do_cancel,
-                               args=(booking.booking_id,), width="stretch")
+            if not statuses.can_cancel(actor.role, booking.status):
+                continue
+            cols[3].button("Отменить", key=f"dk_cancel_{booking.booking_id}", on_click=ask,
+                           args=("cancel", booking.booking_id), width="stretch")
+            if asked("cancel", booking.booking_id):
+                st.warning(f"Отменить запись {md(booking.visitor_name)} на «{md(booking.service_name)}», "
+                           f"{ru_day_short(booking.date)} в {ru_time(booking.start_time)}? Место освободится для другого человека.")
+                yes_no = st.columns(2)
+                yes_no[0].button("Да, отменить", key=f"dk_yes_cancel_{booking.booking_id}", type="primary", on_click=do_cancel,
+                                 args=(booking.booking_id,), width="stretch")
+                yes_no[1].button("Нет", key=f"dk_no_cancel_{booking.booking_id}", on_click=forget_ask, width="stretch")
 
 
 st.title("Стойка волонтёра")

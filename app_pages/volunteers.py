@@ -19,8 +19,18 @@ ROW_COLUMNS = [0.9, 2.0, 1.9, 2.3, 1.3, 0.9, 1.8]
 ROW_GAP = "xsmall"
 
 
+def ask_off(volunteer_id: int) -> None:
+    """«Отключить» only asks: the «Да, отключить» under the row does it."""
+    st.session_state["vl_ask"] = volunteer_id
+
+
+def forget_ask() -> None:
+    st.session_state["vl_ask"] = None
+
+
 @as_signed_in
 def change(volunteer_id: int, status: str, name: str) -> None:
+    forget_ask()
     try:
         set_volunteer_status(get_engine(), volunteer_id, status, actor, now())
     except DomainError as refusal:
@@ -77,8 +87,7 @@ for volunteer in people:
         cols[5].container(key=f"vl_made_{volunteer.id}").markdown(str(volunteer.bookings_made))
         with cols[6]:
             if volunteer.status == "active":
-                st.button("Отключить", key=f"vl_off_{volunteer.id}", on_click=change,
-                          args=(volunteer.id, "deactivated", volunteer.full_name), width="stretch")
+                st.button("Отключить", key=f"vl_off_{volunteer.id}", on_click=ask_off, args=(volunteer.id,), width="stretch")
                 with st.popover("Пароль", width="stretch"):
                     st.write("Прежний пароль перестанет действовать, волонтёр выйдет на всех устройствах.")
                     st.button("Выдать новый пароль", key=f"vl_password_{volunteer.id}", type="primary",
@@ -87,3 +96,10 @@ for volunteer in people:
                 label = "Подтвердить" if volunteer.status == "pending" else "Включить"
                 st.button(label, key=f"vl_on_{volunteer.id}", type="primary", on_click=change,
                           args=(volunteer.id, "active", volunteer.full_name), width="stretch")
+        if volunteer.status == "active" and st.session_state.get("vl_ask") == volunteer.id:
+            st.warning(f"Отключить волонтёра {md(volunteer.full_name)}? Войти под этой учётной записью будет "
+                       "нельзя, открытые входы закроются. Сделанные записи останутся. Включить снова можно в любой момент.")
+            yes_no = st.columns(2)
+            yes_no[0].button("Да, отключить", key=f"vl_yes_off_{volunteer.id}", type="primary", on_click=change,
+                             args=(volunteer.id, "deactivated", volunteer.full_name), width="stretch")
+            yes_no[1].button("Нет", key=f"vl_no_off_{volunteer.id}", on_click=forget_ask, width="stretch")

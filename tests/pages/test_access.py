@@ -125,9 +125,10 @@ def test_a_disabled_volunteers_click_at_the_desk_writes_nothing(app, db_engine):
     at.segmented_control(key="dk_tab").set_value("mine").run()
     with db_engine.connect() as conn:
         target = next(b for b in bookings_made_by(conn, ACTORS["volunteer"].id, today()) if b.status == "expected")
-    with db_engine.begin() as conn:  # an admin disables the volunteer meanwhile
-        conn.execute(volunteers.update().where(volunteers.c.id == ACTORS["volunteer"].id).values(status="deactivated"))
     at.button(key=f"dk_cancel_{target.booking_id}").click().run()
+    with db_engine.begin() as conn:  # an admin disables the volunteer before the confirming click
+        conn.execute(volunteers.update().where(volunteers.c.id == ACTORS["volunteer"].id).values(status="deactivated"))
+    at.button(key=f"dk_yes_cancel_{target.booking_id}").click().run()
     with db_engine.connect() as conn:
         assert conn.execute(sa.select(bookings.c.status).where(bookings.c.id == target.booking_id)).scalar() == "expected"
     assert at.text_input(key="login_name")

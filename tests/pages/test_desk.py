@@ -90,8 +90,29 @@ def test_a_volunteer_cancels_their_own_booking_and_the_place_is_freed(app, db_en
     with db_engine.connect() as conn:
         target = next(b for b in bookings_made_by(conn, VOLUNTEER.id, today()) if b.status == "expected" and b.date > today())
     click(at, f"dk_cancel_{target.booking_id}")
+    click(at, f"dk_yes_cancel_{target.booking_id}")
     with db_engine.connect() as conn:
         assert conn.execute(sa.select(bookings.c.status).where(bookings.c.id == target.booking_id)).scalar() == "cancelled"
+    assert any("Запись отменена" in s.value for s in at.success)
+
+
+def status_of(engine, booking_id: int) -> str:
+    with engine.connect() as conn:
+        return conn.execute(sa.select(bookings.c.status).where(bookings.c.id == booking_id)).scalar()
+
+
+def test_cancel_at_the_desk_first_asks_and_no_keeps_the_booking(app, db_engine):
+    at = app("desk", "volunteer")
+    at.segmented_control(key="dk_tab").set_value("mine").run()
+    with db_engine.connect() as conn:
+        target = next(b for b in bookings_made_by(conn, VOLUNTEER.id, today()) if b.status == "expected" and b.date > today())
+    click(at, f"dk_cancel_{target.booking_id}")
+    assert status_of(db_engine, target.booking_id) == "expected"
+    assert any(w.value.startswith("Отменить запись") and md(target.visitor_name) in w.value for w in at.warning)
+    click(at, f"dk_no_cancel_{target.booking_id}")
+    assert status_of(db_engine, target.booking_id) == "expected"
+    assert not [w for w in at.warning if w.value.startswith("Отменить запись")]
+    assert f"dk_yes_cancel_{target.booking_id}" not in {b.key for b in at.button}
 
 
 def test_a_booking_marked_at_the_door_offers_no_cancel_at_the_desk(app, db_engine):
@@ -111,10 +132,23 @@ def test_a_booking_marked_at_the_door_offers_no_cancel_at_the_desk(app, db_engin
 def test_resetting_a_pin_gives_a_new_pin_that_works(app, db_engine):
     at = find(app("desk", "volunteer"), "100003", db_engine, "100003")
     click(at, "dk_reset_pin")
+    click(at, "dk_yes_pin")
     new_pin = next(m.value for m in at.metric if m.label.startswith("Новый PIN"))
     assert visitor_sign_in(db_engine, "100003", new_pin, now()).label == "100003"
     with db_engine.connect() as conn:
         assert conn.execute(sa.text("SELECT count(*) FROM audit_log WHERE action = 'pin_reset'")).scalar() == 1
+
+
+def test_resetting_a_pin_first_asks_and_no_keeps_the_old_pin(app, db_engine):
+    at = find(app("desk", "volunteer"), "100003", db_engine, "100003")
+    click(at, "dk_reset_pin")
+    assert not [m for m in at.metric if m.label.startswith("Новый PIN")]
+    assert any(w.value.startswith("Сбросить PIN?") for w in at.warning)
+    click(at, "dk_no_pin")
+    assert not [w for w in at.warning if w.value.startswith("Сбросить PIN?")]
+    assert visitor_sign_in(db_engine, "100003", "1111", now()).label == "100003"
+    with db_engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM audit_log WHERE action = 'pin_reset'")).scalar() == 0
 
 
 def test_a_volunteer_books_only_inside_the_window(app, db_engine):

@@ -72,11 +72,24 @@ def test_admin_approves_a_pending_volunteer_who_can_then_sign_in(app, db_engine)
 def test_a_deactivated_volunteer_cannot_sign_in_and_keeps_their_bookings(app, db_engine):
     at = app("volunteers", "admin")
     click(at, "vl_off_1")
+    click(at, "vl_yes_off_1")
+    assert any("отключён" in s.value for s in at.success)
     with pytest.raises(DomainError) as refusal:
         authenticate(db_engine, "volunteer", "volunteer-demo", now())
     assert refusal.value.code == "login_failed"
     texts = " ".join(m.value for m in at.markdown)
     assert "В-0001" in texts
+
+
+def test_disabling_a_volunteer_first_asks_and_no_keeps_them_active(app, db_engine):
+    at = app("volunteers", "admin")
+    click(at, "vl_off_1")
+    assert any(w.value.startswith("Отключить волонтёра Орлова Ксения?") for w in at.warning)
+    assert authenticate(db_engine, "volunteer", "volunteer-demo", now()).label == "В-0001"
+    click(at, "vl_no_off_1")
+    assert not [w for w in at.warning if w.value.startswith("Отключить волонтёра")]
+    with db_engine.connect() as conn:
+        assert conn.execute(sa.select(volunteers.c.status).where(volunteers.c.id == 1)).scalar() == "active"
 
 
 def test_the_list_shows_id_name_status_and_bookings_made(app):
