@@ -21,6 +21,7 @@ from core.errors import DomainError
 from core.people import LOCAL_ADDRESS, authenticate, load_actor
 from ui.clock import now
 from ui.db import get_engine
+from ui.navigation import start_page
 
 P = ParamSpec("P")
 ACTOR_KEY = "actor"
@@ -144,5 +145,6 @@ def require_role(*roles: str) -> Actor:
         st.stop()
     if actor.role not in roles:
         st.error("Этот раздел вам недоступен.")
+        st.page_link(start_page(actor.role), label="На свою начальную страницу", icon="🏠")
         st.stop()
     return actor

@@ -9,6 +9,7 @@ from core.schema import bookings, events, sign_ins, visitors, volunteers
 from core.sessions import bookings_made_by
 from tests.pages.conftest import ACTORS
 from ui.clock import now, today
+from ui.navigation import PAGES
 
 
 PAGE_ROLES = {
@@ -33,6 +34,19 @@ def test_each_page_renders_for_its_roles_and_refuses_the_others(app, page, role)
     assert not at.exception
     refused = any("недоступен" in e.value for e in at.error)
     assert refused == (role not in PAGE_ROLES[page])
+
+
+@pytest.mark.parametrize(("page", "role", "own_start"), [
+    ("schedule", "volunteer", "desk"),
+    ("desk", "admin", "schedule"),
+    ("volunteers", "coordinator", "attendance"),
+    ("attendance", "visitor", "visitor"),
+])
+def test_a_page_outside_ones_role_says_so_and_links_to_ones_own_start_page(app, page, role, own_start):
+    at = app(page, role)
+    assert [e.value for e in at.error] == ["Этот раздел вам недоступен."]
+    links = [(link.label, link.proto.page) for link in at.main.get("page_link")]
+    assert links == [("На свою начальную страницу", PAGES[own_start][3])]
 
 
 @pytest.mark.parametrize("page", sorted(PAGE_ROLES))
