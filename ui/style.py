@@ -11,6 +11,10 @@ button[data-testid^="stBaseButton"] {min-height: 2.75rem;}
 @media (max-width: 640px) {
   .block-container {padding-left: 0.6rem; padding-right: 0.6rem;}
   .st-key-table_header {display: none;}
+  /* a thumb's width: section tabs and date pills (Streamlit draws them 32 px) as tall as any
+     button, and the participants dialog's tick boxes a 44 px square to tap */
+  [data-testid="stButtonGroup"] button {height: auto !important; min-height: 2.75rem !important;}
+  [data-testid="stDialog"] [data-testid="stCheckbox"] label {min-width: 2.75rem; min-height: 2.75rem; align-items: center;}
 }
 /* month view: a seventh of the page per day; a slim frame and smaller type so that words such
    as «консультация» keep to one line at 1280 px (the browser breaks a word only when it cannot fit) */
