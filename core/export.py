@@ -3,12 +3,14 @@
 One query joins a booking to everything a row shows. Rows are streamed from the database
 cursor into the workbook, so 100,000 rows never sit in memory as Python objects; the print
 form is the template core/templates/print_form.html.
+Cancelled bookings stay out unless the filter asks for them: a list for work is a list of who comes.
+The door's sign-in sheet of one session (core/templates/sign_in_sheet.html) is made here too.
 An erased visitor (152-ФЗ) keeps the booking for statistics but shows no personal value.
 Each export is recorded in the audit log with the filter sentence, never with personal data.
 """
 
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -18,13 +20,15 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from core import audit
-from core.actors import Actor, booked_by
+from core.actors import Actor, booked_by, volunteer_code
 from core import statuses
 from core.db import run_in_transaction
 from core.errors import DomainError, NotAllowed, ValidationError
 from core.people import ERASED_NAME
-from core.schema import bookings, event_services, places, services, sessions, staff, visitors
-from core.sessions import BOOKING_DETAILS, SESSION_START, STAFF_MAKER
+from core.places import Place
+from core.recurrence import WEEKDAY_NAMES
+from core.schema import bookings, event_services, places, services, sessions, staff, visitors, volunteers
+from core.sessions import BOOKING_DETAILS, SESSION_START, STAFF_MAKER, Session
 from core.spreadsheet import XLSX_MIME, Column, write_xlsx
 from core.validation import format_phone, format_ru_date
 
@@ -59,6 +63,8 @@ FIELDS = (
     Field("staff_comment", "Комментарий сотрудника"),
 )
 FIELD_TITLES = {f.code: f.title for f in FIELDS}
+# free text: the only columns a printed line may wrap in (the rest stay on one line)
+FREE_TEXT = ("comment", "staff_comment")
 
 
 def clean_fields(codes: Iterable[str]) -> tuple[str, ...]:
@@ -95,6 +101,8 @@ class ExportFilter:
     session_to: date | None = None
     booked_from: date | None = None
     booked_to: date | None = None
+    # with no status chosen, cancelled bookings are left out unless this is set
+    include_cancelled: bool = False
 
     def __post_init__(self) -> None:
         if any(s not in STATUS_LABELS for s in self.statuses):
@@ -111,6 +119,8 @@ class ExportFilter:
             found.append(event_services.c.service_id.in_(self.service_ids))
         if self.statuses:
             found.append(bookings.c.status.in_(self.statuses))
+        elif not self.include_cancelled:
+            found.append(bookings.c.status != statuses.CANCELLED)
         if self.session_from:
             found.append(sessions.c.date >= self.session_from)
         if self.session_to:
@@ -123,7 +133,7 @@ class ExportFilter:
         return found
 
     def describe(self, service_names: Mapping[int, str]) -> str:
-        """"Стирка, Душ; статус: Не пришел; мероприятия 01.03.2026–31.03.2026"."""
+        """"Стирка, Душ; статус: Не пришел; мероприятия 01.03.2026–31.03.2026"; "Все услуги; все статусы, кроме отменённых"."""
         if self.service_ids:
             names = sorted(service_names.get(i, f"услуга {i}") for i in self.service_ids)
             parts = [", ".join(names)]
@@ -132,8 +142,10 @@ class ExportFilter:
         if self.statuses:
             labels = [label for code, label in STATUS_LABELS.items() if code in self.statuses]
             parts.append(f"статус: {', '.join(labels)}")
+        elif self.include_cancelled:
+            parts.append("все статусы, включая отменённые")
         else:
-            parts.append("все статусы")
+            parts.append("все статусы, кроме отменённых")
         if self.session_from or self.session_to:
             parts.append(f"мероприятия {_period(self.session_from, self.session_to)}")
         if self.booked_from or self.booked_to:
@@ -145,6 +157,7 @@ class ExportFilter:
         return {
             "service_ids": list(self.service_ids),
             "statuses": list(self.statuses),
+            "include_cancelled": self.include_cancelled,
             "session_period": [self.session_from, self.session_to],
             "booked_period": [self.booked_from, self.booked_to],
         }
@@ -156,7 +169,12 @@ def check_actor(actor: Actor) -> None:
         raise NotAllowed()
 
 
-_JOINED = BOOKING_DETAILS.join(visitors, visitors.c.id == bookings.c.visitor_id).outerjoin(staff, STAFF_MAKER)
+_VOLUNTEER_MAKER = sa.and_(bookings.c.created_by_kind == "volunteer", volunteers.c.id == bookings.c.created_by_id)
+_JOINED = (
+    BOOKING_DETAILS.join(visitors, visitors.c.id == bookings.c.visitor_id)
+    .outerjoin(staff, STAFF_MAKER)
+    .outerjoin(volunteers, _VOLUNTEER_MAKER)
+)
 
 
 def _query(flt: ExportFilter) -> sa.Select:
@@ -175,6 +193,8 @@ def _query(flt: ExportFilter) -> sa.Select:
             bookings.c.created_by_kind,
             bookings.c.created_by_id,
             staff.c.display_name.label("staff_name"),
+            volunteers.c.first_name.label("volunteer_first"),
+            volunteers.c.last_name.label("volunteer_last"),
             bookings.c.created_at,
             bookings.c.comment,
             bookings.c.staff_comment,
@@ -183,6 +203,13 @@ def _query(flt: ExportFilter) -> sa.Select:
         .where(*flt.conditions())
         .order_by(sessions.c.date, SESSION_START, services.c.name, places.c.name, visitors.c.last_name, visitors.c.first_name, bookings.c.id)
     )
+
+
+def _booker(r) -> str:
+    """Who booked, by name: "Ксения Орлова (В-0001)" for a volunteer, the admin's name, or "сам"."""
+    if r.created_by_kind == "volunteer" and r.volunteer_last is not None:
+        return f"{r.volunteer_first} {r.volunteer_last} ({volunteer_code(r.created_by_id)})"
+    return booked_by(r.created_by_kind, r.created_by_id, r.staff_name)
 
 
 def _values(r) -> dict:
@@ -197,7 +224,7 @@ def _values(r) -> dict:
         "card": None if erased else r.card_number,
         "phone": None if erased or not r.phone else format_phone(r.phone),
         "status": STATUS_LABELS.get(r.status, r.status),
-        "booked_by": booked_by(r.created_by_kind, r.created_by_id, r.staff_name),
+        "booked_by": _booker(r),
         "booked_at": r.created_at,
         # a booking comment may name the person: it goes with the rest of their data
         "comment": None if erased else r.comment,
@@ -291,7 +318,7 @@ def export_xlsx(
         data = write_xlsx(
             SHEET_TITLE,
             _description(sentence, now, total),
-            [Column(FIELD_TITLES[c]) for c in fields],
+            [Column(FIELD_TITLES[c], digits_as_text=c == "card") for c in fields],
             rows,
             on_progress=(lambda written: on_progress(written, max(total, written))) if on_progress else None,
         )
@@ -317,7 +344,8 @@ def export_print(
         if total > PRINT_MAX_ROWS:
             raise DomainError("print_too_many", maximum=f"{PRINT_MAX_ROWS:,}".replace(",", " "), count=total)
         rows = _Counted(iter_rows(conn, flt, fields))
-        page = print_form(sentence, [FIELD_TITLES[c] for c in fields], rows, now)
+        wrap = {i for i, c in enumerate(fields) if c in FREE_TEXT}
+        page = print_form(sentence, [FIELD_TITLES[c] for c in fields], rows, now, wrap=wrap)
     _record(engine, actor, now, flt, sentence, fields, "print", rows.count)
     return ExportFile(f"записи-{format_ru_date(now.date())}.html", HTML_MIME, page.encode("utf-8"), rows.count)
 
@@ -349,27 +377,14 @@ _TEMPLATES = jinja2.Environment(
 )
 
 
-# Dates, times, card and phone numbers read badly when a line break cuts them in two.
-_UNBREAKABLE = re.compile(r"[+\d\s().:-]{1,20}")
-
-
-@dataclass(frozen=True)
-class _PrintCell:
-    text: str
-    nowrap: bool
-
-
-def _print_cell(value) -> _PrintCell:
-    text = display(value)
-    # a booking moment may break between its date and its time; nothing else of this shape may
-    return _PrintCell(text, not isinstance(value, datetime) and bool(_UNBREAKABLE.fullmatch(text)))
-
-
-def print_form(description: str, columns: Sequence[str], rows: Iterable[Sequence], printed_at: datetime) -> str:
+def print_form(
+    description: str, columns: Sequence[str], rows: Iterable[Sequence], printed_at: datetime, *, wrap: Collection[int] = ()
+) -> str:
     """An A4 page: title, date, the filter sentence, the table, a signature line. All text escaped.
 
-    Wide tables (more than six columns) print in landscape; the page numbers come from CSS
-    paged media, and the header row repeats on every printed page.
+    One printed line per booking, in a small font: only the columns numbered in `wrap` (free
+    text) may take a second line. Wide tables (more than six columns) print in landscape; the
+    page numbers come from CSS paged media, and the header row repeats on every printed page.
     """
     landscape = len(columns) > 6
     return _TEMPLATES.get_template("print_form.html").render(
@@ -378,7 +393,53 @@ def print_form(description: str, columns: Sequence[str], rows: Iterable[Sequence
         printed_time=f"{printed_at:%H:%M}",
         description=description,
         orientation="landscape" if landscape else "portrait",
-        max_width="277mm" if landscape else "190mm",
+        max_width="281mm" if landscape else "194mm",
         columns=list(columns),
-        rows=[[_print_cell(value) for value in row] for row in rows],
+        wrap=set(wrap),
+        rows=[[display(value) for value in row] for row in rows],
     )
+
+
+# --- the door's sign-in sheet ---------------------------------------------------------------
+
+SIGN_IN_TITLE = "Лист регистрации"
+WALK_IN_ROWS = 10
+
+
+@dataclass(frozen=True)
+class _SheetLine:
+    name: str
+    card: str
+
+
+def _sheet_line(row) -> _SheetLine:
+    name = f"{row.last_name} {row.first_name}".strip()
+    # an erased visitor (152-ФЗ) keeps the place on the list, not the identity
+    return _SheetLine(name, row.card_number or "") if name else _SheetLine(ERASED_NAME, "")
+
+
+def sign_in_sheet(session: Session, place: Place | None, participants: Iterable, printed_at: datetime) -> ExportFile:
+    """The door's A4 sheet of one session: when and where, one line per active booking in the
+    order of Участники (a tick box, a signature), then WALK_IN_ROWS empty lines for walk-ins.
+
+    `participants` are the rows of core.sessions.participants_of; cancelled ones are left out.
+    """
+    lines = [_sheet_line(r) for r in participants if r.status in statuses.ACTIVE]
+    page = _TEMPLATES.get_template("sign_in_sheet.html").render(
+        title=SIGN_IN_TITLE,
+        service=session.service_name,
+        event=session.event_title if session.event_title != session.service_name else "",
+        day=format_ru_date(session.date),
+        weekday=WEEKDAY_NAMES[session.date.weekday()],
+        time=f"{session.start_time:%H:%M}–{session.end_time:%H:%M}",
+        place=session.place_name,
+        where=place.where if place else "",
+        capacity=session.capacity,
+        printed_on=f"{format_ru_date(printed_at.date())} {printed_at:%H:%M}",
+        lines=lines,
+        walk_ins=range(len(lines) + 1, len(lines) + 1 + WALK_IN_ROWS),
+    )
+    # the file is named by the service and the date only: no person's name leaves in it
+    service = re.sub(r"[^\w]+", "-", session.service_name.lower()).strip("-")
+    file_name = f"лист-регистрации-{service}-{format_ru_date(session.date)}-{session.start_time:%H-%M}.html"
+    return ExportFile(file_name, HTML_MIME, page.encode("utf-8"), len(lines))

@@ -16,6 +16,7 @@ from io import BytesIO
 from itertools import chain, islice
 
 import xlsxwriter
+from xlsxwriter.utility import xl_range
 from xlsxwriter.worksheet import Worksheet
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
@@ -25,6 +26,8 @@ TIME_FORMAT = "HH:MM"
 DATETIME_FORMAT = "DD.MM.YYYY HH:MM"
 HEADER_FILL = "#DDE7F5"
 PROGRESS_EVERY = 5000  # rows between two on_progress calls
+A4 = 9  # XlsxWriter's paper code
+PRINT_FOOTER = "&RСтраница &P из &N"
 # XML 1.0 allows no control characters but tab, LF and CR: one stray byte in an old comment
 # must not reach the file (Excel would show it as _x000B_)
 _ILLEGAL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
@@ -43,6 +46,9 @@ _OPTIONS = {
 class Column:
     title: str
     width: float | None = None  # None: fitted to the content
+    # digits kept as text on purpose (a card number keeps its leading zeros): Excel is told so,
+    # or it marks every cell with its «число сохранено как текст» triangle
+    digits_as_text: bool = False
 
 
 class _Formats:
@@ -129,6 +135,17 @@ def _display_width(value) -> int:
     return max((len(line) for line in str(value or "").splitlines()), default=0)
 
 
+def _set_up_printing(sheet: Worksheet, header_rows: int) -> None:
+    """A4 landscape, every column on one page wide, the header on every page, gridlines on paper."""
+    sheet.set_paper(A4)
+    sheet.set_landscape()
+    sheet.fit_to_pages(1, 0)  # 0: as many pages tall as the rows need
+    sheet.repeat_rows(0, header_rows - 1)
+    sheet.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.6)
+    sheet.set_footer(PRINT_FOOTER)
+    sheet.hide_gridlines(0)
+
+
 def write_xlsx(
     sheet_title: str,
     description: str,
@@ -142,7 +159,8 @@ def write_xlsx(
 
     Dates, times and moments are real Excel values shown as ДД.ММ.ГГГГ, ЧЧ:ММ and both; column
     widths are fitted on the first `width_sample` rows; `on_progress(written)` every few
-    thousand rows and after the last.
+    thousand rows and after the last. It prints on A4 landscape, as wide as one page, with the
+    description and the header on every page.
     """
     rows = iter(rows)
     sample = list(islice(rows, width_sample))
@@ -159,5 +177,9 @@ def write_xlsx(
         _write_text(sheet, 1, index, column.title, formats, header=True)
     written = _write_rows(sheet, chain(sample, rows), formats, 2, on_progress)
     sheet.autofilter(1, 0, 1 + written, len(columns) - 1)
+    text_digits = [xl_range(2, i, 1 + written, i) for i, column in enumerate(columns) if column.digits_as_text]
+    if text_digits and written:
+        sheet.ignore_errors({"number_stored_as_text": " ".join(text_digits)})
+    _set_up_printing(sheet, header_rows=2)
     workbook.close()
     return output.getvalue()
