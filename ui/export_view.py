@@ -23,6 +23,7 @@ DEFAULTS = {
     **{key: True for key in FIELD_KEYS.values()},
     "ex_services": [],
     "ex_statuses": [],
+    "ex_cancelled": False,
     "ex_session_dates": (),
     "ex_booked_dates": (),
     "ex_format": "xlsx",
@@ -43,7 +44,7 @@ def _save() -> None:
 
 
 def reset_filters() -> None:
-    st.session_state.update(ex_services=[], ex_statuses=[], ex_session_dates=(), ex_booked_dates=())
+    st.session_state.update(ex_services=[], ex_statuses=[], ex_cancelled=False, ex_session_dates=(), ex_booked_dates=())
 
 
 def _set_all_fields(value: bool) -> None:
@@ -68,6 +69,7 @@ def current_filter(catalog: dict[int, str]) -> ExportFilter:
         session_to=session_to,
         booked_from=booked_from,
         booked_to=booked_to,
+        include_cancelled=bool(s.get("ex_cancelled")),
     )
 
 
@@ -102,6 +104,8 @@ def _filters(catalog: dict[int, str]) -> ExportFilter | None:
         # select_all=False: the built-in "Select all" option is English, and "none chosen" already means all
         cols[0].multiselect("Услуги", sorted(catalog.values()), key="ex_services", placeholder="Все услуги", select_all=False)
         cols[1].multiselect("Статус участника", list(STATUS_LABELS.values()), key="ex_statuses", placeholder="Все статусы", select_all=False)
+        # a chosen status list says itself whether «Отменено» is in it
+        cols[1].checkbox("включая отменённые", key="ex_cancelled", disabled=bool(st.session_state.get("ex_statuses")))
         periods = st.columns(2)
         # empty until chosen: set in the state, not as value=, which keep_widget_values would contradict
         st.session_state.setdefault("ex_session_dates", ())

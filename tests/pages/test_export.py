@@ -35,18 +35,38 @@ def found_line(at) -> str:
     return next(m.value for m in at.markdown if m.value.startswith("Найдено записей"))
 
 
+NOT_CANCELLED = "status <> 'cancelled'"
+
+
 def run(at):
     at.run()
     assert not at.exception
     return at
 
 
-def test_the_coordinator_sees_the_preview_of_every_booking(app, db_engine):
+def test_the_coordinator_sees_the_preview_of_every_booking_but_the_cancelled(app, db_engine):
     at = app("export", "coordinator")
     assert not at.exception
     assert at.title[0].value == "Экспорт данных"
+    assert found_line(at).startswith(f"Найдено записей: **{count_in_db(db_engine, NOT_CANCELLED)}**")
+    assert "**Отбор:** " + md("Все услуги; все статусы, кроме отменённых") in [m.value for m in at.markdown]
+    assert at.checkbox(key="ex_cancelled").value is False
+
+
+def test_including_cancelled_brings_them_back_into_the_count_and_the_sentence(app, db_engine):
+    at = app("export", "coordinator")
+    at.checkbox(key="ex_cancelled").check()
+    run(at)
     assert found_line(at).startswith(f"Найдено записей: **{count_in_db(db_engine)}**")
-    assert "**Отбор:** Все услуги; все статусы" in [m.value for m in at.markdown]
+    assert "**Отбор:** " + md("Все услуги; все статусы, включая отменённые") in [m.value for m in at.markdown]
+
+
+def test_a_chosen_status_list_decides_on_its_own_and_greys_out_the_cancelled_option(app):
+    at = app("export", "coordinator")
+    at.multiselect(key="ex_statuses").select("Отменено")
+    run(at)
+    assert at.checkbox(key="ex_cancelled").disabled
+    assert set(at.table[0].value["Статус"]) == {"Отменено"}
     frame = at.table[0].value
     assert list(frame.columns)[:5] == ["Тип мероприятия", "Дата", "Время", "Место", "ФИО"]
     assert len(frame) == 50
@@ -56,7 +76,7 @@ def test_the_admin_finds_the_export_as_a_tab_of_sessions(app, db_engine):
     at = app("sessions", "admin")
     at.segmented_control(key="ss_tab").set_value("export")
     run(at)
-    assert found_line(at).startswith(f"Найдено записей: **{count_in_db(db_engine)}**")
+    assert found_line(at).startswith(f"Найдено записей: **{count_in_db(db_engine, NOT_CANCELLED)}**")
 
 
 @pytest.mark.parametrize("role", ["volunteer", "visitor"])
