@@ -1,4 +1,5 @@
-"""The participants of one session: who is booked, bulk attendance marks, adding a person.
+"""The participants of one session: who is booked, the door's sign-in sheet, bulk attendance
+marks, adding a person.
 
 Drawn inside st.dialog on the Мероприятия page; the body is a plain function so tests can run it
 directly (AppTest cannot click buttons inside a dialog).
@@ -11,12 +12,13 @@ import streamlit as st
 from core import statuses
 from core.booking import SessionKey, book, set_status
 from core.errors import DomainError
+from core.export import sign_in_sheet
 from core.people import ERASED_NAME, find_visitors
 from core.sessions import Session, get_session, participants_of
 from core.validation import format_phone
 from ui.auth import ACTOR_KEY, as_signed_in
 from ui.clock import now, today
-from ui.db import after_write, cached_events, get_engine
+from ui.db import after_write, cached_events, cached_places, get_engine
 from ui.forms import show_once
 from ui.format import CHOOSE, booked_by, md, ru_datetime, ru_day_short, time_range
 from ui.mks_people import mks_suffixes
@@ -102,6 +104,25 @@ def _person_row(row) -> None:
             st.caption(f"📝 Комментарий сотрудника: {md(row.staff_comment)}")
 
 
+def _sheet_button(session: Session, rows: list) -> None:
+    """The door's A4 sign-in sheet, in the order of this list: the ticks come back here in one go."""
+    place = next((p for p in cached_places() if p.id == session.place_id), None)
+    sheet = sign_in_sheet(session, place, rows, now())
+    st.download_button(
+        "Лист регистрации (A4)",
+        data=sheet.data,
+        file_name=sheet.file_name,
+        mime=sheet.mime,
+        key="pp_sheet",
+        on_click="ignore",
+        icon="🖨️",
+    )
+    st.caption(
+        "Откройте файл в браузере и нажмите «Печать». После мероприятия отметьте пришедших здесь: "
+        "выберите их (или «Выбрать всех»), статус «Присутствовал» — «Применить»."
+    )
+
+
 def _add_form(session: Session) -> None:
     """＋ Добавить участника: search by ФИО, card or phone; a refusal explains itself."""
     with st.container(border=True, key="pp_add_box"):
@@ -131,6 +152,7 @@ def render(event_service_id: int, day: date) -> None:
         with get_engine().connect() as conn:
             rows = participants_of(conn, session.session_id)
     active_ids = [r.id for r in rows if r.status in statuses.ACTIVE]
+    _sheet_button(session, rows)
     if not rows:
         st.info("На это мероприятие пока никто не записан.")
     else:
