@@ -162,6 +162,11 @@ def _build(actor: Actor, flt: ExportFilter, fields: tuple[str, ...], fmt: str, c
     return made
 
 
+def download_button(label: str, made: ExportFile, *, key: str, icon: str) -> None:
+    """Hand out a file already made; the click downloads it without a rerun."""
+    st.download_button(label, data=made.data, file_name=made.file_name, mime=made.mime, key=key, on_click="ignore", icon=icon)
+
+
 def _output(actor: Actor, flt: ExportFilter, fields: tuple[str, ...], count: int, catalog: dict[int, str]) -> None:
     with st.container(border=True):
         st.markdown("**Выгрузка**")
@@ -175,15 +180,7 @@ def _output(actor: Actor, flt: ExportFilter, fields: tuple[str, ...], count: int
         if prepared and prepared[0] == signature:
             made = prepared[1]
             label = "Скачать Excel" if fmt == "xlsx" else "Скачать печатную форму"
-            st.download_button(
-                f"{label} · строк: {made.rows}",
-                data=made.data,
-                file_name=made.file_name,
-                mime=made.mime,
-                key="ex_download",
-                on_click="ignore",
-                icon="⬇️",
-            )
+            download_button(f"{label} · строк: {made.rows}", made, key="ex_download", icon="⬇️")
             if fmt == "print":
                 st.caption("Откройте скачанный файл в браузере и нажмите «Печать» (или Ctrl+P).")
         elif count:

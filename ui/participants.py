@@ -19,6 +19,7 @@ from core.validation import format_phone
 from ui.auth import ACTOR_KEY, as_signed_in
 from ui.clock import now, today
 from ui.db import after_write, cached_events, cached_places, get_engine
+from ui.export_view import download_button
 from ui.forms import show_once
 from ui.format import CHOOSE, booked_by, md, ru_datetime, ru_day_short, time_range
 from ui.mks_people import mks_suffixes
@@ -108,15 +109,7 @@ def _sheet_button(session: Session, rows: list) -> None:
     """The door's A4 sign-in sheet, in the order of this list: the ticks come back here in one go."""
     place = next((p for p in cached_places() if p.id == session.place_id), None)
     sheet = sign_in_sheet(session, place, rows, now())
-    st.download_button(
-        "Лист регистрации (A4)",
-        data=sheet.data,
-        file_name=sheet.file_name,
-        mime=sheet.mime,
-        key="pp_sheet",
-        on_click="ignore",
-        icon="🖨️",
-    )
+    download_button("Лист регистрации (A4)", sheet, key="pp_sheet", icon="🖨️")
     st.caption(
         "Откройте файл в браузере и нажмите «Печать». После мероприятия отметьте пришедших здесь: "
         "выберите их (или «Выбрать всех»), статус «Присутствовал» — «Применить»."
