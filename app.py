@@ -14,27 +14,24 @@ from ui.clock import now
 from ui.db import get_engine
 from ui.mks import start_mks_worker
 from ui.format import md
-from ui.navigation import MENU_BY_ROLE, st_pages
+from ui.navigation import st_pages
 from ui import not_found
 from ui.style import apply_style
 
+MENU_TITLE = "🤝 Запись на помощь"
 st.set_page_config(page_title="Запись на помощь", page_icon="🤝", layout="wide")
 apply_style()
 get_engine()
 start_daily_backups()
 start_mks_worker()
 
-pages = st_pages()
-# Every page is registered, so a direct URL always runs one of our pages, and each page checks
-# the role itself; the menu shows each role only its own pages.
-current = st.navigation([*pages.values(), not_found.page()], position="hidden")
 actor = current_actor()
+# Every page is registered, so a direct URL always runs one of our pages, and each page checks
+# the role itself; the menu shows each role only its own pages. It is Streamlit's own menu, not
+# st.page_link: on a phone that menu closes once a page is chosen, a page link leaves it open.
+current = st.navigation({MENU_TITLE: [*st_pages(actor.role if actor else None), not_found.page()]})
 with st.sidebar:
-    st.markdown("### 🤝 Запись на помощь")
-    for name in MENU_BY_ROLE[actor.role if actor else None]:
-        st.page_link(pages[name])
     if actor is not None:
-        st.divider()
         # a person's name, not a login or a code; the demo's «Администратор» is named as its role
         name = actor.name or actor.label
         st.caption(md(name) if name == ROLE_LABELS[actor.role] else f"{ROLE_LABELS[actor.role]}: {md(name)}")

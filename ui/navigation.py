@@ -27,11 +27,17 @@ MENU_BY_ROLE: dict[str | None, list[str]] = {
 }
 
 
-def st_pages() -> dict[str, st.Page]:
-    return {
-        name: st.Page(path, title=title, icon=icon, url_path=url, default=(name == "home"))
-        for name, (path, title, icon, url) in PAGES.items()
-    }
+def st_pages(role: str | None) -> list[st.Page]:
+    """Every page, so that any address runs one of ours (each page checks the role itself); the
+    menu shows only the role's own pages, in its order, the others are hidden."""
+    menu = MENU_BY_ROLE[role]
+    names = menu + [name for name in PAGES if name not in menu]
+    return [
+        st.Page(path, title=title, icon=icon, url_path=url, default=(name == "home"),
+                visibility="visible" if name in menu else "hidden")
+        for name in names
+        for path, title, icon, url in [PAGES[name]]
+    ]
 
 
 def start_page(role: str | None) -> str:

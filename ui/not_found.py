@@ -19,4 +19,4 @@ def show() -> None:
 
 
 def page() -> st.Page:
-    return st.Page(show, title="Такой страницы нет", icon="🧭", url_path=NOT_FOUND)
+    return st.Page(show, title="Такой страницы нет", icon="🧭", url_path=NOT_FOUND, visibility="hidden")

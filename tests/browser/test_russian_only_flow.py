@@ -22,7 +22,7 @@ ALLOWED = {"Excel", "xlsx", "PIN", "ID", "JPEG", "PNG", "A4"}
 STREAMLIT_OWN = [
     re.compile(p)
     for p in (
-        r"Skip to main content", r"(Collapse|Expand) sidebar", r"Sidebar", r"Link to heading", r"(Show|Hide) password",
+        r"Skip to main content", r"(Collapse|Expand) sidebar", r"Sidebar", r"App pages", r"Link to heading", r"(Show|Hide) password",
         r"Help for .*", r"Open", r"Close", r"Dismiss", r"\d+ options? available\.", r"file upload",
         r"Choose date( range)?(, .*)?", r"(day|month|year), .*", r"(Previous|Next) month", r"Date range",
         r"Use arrow keys to navigate dates\. Enter to select\. Escape to close\.", r"Quick select a date range",
