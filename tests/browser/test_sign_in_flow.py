@@ -161,3 +161,20 @@ def test_a_strangers_wrong_passwords_slow_down_their_address_and_never_the_admin
     assert "Администратор" in sidebar_text(owner)
     stranger.context.close()
     owner.context.close()
+
+
+def test_an_x_forwarded_for_from_an_untrusted_peer_is_not_believed(tmp_path, browser):
+    # nobody is a trusted proxy: the header is the client's own claim, and changing it must not
+    # buy a stranger five fresh tries
+    server = AppServer(tmp_path / "untrusted.duckdb", env={"DAILY_BACKUPS": "off", "FORWARDED_ALLOW_IPS": ""})
+    try:
+        for claimed in ("203.0.113.5", "203.0.113.6", "203.0.113.7", "203.0.113.8", "203.0.113.9"):
+            stranger = page_from(browser, claimed)
+            assert try_password(stranger, server.url, "wrong-password-1") == ["Неверный логин или пароль."]
+            stranger.context.close()
+        disguised = page_from(browser, "198.51.100.77")
+        slowed = try_password(disguised, server.url, "admin-demo")
+        assert slowed == ["Слишком много неудачных попыток. Подождите 15 мин. и попробуйте снова."]
+        disguised.context.close()
+    finally:
+        server.stop()
