@@ -177,10 +177,7 @@ def authenticate(engine: Engine, login: str, password: str, now: datetime, addre
     never refuse the owner signing in from elsewhere.
     """
     login_key = (login or "").strip().lower()[:32]
-    # both tries are taken before either is judged: each counter counts every try exactly
-    for_account = throttle.take(engine, throttle.STAFF_PASSWORD, login_key, address, now=now)
-    from_address = throttle.take(engine, throttle.PASSWORDS_FROM_ADDRESS, address, now=now)
-    allowed = for_account and from_address
+    allowed = throttle.STAFF_SIGN_IN.take(engine, login_key, address, now)
     ok = False
     with engine.begin() as conn:
         actor, secret_hash, pending = _find_account(conn, login_key)
@@ -192,8 +189,7 @@ def authenticate(engine: Engine, login: str, password: str, now: datetime, addre
         raise DomainError("login_throttled", minutes=throttle.STAFF_PASSWORD.minutes)
     if not ok:
         raise DomainError("login_failed")
-    throttle.forgive(engine, throttle.STAFF_PASSWORD, login_key, address, everything=True)
-    throttle.forgive(engine, throttle.PASSWORDS_FROM_ADDRESS, address)
+    throttle.STAFF_SIGN_IN.succeeded(engine, login_key, address)
     if pending:
         raise DomainError("account_pending")
     return actor
@@ -389,9 +385,7 @@ def visitor_sign_in(engine: Engine, card_number: str, pin: str, now: datetime, a
     # a PIN or card number that cannot be one is a typing slip, answered at the field: not a guess
     pin = clean_pin(pin)
     card_number = clean_card_number(card_number)
-    for_card = throttle.take(engine, throttle.VISITOR_PIN, card_number, address, now=now)
-    from_address = throttle.take(engine, throttle.PINS_FROM_ADDRESS, address, now=now)
-    if not (for_card and from_address):
+    if not throttle.VISITOR_SIGN_IN.take(engine, card_number, address, now):
         raise DomainError("pin_throttled", field="pin", minutes=throttle.VISITOR_PIN.minutes)
     with engine.begin() as conn:
         row = conn.execute(
@@ -405,8 +399,7 @@ def visitor_sign_in(engine: Engine, card_number: str, pin: str, now: datetime, a
         audit.record(conn, actor, now, "login" if ok else "login_failed", "visitor", row.card_number)
     if not ok:
         raise DomainError("visitor_login_failed", field="pin")
-    throttle.forgive(engine, throttle.VISITOR_PIN, card_number, address, everything=True)
-    throttle.forgive(engine, throttle.PINS_FROM_ADDRESS, address)
+    throttle.VISITOR_SIGN_IN.succeeded(engine, card_number, address)
     return actor
 
 

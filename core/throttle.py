@@ -88,16 +88,48 @@ def _count(conn: Connection, rule: Rule, subject: str, now: datetime) -> int:
 
 def forgive(engine: Engine, rule: Rule, *parts: str, everything: bool = False) -> None:
     """Give back one try, or with `everything` the whole count: a success is not a guess."""
-    subject = _subject_hash(rule, *parts)
+    run_in_transaction(engine, lambda conn: _forgive(conn, rule, _subject_hash(rule, *parts), everything), attempts=_ATTEMPTS)
+
+
+def _forgive(conn: Connection, rule: Rule, subject: str, everything: bool) -> None:
     mine = sa.and_(throttles.c.rule == rule.name, throttles.c.subject == subject)
+    if everything:
+        conn.execute(throttles.delete().where(mine))
+    else:
+        conn.execute(throttles.update().where(mine, throttles.c.hits > 0).values(hits=throttles.c.hits - 1))
 
-    def work(conn: Connection) -> None:
-        if everything:
-            conn.execute(throttles.delete().where(mine))
-        else:
-            conn.execute(throttles.update().where(mine, throttles.c.hits > 0).values(hits=throttles.c.hits - 1))
 
-    run_in_transaction(engine, work, attempts=_ATTEMPTS)
+@dataclass(frozen=True)
+class SecretGuard:
+    """The two counters in front of a secret: per thing tried (an account, a card) and address,
+    and per address across everything tried from it."""
+
+    per_subject: Rule
+    per_address: Rule
+
+    def take(self, engine: Engine, subject: str, address: str, now: datetime) -> bool:
+        """Count one try on both counters in one transaction; False when either is over its limit."""
+
+        def work(conn: Connection) -> bool:
+            # both are counted whatever the first says: each counter counts every try
+            for_subject = _count(conn, self.per_subject, _subject_hash(self.per_subject, subject, address), now)
+            from_address = _count(conn, self.per_address, _subject_hash(self.per_address, address), now)
+            return for_subject <= self.per_subject.limit and from_address <= self.per_address.limit
+
+        return run_in_transaction(engine, work, attempts=_ATTEMPTS, retry_duplicates=True)
+
+    def succeeded(self, engine: Engine, subject: str, address: str) -> None:
+        """The owner's own earlier slips are forgotten; the address gets this try back."""
+
+        def work(conn: Connection) -> None:
+            _forgive(conn, self.per_subject, _subject_hash(self.per_subject, subject, address), everything=True)
+            _forgive(conn, self.per_address, _subject_hash(self.per_address, address), everything=False)
+
+        run_in_transaction(engine, work, attempts=_ATTEMPTS)
+
+
+STAFF_SIGN_IN = SecretGuard(STAFF_PASSWORD, PASSWORDS_FROM_ADDRESS)
+VISITOR_SIGN_IN = SecretGuard(VISITOR_PIN, PINS_FROM_ADDRESS)
 
 
 def forget_expired(conn: Connection, now: datetime, longest: timedelta = timedelta(days=1)) -> int:
