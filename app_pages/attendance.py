@@ -12,11 +12,10 @@ from ui import charts
 from ui.auth import require_role
 from ui.clock import now, today
 from ui.db import cached_catalog, cached_places, get_engine, writes_so_far
-from ui.format import CHOOSE, file_word, md
+from ui.format import ALL_PLACES, ALL_SERVICES, CHOOSE, file_word, id_of, md
 from ui.forms import keep_widget_values
 
 actor = require_role("admin", "coordinator")
-ALL_SERVICES, ALL_PLACES = "Все услуги", "Все места"
 FILTER_KEYS = ("at_start", "at_end", "at_place", "at_service")
 
 places = {p.id: p.name for p in cached_places()}
@@ -34,10 +33,6 @@ def load_records_begin() -> date | None:
 def reset_filters() -> None:
     default = default_filter(day, load_records_begin())
     st.session_state.update(at_start=default.start, at_end=default.end, at_place=ALL_PLACES, at_service=ALL_SERVICES)
-
-
-def id_of(names: dict[int, str], name: str | None) -> int | None:
-    return next((key for key, value in names.items() if value == name), None)
 
 
 def filters() -> AnalyticsFilter | None:
@@ -69,7 +64,7 @@ def load_report(flt: AnalyticsFilter, on: date) -> AttendanceReport:
 
 
 # The figures themselves are kept (cache_resource, no copy): plotly rebuilds a pickled figure
-# with all its checks, which costs as much as drawing the charts anew (80 ms on years of data).
+# with all its checks, which costs as much as drawing the charts anew.
 @st.cache_resource(show_spinner=False, ttl=600, max_entries=20)
 def load_charts(flt: AnalyticsFilter, on: date, writes: int) -> list[charts.Chart]:
     return charts.all_charts(load_report(flt, on))

@@ -3,10 +3,10 @@
 import streamlit as st
 
 from core import statuses
-from core.booking import cancel
+from core.booking_changes import cancel
 from core.errors import DomainError
-from core.people import find_visitors, get_visitor, reset_pin
-from core.sessions import bookings_made_by
+from core.visitors import find_visitors, get_visitor, reset_pin
+from core.participants import bookings_made_by
 from ui import booking_flow, mks_people, registration
 from ui.auth import as_signed_in, require_role
 from ui.clock import now, today

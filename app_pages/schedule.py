@@ -5,22 +5,14 @@ from datetime import date
 import streamlit as st
 
 from core.errors import DomainError
-from core.events import (
-    Event,
-    EventFilter,
-    activate_event,
-    archive_event,
-    booked_people_on_or_after,
-    delete_event,
-    has_history,
-    split_active_archived,
-)
+from core.event_changes import activate_event, archive_event, delete_event
+from core.events import Event, EventFilter, booked_people_on_or_after, has_history, split_active_archived
 from core.recurrence import plural
 from ui import event_form
 from ui.auth import as_signed_in, require_role
 from ui.clock import now, today
 from ui.db import after_write, cached_catalog, cached_events, cached_next_participants, cached_places, get_engine
-from ui.format import CHOOSE, md, ru_date, time_range
+from ui.format import ALL_PLACES, ALL_SERVICES, CHOOSE, id_of, md, ru_date, time_range
 from ui.forms import keep_widget_values, show_once
 from ui.paging import current_page, pager
 
@@ -28,7 +20,6 @@ actor = require_role("admin")
 FILTER_KEYS = ("ef_text", "ef_dates", "ef_kind", "ef_service", "ef_place", "ev_tab")
 keep_widget_values(*FILTER_KEYS)
 
-ALL_SERVICES, ALL_PLACES = "Все услуги", "Все места"
 PAGE_SIZE = 20
 places = {p.id: p.name for p in cached_places()}
 catalog = {s.id: s.name for s in cached_catalog()}
@@ -36,10 +27,6 @@ catalog = {s.id: s.name for s in cached_catalog()}
 
 def reset_filters() -> None:
     st.session_state.update(ef_text="", ef_dates=(), ef_kind="all", ef_service=ALL_SERVICES, ef_place=ALL_PLACES)
-
-
-def id_of(names: dict[int, str], name: str | None) -> int | None:
-    return next((key for key, value in names.items() if value == name), None)
 
 
 def current_filter() -> EventFilter:

@@ -8,7 +8,7 @@ import streamlit as st
 from core import audit
 from core.backup import is_stale, list_backups, take_backup
 from core.errors import DomainError
-from core.people import erase_visitor, find_visitors
+from core.visitors import erase_visitor, find_visitors
 from ui.auth import as_signed_in, require_role
 from core.backup import backup_folder
 from ui.clock import now, today

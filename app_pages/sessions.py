@@ -5,8 +5,9 @@ from datetime import date
 import streamlit as st
 
 from core.errors import DomainError
-from core.people import find_visitors, get_visitor
-from core.sessions import Session, SessionFilter, delete_session, edit_session
+from core.visitors import find_visitors, get_visitor
+from core.session_changes import delete_session, edit_session
+from core.sessions import Session, SessionFilter
 from ui import export_view, participants, session_calendar
 from ui.auth import as_signed_in, require_role
 from ui.clock import now, today
@@ -17,7 +18,7 @@ from ui.db import (
     cached_session_page,
     get_engine,
 )
-from ui.format import CHOOSE, md, ru_date, time_range
+from ui.format import ALL_PLACES, ALL_SERVICES, CHOOSE, id_of, md, ru_date, time_range
 from ui.forms import keep_widget_values, show_once
 from ui.mks_people import mks_suffixes
 from ui.paging import current_page, pager
@@ -25,7 +26,6 @@ from ui.paging import current_page, pager
 actor = require_role("admin")
 PAGE_SIZE = 20
 TABS = {"upcoming": "Предстоящие", "past": "Прошедшие", "calendar": "Календарь", "export": "Экспорт данных"}
-ALL_SERVICES, ALL_PLACES = "Все услуги", "Все места"
 NOBODY = -1  # a participant search that matched no one: no session can match it either
 keep_widget_values("ss_tab", "sf_service", "sf_place", "sf_person_q", "sf_person")
 st.session_state.setdefault("ss_tab", "upcoming")
@@ -84,8 +84,8 @@ def filters() -> SessionFilter:
             st.text_input("Участник: карта, фамилия и имя или телефон", key="sf_person_q", placeholder="Например: 100042 или Петрова Анна")
             visitor_id = person_filter()
         st.button("Сбросить фильтры", key="sf_reset", on_click=reset_filters)
-    service_id = next((k for k, v in catalog.items() if v == st.session_state.get("sf_service")), None)
-    place_id = next((k for k, v in places.items() if v == st.session_state.get("sf_place")), None)
+    service_id = id_of(catalog, st.session_state.get("sf_service"))
+    place_id = id_of(places, st.session_state.get("sf_place"))
     return SessionFilter(
         service_ids=(service_id,) if service_id else (),
         place_ids=(place_id,) if place_id else (),

@@ -13,7 +13,8 @@ dots by CSS (ui/style.py), as a password field would.
 import streamlit as st
 
 from core.errors import DomainError
-from core.people import load_actor, visitor_sign_in, visitors_by_surname
+from core.accounts import load_actor
+from core.visitors import visitor_sign_in, visitors_by_surname
 from ui import registration, visitor_profile
 from ui.auth import client_address, current_actor, sign_in
 from ui.clock import now

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from core.errors import DomainError
-from core.people import register_volunteer
+from core.accounts import register_volunteer
 from ui.auth import client_address
 from ui.clock import now
 from ui.db import get_engine

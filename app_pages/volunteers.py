@@ -3,7 +3,7 @@
 import streamlit as st
 
 from core.errors import DomainError
-from core.people import VOLUNTEER_STATUS_LABELS, list_volunteers, reset_password, set_volunteer_status
+from core.accounts import VOLUNTEER_STATUS_LABELS, list_volunteers, reset_password, set_volunteer_status
 from core.validation import format_phone
 from ui.auth import as_signed_in, require_role
 from ui.clock import now

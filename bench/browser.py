@@ -36,7 +36,8 @@ def prepare_marking(url: str, now: datetime) -> None:
     from core.actors import Actor
     from core.booking import SessionKey, book
     from core.db import make_engine
-    from core.events import EventSpec, ServiceSpec, create_event, get_event
+    from core.event_changes import EventSpec, ServiceSpec, create_event
+    from core.events import get_event
 
     engine = make_engine(url)
     admin = Actor("staff", 1, "admin", "admin")

@@ -18,7 +18,7 @@ from sqlalchemy.engine import Engine
 
 from core import demo, schema
 from core.db import is_duckdb, make_engine, migrate
-from core.people import hash_secret
+from core.passwords import hash_secret
 from core.recurrence import Recurrence, occurrences, rule_to_stored
 from core.validation import search_key
 

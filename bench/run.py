@@ -228,7 +228,8 @@ def query_figures(url: str, today: date) -> list[Figure]:
     from core import analytics
     from core.db import make_engine
     from core.events import load_events
-    from core.sessions import SessionFilter, list_sessions, participants_of
+    from core.participants import participants_of
+    from core.sessions import SessionFilter, list_sessions
 
     engine = make_engine(url)
     captured: list[tuple[str, object]] = []
@@ -335,7 +336,8 @@ def stress_figures(url: str, now: datetime, backend: str) -> list[Figure]:
     from core.actors import Actor
     from core.booking import SessionKey
     from core.db import make_engine
-    from core.events import EventSpec, ServiceSpec, create_event, get_event
+    from core.event_changes import EventSpec, ServiceSpec, create_event
+    from core.events import get_event
     from tests.stress import invariant_breaches, missing_acknowledged, storm
 
     engine = make_engine(url)

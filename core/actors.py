@@ -11,6 +11,9 @@ ROLE_LABELS = {
     "visitor": "Посетитель",
 }
 
+# what screens and exports show instead of an erased visitor's name (152-ФЗ)
+ERASED_NAME = "Данные удалены"
+
 
 def volunteer_code(volunteer_id: int) -> str:
     """The ID a volunteer is known by: В-0007."""

@@ -33,6 +33,7 @@ from core import audit, statuses
 from core.actors import Actor
 from core.db import run_in_transaction
 from core.errors import ValidationError
+from core.joins import SESSION_CAPACITY, SESSION_START
 from core.recurrence import plural
 from core.schema import bookings, event_services, events, places, services, sessions
 from core.validation import format_ru_date
@@ -47,8 +48,6 @@ _BOOKED = (
     .join(event_services, event_services.c.id == sessions.c.event_service_id)
     .join(events, events.c.id == sessions.c.event_id)
 )
-_CAPACITY = sa.func.coalesce(sessions.c.capacity, event_services.c.capacity)
-_START = sa.func.coalesce(sessions.c.start_time, event_services.c.start_time)
 
 
 @dataclass(frozen=True)
@@ -153,7 +152,7 @@ def _truncated(grain: str, column):
 def _held_sessions(shape: tuple[bool, bool], *extra):
     """One row per held session: its booked places and capacity (plus any `extra` columns)."""
     return (
-        sa.select(sessions.c.id, sa.func.count().label("booked"), _CAPACITY.label("capacity"), *extra)
+        sa.select(sessions.c.id, sa.func.count().label("booked"), SESSION_CAPACITY.label("capacity"), *extra)
         .select_from(_BOOKED)
         .where(*_where(shape), sessions.c.date < _TODAY)
         .group_by(sessions.c.id, sessions.c.capacity, event_services.c.capacity, *extra)
@@ -304,7 +303,7 @@ def by_place(conn: Connection, flt: AnalyticsFilter) -> pd.DataFrame:
 
 @cache
 def _fill(shape: tuple[bool, bool]) -> sa.Select:
-    held = _held_sessions(shape, sa.extract("isodow", sessions.c.date).label("weekday"), sa.extract("hour", _START).label("hour"))
+    held = _held_sessions(shape, sa.extract("isodow", sessions.c.date).label("weekday"), sa.extract("hour", SESSION_START).label("hour"))
     return (
         sa.select(
             held.c.weekday,

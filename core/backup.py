@@ -29,7 +29,8 @@ from sqlalchemy.engine import Engine
 
 from core import audit
 from core.actors import Actor
-from core.db import BACKUP_LOCK, PROJECT_ROOT, START_UP_LOCK, database_url, duckdb_path, is_duckdb
+from core.config import PROJECT_ROOT, settings
+from core.db import BACKUP_LOCK, START_UP_LOCK, database_url, duckdb_file_of, duckdb_path, is_duckdb
 from core.errors import DomainError
 
 DAILY_KEPT = 7
@@ -89,15 +90,11 @@ def take_backup(engine: Engine, folder: Path, now: datetime, actor: Actor | None
 
 def backup_folder(url: str | None = None) -> Path:
     """BACKUP_DIR, or a backups/ folder beside the DuckDB file (data/backups for PostgreSQL)."""
-    configured = os.environ.get("BACKUP_DIR")
-    if configured:
-        return Path(configured)
-    path = _duckdb_file(url or database_url())
+    configured = settings().backup_dir
+    if configured is not None:
+        return configured
+    path = duckdb_file_of(url or database_url())
     return path.parent / "backups" if path is not None else PROJECT_ROOT / "data" / "backups"
-
-
-def _duckdb_file(url: str) -> Path | None:
-    return Path(url.removeprefix("duckdb:///")) if url.startswith("duckdb:///") else None
 
 
 def _stamp(now: datetime) -> str:
@@ -250,7 +247,7 @@ def sole_user(url: str) -> Iterator[duckdb.DuckDBPyConnection | None]:
     database, and the start-up lock held, so an instance starting meanwhile waits in migrate()
     for the restored database; yields None.
     """
-    path = _duckdb_file(url)
+    path = duckdb_file_of(url)
     with _sole_duckdb_user(path) if path is not None else _sole_postgres_user(url) as conn:
         yield conn
 
@@ -302,7 +299,7 @@ def restore(backup_path: Path, url: str, keep_in: Path, now: datetime) -> Path |
     with what its WAL held (None when there was no file); PostgreSQL keeps a pg_dump,
     `keep_in/before-restore-<stamp>.dump`. Either can be restored back the same way.
     """
-    path = _duckdb_file(url)
+    path = duckdb_file_of(url)
     if path is not None:
         return _restore_duckdb(backup_path, path, now)
     kept = keep_in / f"before-restore-{_stamp(now)}.dump"

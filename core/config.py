@@ -1,4 +1,5 @@
-"""Settings from the environment, then .streamlit/secrets.toml (the app reads it through st.secrets)."""
+"""The app's settings, read in one place: the environment, then .streamlit/secrets.toml (the app
+reads it through st.secrets). README «Настройки» lists them."""
 
 import os
 import tomllib
@@ -7,6 +8,8 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DATABASE_URL = f"duckdb:///{PROJECT_ROOT / 'data' / 'app.duckdb'}"
 DEFAULT_TIMEZONE = "Europe/Moscow"
 # `make run` (demo data on an empty database) and `make serve` (never any demo data)
 MODES = ("demo", "production")
@@ -24,6 +27,16 @@ class Settings:
     admin_login: str | None
     admin_password: str | None
     mode: str = "demo"
+    database_url: str = DEFAULT_DATABASE_URL
+    # DATABASE_URL was given: a production start needs it (the default file is for a demo)
+    database_url_given: bool = False
+    # None: beside the DuckDB file (core.backup.backup_folder)
+    backup_dir: Path | None = None
+    # off when an external job takes the backups
+    daily_backups: bool = True
+    # МКС (core.mks): None when the app runs on its own catalog
+    mks_url: str | None = None
+    mks_user_id: int | None = None
 
     @property
     def production(self) -> bool:
@@ -41,11 +54,19 @@ def settings(overrides: dict | None = None) -> Settings:
     mode = (os.environ.get("APP_MODE") or "demo").strip().lower()
     if mode not in MODES:
         raise ConfigError(f"APP_MODE={os.environ['APP_MODE']!r}: допустимо production или demo.")
+    database_url = os.environ.get("DATABASE_URL")
+    mks_user = (os.environ.get("MKS_USER_ID") or "").strip()
     return Settings(
         timezone=pick("APP_TIMEZONE", DEFAULT_TIMEZONE),
         admin_login=pick("ADMIN_LOGIN"),
         admin_password=pick("ADMIN_PASSWORD"),
         mode=mode,
+        database_url=database_url or DEFAULT_DATABASE_URL,
+        database_url_given=bool(database_url),
+        backup_dir=Path(os.environ["BACKUP_DIR"]) if os.environ.get("BACKUP_DIR") else None,
+        daily_backups=os.environ.get("DAILY_BACKUPS", "on") != "off",
+        mks_url=(os.environ.get("MKS_DATABASE_URL") or "").strip() or None,
+        mks_user_id=int(mks_user) if mks_user.isdigit() else None,
     )
 
 

@@ -1,7 +1,6 @@
 """Engine from DATABASE_URL, start-up migrations, and the retrying transaction helper."""
 
 import logging
-import os
 import random
 import threading
 import time
@@ -17,6 +16,7 @@ from sqlalchemy.dialects import registry
 from sqlalchemy.engine import Connection, Engine
 
 from core import schema, statuses
+from core.config import settings
 from core.errors import DomainError
 from core.validation import catalog_key
 
@@ -24,8 +24,6 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_DATABASE_URL = f"duckdb:///{PROJECT_ROOT / 'data' / 'app.duckdb'}"
 
 # Driver exception class names that mean "another transaction got there first: try again".
 # DuckDB reports write-write conflicts as TransactionException; PostgreSQL as serialization
@@ -39,7 +37,7 @@ class CachingDuckDBDialect(DuckDBDialect):
 
     duckdb_engine leaves the cache off only because it never declared itself cache-safe; its
     compiler is PostgreSQL's, which is. Without the cache every statement is compiled again,
-    about a third of a booking's time (measured in `make bench`).
+    a large part of a booking's time (bench/results.md).
     """
 
     supports_statement_cache = True
@@ -50,7 +48,15 @@ registry.register("duckdb", __name__, "CachingDuckDBDialect")
 
 
 def database_url() -> str:
-    return os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
+    return settings().database_url
+
+
+def duckdb_file_of(url: str | sa.engine.URL) -> Path | None:
+    """The file of a DuckDB URL; None for another backend or an in-memory database."""
+    parsed = sa.engine.make_url(url)
+    if parsed.get_backend_name() != "duckdb" or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(parsed.database)
 
 
 class FileGate:
@@ -107,17 +113,16 @@ def file_gate(path: Path) -> FileGate:
 
 def duckdb_path(engine: Engine) -> Path | None:
     """The DuckDB file behind the engine (None for PostgreSQL or an in-memory DuckDB)."""
-    database = engine.url.database
-    if not is_duckdb(engine) or not database or database == ":memory:":
-        return None
-    return Path(database).resolve()
+    path = duckdb_file_of(engine.url)
+    return path.resolve() if path is not None else None
 
 
 def make_engine(url: str | None = None) -> Engine:
     """An engine for the URL (default: DATABASE_URL or the local DuckDB file)."""
     url = url or database_url()
-    if url.startswith("duckdb:///"):
-        Path(url.removeprefix("duckdb:///")).parent.mkdir(parents=True, exist_ok=True)
+    if sa.engine.make_url(url).get_backend_name() == "duckdb":
+        if (file := duckdb_file_of(url)) is not None:
+            file.parent.mkdir(parents=True, exist_ok=True)
         # No rollback when a connection goes back to the pool: SQLAlchemy's Connection has ended
         # its transaction by then, and DuckDB answers the extra one with an exception that
         # duckdb_engine swallows, a quarter of a millisecond on every checkout.

@@ -11,8 +11,9 @@ from datetime import date, datetime, time, timedelta
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from core.db import PROJECT_ROOT, migrate
-from core.people import hash_secret
+from core.config import PROJECT_ROOT
+from core.db import migrate
+from core.passwords import hash_secret
 from core.recurrence import Recurrence, rule_from_stored, rule_to_stored
 from core.recurrence import occurrences as series_dates
 from core.schema import (

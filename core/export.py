@@ -2,33 +2,27 @@
 
 One query joins a booking to everything a row shows. Rows are streamed from the database
 cursor into the workbook, so 100,000 rows never sit in memory as Python objects; the print
-form is the template core/templates/print_form.html.
+form is core.paper's.
 Cancelled bookings stay out unless the filter asks for them: a list for work is a list of who comes.
-The door's sign-in sheet of one session (core/templates/sign_in_sheet.html) is made here too.
 An erased visitor (152-ФЗ) keeps the booking for statistics but shows no personal value.
 Each export is recorded in the audit log with the filter sentence, never with personal data.
 """
 
-import re
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
-from pathlib import Path
 
-import jinja2
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from core import audit
-from core.actors import Actor, booked_by, volunteer_code
-from core import statuses
+from core import audit, statuses
+from core.actors import ERASED_NAME, Actor, booked_by, volunteer_code
 from core.db import run_in_transaction
 from core.errors import DomainError, NotAllowed, ValidationError
-from core.people import ERASED_NAME
-from core.places import Place
-from core.recurrence import WEEKDAY_NAMES
+from core.downloads import HTML_MIME, ExportFile
+from core.paper import print_form
 from core.schema import bookings, event_services, places, services, sessions, staff, visitors, volunteers
-from core.sessions import BOOKING_DETAILS, SESSION_START, STAFF_MAKER, Session
+from core.joins import BOOKING_DETAILS, SESSION_START, STAFF_MAKER, VOLUNTEER_MAKER
 from core.spreadsheet import XLSX_MIME, Column, write_xlsx
 from core.validation import format_phone, format_ru_date
 
@@ -39,7 +33,6 @@ PREVIEW_ROWS = 50
 # A print form is for paper: beyond this many rows the Excel file is the right tool.
 PRINT_MAX_ROWS = 5000
 STATUS_LABELS = statuses.ADMIN_LABEL
-HTML_MIME = "text/html"
 
 
 @dataclass(frozen=True)
@@ -169,11 +162,10 @@ def check_actor(actor: Actor) -> None:
         raise NotAllowed()
 
 
-_VOLUNTEER_MAKER = sa.and_(bookings.c.created_by_kind == "volunteer", volunteers.c.id == bookings.c.created_by_id)
 _JOINED = (
     BOOKING_DETAILS.join(visitors, visitors.c.id == bookings.c.visitor_id)
     .outerjoin(staff, STAFF_MAKER)
-    .outerjoin(volunteers, _VOLUNTEER_MAKER)
+    .outerjoin(volunteers, VOLUNTEER_MAKER)
 )
 
 
@@ -262,14 +254,6 @@ def preview(conn: Connection, actor: Actor, flt: ExportFilter, fields: Sequence[
     return Preview(count_rows(conn, flt), tuple(FIELD_TITLES[c] for c in fields), list(iter_rows(conn, flt, fields, limit)))
 
 
-@dataclass(frozen=True)
-class ExportFile:
-    file_name: str
-    mime: str
-    data: bytes
-    rows: int
-
-
 class _Counted:
     """Rows passed through, counted: the audit records what was written, not an earlier count."""
 
@@ -297,7 +281,8 @@ def _record(engine: Engine, actor: Actor, now: datetime, flt: ExportFilter, sent
     run_in_transaction(engine, work)
 
 
-def export_xlsx(
+def export_file(
+    fmt: str,
     engine: Engine,
     actor: Actor,
     flt: ExportFilter,
@@ -307,139 +292,33 @@ def export_xlsx(
     service_names: Mapping[int, str],
     on_progress: Callable[[int, int], None] | None = None,
 ) -> ExportFile:
-    """The Excel file of the filtered bookings; `on_progress(written, total)` while it grows."""
+    """The filtered bookings as an Excel file (`fmt` "xlsx"; `on_progress(written, total)` while
+    it grows) or as a print form (`fmt` "print": an HTML page for the browser's print dialog)."""
     check_actor(actor)
     fields = clean_fields(fields)
     sentence = flt.describe(service_names)
     with engine.connect() as conn:
-        # the count comes first: the description line and the progress bar need it up front
+        # the count comes first: the description line, the progress bar and the paper limit need it
         total = count_rows(conn, flt)
-        rows = _Counted(iter_rows(conn, flt, fields))
-        data = write_xlsx(
-            SHEET_TITLE,
-            _description(sentence, now, total),
-            [Column(FIELD_TITLES[c], digits_as_text=c == "card") for c in fields],
-            rows,
-            on_progress=(lambda written: on_progress(written, max(total, written))) if on_progress else None,
-        )
-    _record(engine, actor, now, flt, sentence, fields, "xlsx", rows.count)
-    return ExportFile(f"записи-{format_ru_date(now.date())}.xlsx", XLSX_MIME, data, rows.count)
-
-
-def export_print(
-    engine: Engine,
-    actor: Actor,
-    flt: ExportFilter,
-    fields: Sequence[str],
-    now: datetime,
-    *,
-    service_names: Mapping[int, str],
-) -> ExportFile:
-    """The print form (an HTML page for the browser's print dialog) of the filtered bookings."""
-    check_actor(actor)
-    fields = clean_fields(fields)
-    sentence = flt.describe(service_names)
-    with engine.connect() as conn:
-        total = count_rows(conn, flt)
-        if total > PRINT_MAX_ROWS:
+        if fmt == "print" and total > PRINT_MAX_ROWS:
             raise DomainError("print_too_many", maximum=f"{PRINT_MAX_ROWS:,}".replace(",", " "), count=total)
         rows = _Counted(iter_rows(conn, flt, fields))
-        wrap = {i for i, c in enumerate(fields) if c in FREE_TEXT}
-        page = print_form(sentence, [FIELD_TITLES[c] for c in fields], rows, now, wrap=wrap)
-    _record(engine, actor, now, flt, sentence, fields, "print", rows.count)
-    return ExportFile(f"записи-{format_ru_date(now.date())}.html", HTML_MIME, page.encode("utf-8"), rows.count)
+        titles = [FIELD_TITLES[c] for c in fields]
+        if fmt == "xlsx":
+            data = write_xlsx(
+                SHEET_TITLE,
+                _description(sentence, now, total),
+                [Column(title, digits_as_text=c == "card") for title, c in zip(titles, fields, strict=True)],
+                rows,
+                on_progress=(lambda written: on_progress(written, max(total, written))) if on_progress else None,
+            )
+            made = ExportFile(f"записи-{format_ru_date(now.date())}.xlsx", XLSX_MIME, data, 0)
+        else:
+            wrap = {i for i, c in enumerate(fields) if c in FREE_TEXT}
+            page = print_form(TITLE, sentence, titles, rows, now, wrap=wrap)
+            made = ExportFile(f"записи-{format_ru_date(now.date())}.html", HTML_MIME, page.encode("utf-8"), 0)
+    _record(engine, actor, now, flt, sentence, fields, fmt, rows.count)
+    return replace(made, rows=rows.count)
 
 
-# --- the print form -----------------------------------------------------------------------
 
-
-def display(value) -> str:
-    """A value as a person reads it: ДД.ММ.ГГГГ, ЧЧ:ММ, empty for nothing."""
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        return f"{format_ru_date(value.date())} {value:%H:%M}"
-    if isinstance(value, date):
-        return format_ru_date(value)
-    if isinstance(value, time):
-        return f"{value:%H:%M}"
-    return str(value)
-
-
-# every value in a template is escaped: user text can never become markup
-_TEMPLATES = jinja2.Environment(
-    loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
-    autoescape=True,
-    undefined=jinja2.StrictUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
-    keep_trailing_newline=True,
-)
-
-
-def print_form(
-    description: str, columns: Sequence[str], rows: Iterable[Sequence], printed_at: datetime, *, wrap: Collection[int] = ()
-) -> str:
-    """An A4 page: title, date, the filter sentence, the table, a signature line. All text escaped.
-
-    One printed line per booking, in a small font: only the columns numbered in `wrap` (free
-    text) may take a second line. Wide tables (more than six columns) print in landscape; the
-    page numbers come from CSS paged media, and the header row repeats on every printed page.
-    """
-    landscape = len(columns) > 6
-    return _TEMPLATES.get_template("print_form.html").render(
-        title=TITLE,
-        printed_on=format_ru_date(printed_at.date()),
-        printed_time=f"{printed_at:%H:%M}",
-        description=description,
-        orientation="landscape" if landscape else "portrait",
-        max_width="281mm" if landscape else "194mm",
-        columns=list(columns),
-        wrap=set(wrap),
-        rows=[[display(value) for value in row] for row in rows],
-    )
-
-
-# --- the door's sign-in sheet ---------------------------------------------------------------
-
-SIGN_IN_TITLE = "Лист регистрации"
-WALK_IN_ROWS = 10
-
-
-@dataclass(frozen=True)
-class _SheetLine:
-    name: str
-    card: str
-
-
-def _sheet_line(row) -> _SheetLine:
-    name = f"{row.last_name} {row.first_name}".strip()
-    # an erased visitor (152-ФЗ) keeps the place on the list, not the identity
-    return _SheetLine(name, row.card_number or "") if name else _SheetLine(ERASED_NAME, "")
-
-
-def sign_in_sheet(session: Session, place: Place | None, participants: Iterable, printed_at: datetime) -> ExportFile:
-    """The door's A4 sheet of one session: when and where, one line per active booking in the
-    order of Участники (a tick box, a signature), then WALK_IN_ROWS empty lines for walk-ins.
-
-    `participants` are the rows of core.sessions.participants_of; cancelled ones are left out.
-    """
-    lines = [_sheet_line(r) for r in participants if r.status in statuses.ACTIVE]
-    page = _TEMPLATES.get_template("sign_in_sheet.html").render(
-        title=SIGN_IN_TITLE,
-        service=session.service_name,
-        event=session.event_title if session.event_title != session.service_name else "",
-        day=format_ru_date(session.date),
-        weekday=WEEKDAY_NAMES[session.date.weekday()],
-        time=f"{session.start_time:%H:%M}–{session.end_time:%H:%M}",
-        place=session.place_name,
-        where=place.where if place else "",
-        capacity=session.capacity,
-        printed_on=f"{format_ru_date(printed_at.date())} {printed_at:%H:%M}",
-        lines=lines,
-        walk_ins=range(len(lines) + 1, len(lines) + 1 + WALK_IN_ROWS),
-    )
-    # the file is named by the service and the date only: no person's name leaves in it
-    service = re.sub(r"[^\w]+", "-", session.service_name.lower()).strip("-")
-    file_name = f"лист-регистрации-{service}-{format_ru_date(session.date)}-{session.start_time:%H-%M}.html"
-    return ExportFile(file_name, HTML_MIME, page.encode("utf-8"), len(lines))

@@ -18,10 +18,10 @@ from sqlalchemy.engine import Connection, Engine
 from core import demo
 from core.backup import RestoreRefused, backup_folder, libpq_target, restore, sole_user
 from core.config import ConfigError, Settings, local_now, secrets_file_values, settings
-from core.db import database_url, is_empty, lock_start_up, make_engine, migrate, run_in_transaction
+from core.db import database_url, duckdb_file_of, is_empty, lock_start_up, make_engine, migrate, run_in_transaction
 from core.errors import ValidationError
-from core.events import add_place
-from core.people import create_staff, ensure_admin, find_demo_accounts, has_active_admin
+from core.places import add_place
+from core.accounts import create_staff, ensure_admin, find_demo_accounts, has_active_admin
 from core.schema import places
 
 # what a new production database starts with; the catalog of services starts empty
@@ -122,7 +122,7 @@ def _create_configured_admin(conn: Connection, config: Settings, now: datetime) 
 def serve_check() -> str:
     """`make serve`'s pre-flight: production settings, then start_up; returns a line for the log."""
     config = replace(settings(secrets_file_values()), mode="production")
-    if not os.environ.get("DATABASE_URL"):
+    if not config.database_url_given:
         missing = _missing_admin_settings(config)
         also = f"\nДля новой базы задайте также {' и '.join(missing)}." if missing else ""
         raise StartRefused("database_url_missing", also=also)
@@ -171,7 +171,8 @@ def _confirm_restore(backup: Path, url: str) -> None:
         return
     if not sys.stdin.isatty():
         raise RestoreRefused("confirmation_needed")
-    where = url.removeprefix("duckdb:///") if url.startswith("duckdb:///") else libpq_target(url)[0]
+    file = duckdb_file_of(url)
+    where = file if file is not None else libpq_target(url)[0]
     print(f"База {where} будет заменена копией {backup.name}: записи, сделанные после этой копии,\n"
           "в ней пропадут (прежняя база будет сохранена отдельным файлом).")
     try:

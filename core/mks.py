@@ -13,7 +13,6 @@ MksError with Russian words; it never reaches the booking paths, which only writ
 Nothing read from МКС goes into a log: errors are logged by their code alone.
 """
 
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -22,11 +21,10 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from core.config import settings
 from core.errors import DomainError
 from core.validation import search_key
 
-URL_VARIABLE = "MKS_DATABASE_URL"
-USER_VARIABLE = "MKS_USER_ID"
 # An unreachable МКС answers within these many seconds, so no page or worker hangs on it.
 CONNECT_TIMEOUT_SECONDS = 3
 QUERY_TIMEOUT_SECONDS = 15
@@ -108,13 +106,12 @@ def translate(exc: BaseException) -> MksError:
 
 def configured_url() -> str | None:
     """MKS_DATABASE_URL, or None when the app runs on its own catalog."""
-    return (os.environ.get(URL_VARIABLE) or "").strip() or None
+    return settings().mks_url
 
 
 def configured_user_id() -> int | None:
     """MKS_USER_ID: the МКС user named as the author of the rows we write (optional)."""
-    value = (os.environ.get(USER_VARIABLE) or "").strip()
-    return int(value) if value.isdigit() else None
+    return settings().mks_user_id
 
 
 def make_mks_engine(url: str) -> Engine:

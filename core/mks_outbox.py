@@ -1,7 +1,7 @@
 """Services received, on their way to МКС: an outbox in our own database.
 
 A mark «Присутствовал» on a linked visitor's booking writes an outbox row in the transaction of
-the mark itself (core.booking.set_status calls `queue_marks`), so marking never waits for МКС
+the mark itself (core.marks.set_status calls `queue_marks`), so marking never waits for МКС
 and a committed mark is never without its row. Taking the mark back queues the removal of what
 was added. A worker (`deliver_due`: the app's background thread, every few seconds) sends the
 rows in id order, one МКС transaction each, and acknowledges each in our database after МКС
@@ -23,6 +23,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from core import mks, mks_status, statuses
 from core.db import run_in_transaction
+from core.joins import SESSION_START
 from core.schema import bookings, event_services, events, mks_clients, mks_outbox, mks_service_types, places, sessions
 
 ADD, REMOVE = "add", "remove"
@@ -40,7 +41,7 @@ def comment_for(place: str, start: datetime) -> str:
 _TARGETS = (
     sa.select(
         bookings.c.id, mks_clients.c.mks_client_id, mks_service_types.c.mks_type_id, sessions.c.date,
-        sa.func.coalesce(sessions.c.start_time, event_services.c.start_time).label("start_time"), places.c.name.label("place"),
+        SESSION_START.label("start_time"), places.c.name.label("place"),
     )
     .select_from(
         bookings.join(sessions, sessions.c.id == bookings.c.session_id)

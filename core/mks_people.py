@@ -17,7 +17,7 @@ from core import audit, mks
 from core.actors import Actor
 from core.db import run_in_transaction
 from core.errors import DomainError, NotAllowed
-from core.people import Registration, register_visitor
+from core.visitors import Registration, register_visitor
 from core.schema import mks_clients, visitors
 
 LINKING_ROLES = ("admin", "volunteer")

@@ -1,7 +1,7 @@
 """Places: where help is given, and how a visitor finds one (address, metro, «как пройти»).
 
-Places are created with an event (core.events) or at a production start (core.manage); here
-they are read, and an admin describes how to get there.
+Places are created with an event (core.event_changes) or at a production start (core.manage);
+an admin describes how to get there.
 """
 
 from dataclasses import dataclass
@@ -13,9 +13,9 @@ from sqlalchemy.engine import Connection, Engine
 from core import audit
 from core.actors import Actor
 from core.db import note_shared_change, run_in_transaction
-from core.errors import DomainError, NotAllowed
+from core.errors import DomainError, NotAllowed, ValidationError
 from core.schema import places
-from core.validation import ADDRESS_MAX, METRO_MAX, FieldChecks, clean_line, clean_text
+from core.validation import ADDRESS_MAX, METRO_MAX, FieldChecks, clean_line, clean_place_name, clean_text, search_key
 
 
 @dataclass(frozen=True)
@@ -75,3 +75,21 @@ def update_place(
         return Place(*conn.execute(_PLACE_ROWS.where(places.c.id == place_id)).one())
 
     return run_in_transaction(engine, work)
+
+
+def place_for_event(conn: Connection, place_id: int | None, new_place_name: str | None, now: datetime) -> int:
+    """The place an event form chose, or the new one it named (already cleaned), created here."""
+    if place_id is not None:
+        return place_id
+    key = search_key(new_place_name)
+    existing = conn.execute(sa.select(places).where(places.c.name_key == key)).first()
+    if existing:
+        raise ValidationError("place_exists", field="place", place=existing.name)
+    return conn.execute(
+        places.insert().values(name=new_place_name, name_key=key, created_at=now).returning(places.c.id)
+    ).scalar_one()
+
+
+def add_place(conn: Connection, name: str, now: datetime) -> int:
+    """A new place, trimmed and unique regardless of case."""
+    return place_for_event(conn, None, clean_place_name(name), now)

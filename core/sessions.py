@@ -7,24 +7,20 @@ lists generate the dates of each series for a window of days, then lay the store
 
 import math
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, time, timedelta
 from functools import lru_cache
 from typing import NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection
 
-from core import audit, statuses
-from core.actors import Actor
-from core.booking import lock_event_days
-from core.db import run_in_transaction
-from core.errors import DomainError, ValidationError
+from core import statuses
+from core.errors import DomainError
 from core.events import Event, EventService
 from core.recurrence import occurrences as series_dates
 from core.recurrence import Recurrence, occurs_on
-from core.schema import bookings, event_services, events, occurrences, places, services, sessions, staff, visitors
-from core.validation import clean_capacity, clean_time_range
+from core.schema import bookings, occurrences, sessions
 
 # How far lists look: upcoming sessions of endless series are shown this far ahead.
 UPCOMING_HORIZON = timedelta(days=366)
@@ -75,8 +71,8 @@ class SessionFilter:
 
 # The window queries are built once, with the window as parameters: a list page runs them on
 # every click, and building them cost as much as the Python work on their rows. The events go
-# as one array (`= ANY`), not an IN list, which SQLAlchemy renders again on every call (a tenth
-# of the page's query time for 60 events). DuckDB and PostgreSQL both take a list as an array.
+# as one array (`= ANY`), not an IN list, which SQLAlchemy renders again on every call.
+# DuckDB and PostgreSQL both take a list as an array.
 _WINDOW_EVENTS = sa.bindparam("event_ids", type_=ARRAY(sa.Integer))
 _WINDOW_START, _WINDOW_END = sa.bindparam("start"), sa.bindparam("end")
 _STORED_COLUMNS = (
@@ -356,149 +352,3 @@ def get_session(conn: Connection, events: list[Event], event_service_id: int, da
     raise DomainError("session_not_found")
 
 
-def _lock_session(conn: Connection, session: Session) -> tuple[int, int]:
-    """Take the event day's lock, then find or create the session's row; returns its id and its
-    active bookings. Taking the lock first makes a booking racing this change wait or run again."""
-    lock_event_days(conn, {(session.event_id, session.date)})
-    session_id = session.session_id
-    if session_id is None:
-        # the row may have been created since the session was read (by its first booking)
-        session_id = conn.execute(
-            sa.select(sessions.c.id).where(sessions.c.event_service_id == session.event_service_id, sessions.c.date == session.date)
-        ).scalar()
-    if session_id is None:
-        session_id = conn.execute(
-            sessions.insert()
-            .values(event_service_id=session.event_service_id, event_id=session.event_id, date=session.date)
-            .returning(sessions.c.id)
-        ).scalar_one()
-    booked = conn.execute(
-        sa.select(sa.func.count())
-        .select_from(bookings)
-        .where(bookings.c.session_id == session_id, bookings.c.status.in_(statuses.ACTIVE))
-    ).scalar()
-    return session_id, booked
-
-
-def edit_session(
-    engine: Engine, session: Session, start_time: time, end_time: time, capacity, actor: Actor, now: datetime
-) -> None:
-    """Change the time and capacity of this one session; the series is untouched.
-
-    The capacity must hold the people already booked and stay within the event's capacity.
-    """
-    start_time, end_time = clean_time_range(start_time, end_time)
-    capacity = clean_capacity(capacity)
-    if capacity > session.event_capacity:
-        raise ValidationError("service_capacity_above_event", field="capacity", event_capacity=session.event_capacity)
-
-    def work(conn: Connection) -> None:
-        session_id, booked = _lock_session(conn, session)
-        if capacity < booked:
-            raise ValidationError("capacity_below_booked", field="capacity", where=f"записано {booked}")
-        conn.execute(
-            sessions.update()
-            .where(sessions.c.id == session_id)
-            .values(start_time=start_time, end_time=end_time, capacity=capacity)
-        )
-        audit.record(conn, actor, now, "update", "session", session_id, capacity=capacity)
-
-    # a first booking may create the day's rows at the same moment: then this runs again
-    run_in_transaction(engine, work, retry_duplicates=True)
-
-
-def delete_session(engine: Engine, session: Session, actor: Actor, now: datetime) -> None:
-    """Remove one occurrence of a service; refused while anybody is booked on it."""
-
-    def work(conn: Connection) -> None:
-        session_id, booked = _lock_session(conn, session)
-        if booked:
-            raise DomainError("session_has_bookings", count=booked)
-        conn.execute(sessions.update().where(sessions.c.id == session_id).values(cancelled_at=now))
-        audit.record(conn, actor, now, "delete", "session", session_id)
-
-    # a first booking may create the day's rows at the same moment: then this runs again
-    run_in_transaction(engine, work, retry_duplicates=True)
-
-
-# A booking with where and when it happens: the join behind every list of bookings (the desk,
-# the visitor's history, the export), so they all read times and places the same way.
-SESSION_START = sa.func.coalesce(sessions.c.start_time, event_services.c.start_time)
-SESSION_END = sa.func.coalesce(sessions.c.end_time, event_services.c.end_time)
-BOOKING_DETAILS = (
-    bookings.join(sessions, sessions.c.id == bookings.c.session_id)
-    .join(event_services, event_services.c.id == sessions.c.event_service_id)
-    .join(services, services.c.id == event_services.c.service_id)
-    .join(events, events.c.id == sessions.c.event_id)
-    .join(places, places.c.id == events.c.place_id)
-)
-STAFF_MAKER = sa.and_(bookings.c.created_by_kind == "staff", staff.c.id == bookings.c.created_by_id)
-
-# Built once: the dialog opens often, and building the statement cost a third of its time.
-_PARTICIPANTS = (
-    sa.select(
-        bookings.c.id,
-        bookings.c.status,
-        bookings.c.comment,
-        bookings.c.staff_comment,
-        bookings.c.created_at,
-        bookings.c.created_by_kind,
-        bookings.c.created_by_id,
-        visitors.c.id.label("visitor_id"),
-        visitors.c.card_number,
-        visitors.c.first_name,
-        visitors.c.last_name,
-        visitors.c.phone,
-        staff.c.display_name.label("staff_name"),
-    )
-    .select_from(bookings.join(visitors, visitors.c.id == bookings.c.visitor_id).outerjoin(staff, STAFF_MAKER))
-    .where(bookings.c.session_id == sa.bindparam("session_id"))
-    .order_by(visitors.c.last_name, visitors.c.first_name)
-)
-
-
-def participants_of(conn: Connection, session_id: int) -> list[sa.Row]:
-    """Bookings of one session with the person and who booked them, for the participants dialog."""
-    return conn.execute(_PARTICIPANTS, {"session_id": session_id}).all()
-
-
-@dataclass(frozen=True)
-class MadeBooking:
-    """A booking as the volunteer who made it sees it at the desk."""
-
-    booking_id: int
-    date: date
-    start_time: time
-    service_name: str
-    place_name: str
-    visitor_name: str
-    card_number: str
-    status: str
-
-
-def bookings_made_by(conn: Connection, volunteer_id: int, on_or_after: date) -> list[MadeBooking]:
-    """Bookings this volunteer made for today and later, nearest first."""
-    rows = conn.execute(
-        sa.select(
-            bookings.c.id,
-            bookings.c.status,
-            sessions.c.date,
-            SESSION_START.label("start_time"),
-            services.c.name.label("service_name"),
-            places.c.name.label("place_name"),
-            visitors.c.first_name,
-            visitors.c.last_name,
-            visitors.c.card_number,
-        )
-        .select_from(BOOKING_DETAILS.join(visitors, visitors.c.id == bookings.c.visitor_id))
-        .where(
-            bookings.c.created_by_kind == "volunteer",
-            bookings.c.created_by_id == volunteer_id,
-            sessions.c.date >= on_or_after,
-        )
-        .order_by(sessions.c.date, "start_time", services.c.name)
-    ).all()
-    return [
-        MadeBooking(r.id, r.date, r.start_time, r.service_name, r.place_name, f"{r.last_name} {r.first_name}", r.card_number, r.status)
-        for r in rows
-    ]

@@ -88,7 +88,7 @@ def start(engine: Engine, actor: Actor, now: datetime) -> tuple[int, str]:
 
 
 # (engine, kind, account id) -> the account as it is now, or None if it may not sign in
-# (core.people.load_actor, passed in: people ends sign-ins, so it imports this module)
+# (core.accounts.load_actor, passed in: accounts end sign-ins, so they import this module)
 AccountLoader = Callable[[Engine, str, int], Actor | None]
 
 

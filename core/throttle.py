@@ -19,8 +19,11 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from core.db import run_in_transaction
+from core.errors import DomainError
 from core.schema import throttles
 
+# the address of a client the app cannot tell apart (a local browser, a test)
+LOCAL_ADDRESS = "local"
 # enough for a crowd of simultaneous tries to queue on one counter row instead of failing
 _ATTEMPTS = 60
 
@@ -135,3 +138,9 @@ VISITOR_SIGN_IN = SecretGuard(VISITOR_PIN, PINS_FROM_ADDRESS)
 def forget_expired(conn: Connection, now: datetime, longest: timedelta = timedelta(days=1)) -> int:
     """Delete counters whose window ended long ago (the nightly run); returns how many."""
     return conn.execute(throttles.delete().where(throttles.c.window_start < now - longest)).rowcount
+
+
+def take_public_form(engine: Engine, address: str, now: datetime) -> None:
+    """Count a self-registration from this address, or refuse it (core.errors says how long to wait)."""
+    if not take(engine, PUBLIC_FORM, address, now=now):
+        raise DomainError("public_form_throttled", minutes=PUBLIC_FORM.minutes)

@@ -13,16 +13,13 @@ from sqlalchemy.engine import Connection
 
 from core import statuses
 from core.actors import short_name
-from core.booking import is_bookable_now
+from core.booking_window import is_bookable_now
 from core.catalog import retired_service_ids
 from core.events import Event
 from core.places import Place
 from core.schema import bookings, events, places, services, sessions, staff, volunteers
+from core.joins import BOOKING_DETAILS, SESSION_END, SESSION_START, STAFF_MAKER, VOLUNTEER_MAKER
 from core.sessions import (
-    BOOKING_DETAILS,
-    SESSION_END,
-    SESSION_START,
-    STAFF_MAKER,
     Session,
     SessionFilter,
     booked_session_keys,
@@ -160,9 +157,6 @@ def offers(conn: Connection, events: list[Event], visitor_id: int, flt: SessionF
             free = session.free_places
         result.append(Offer(session, free, (session.event_service_id, session.date) in mine))
     return result
-
-
-VOLUNTEER_MAKER = sa.and_(bookings.c.created_by_kind == "volunteer", volunteers.c.id == bookings.c.created_by_id)
 
 
 def _visits_query(visitor_id: int) -> sa.Select:

@@ -21,8 +21,10 @@ import sqlalchemy as sa
 from core import db, demo
 from core.actors import Actor, volunteer_code
 from core.booking import SessionKey
-from core.events import EventSpec, ServiceSpec, create_event, get_event
-from core.people import FIRST_CARD_NUMBER, hash_secret
+from core.event_changes import EventSpec, ServiceSpec, create_event
+from core.events import get_event
+from core.passwords import hash_secret
+from core.visitors import FIRST_CARD_NUMBER
 from core.schema import metadata, places, services, staff, visitors, volunteers
 from core.validation import search_key
 from tests.clock import suite_now

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from core.actors import Actor
-from core.booking import SessionKey, book, cancel
+from core.booking import SessionKey, book
+from core.booking_changes import cancel
 from core.db import retried_conflicts
 from core.errors import DomainError
 from core.schema import bookings

@@ -18,7 +18,8 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 from core import sign_ins
 from core.actors import Actor
 from core.errors import DomainError
-from core.people import LOCAL_ADDRESS, authenticate, load_actor
+from core.accounts import authenticate, load_actor
+from core.throttle import LOCAL_ADDRESS
 from ui.clock import now
 from ui.db import get_engine
 from ui.navigation import start_page

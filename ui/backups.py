@@ -5,7 +5,6 @@ Every instance runs the thread; core.backup.take_daily_backup lets only one of t
 """
 
 import logging
-import os
 import threading
 import time
 
@@ -13,6 +12,7 @@ import streamlit as st
 
 from core import storage, throttle
 from core.backup import backup_folder, take_daily_backup
+from core.config import settings
 from ui.clock import now
 from ui.db import get_engine
 
@@ -37,7 +37,7 @@ def _loop() -> None:
 @st.cache_resource(show_spinner=False)
 def start_daily_backups() -> threading.Thread | None:
     """One background thread per server process, unless DAILY_BACKUPS=off (an external job does it)."""
-    if os.environ.get("DAILY_BACKUPS", "on") == "off":
+    if not settings().daily_backups:
         return None
     thread = threading.Thread(target=_loop, name="daily-backup", daemon=True)
     thread.start()

@@ -8,7 +8,8 @@ from sqlalchemy.engine import Engine
 
 from core.config import SECRET_KEYS, settings
 from core.db import make_engine, shared_version
-from core.events import Event, list_catalog, load_events, next_participants
+from core.catalog import list_catalog
+from core.events import Event, load_events, next_participants
 from core.manage import StartRefused, start_up
 from core.places import list_places
 from core.sessions import Session, SessionFilter, list_sessions
@@ -44,7 +45,7 @@ def get_engine() -> Engine:
 
 # Events, places and the catalog are read on every page. They are immutable values, so they are
 # shared as they are (cache_resource) rather than copied out of a pickle on every read as
-# st.cache_data does (6 ms for the events of the large data set). They are kept per version: a
+# st.cache_data does (noticeable for the events of years of data). They are kept per version: a
 # write in this process moves writes_so_far() on at once, and a write in another app instance
 # moves the database's shared version on (core.db.note_shared_change), which this process reads
 # at most every SHARED_VERSION_TTL seconds.

@@ -6,7 +6,8 @@ import streamlit as st
 
 from core.catalog import offered
 from core.errors import DomainError, ValidationError
-from core.events import EventSpec, ServiceSpec, create_event, default_end_time, get_event, update_event
+from core.event_changes import EventSpec, ServiceSpec, create_event, update_event
+from core.events import default_end_time, get_event
 from core.recurrence import WEEKDAY_NAMES, Recurrence, describe, month_end_note, next_occurrences
 from core.validation import FieldChecks, clean_capacity, clean_service_capacity, clean_time_range, clean_window_days
 from ui.auth import ACTOR_KEY, as_signed_in

@@ -12,7 +12,8 @@ import streamlit as st
 
 from core.actors import Actor
 from core.errors import DomainError, ValidationError
-from core.export import FIELDS, STATUS_LABELS, ExportFile, ExportFilter, clean_fields, export_print, export_xlsx, preview
+from core.downloads import ExportFile
+from core.export import FIELDS, STATUS_LABELS, ExportFilter, clean_fields, export_file, preview
 from ui.clock import now
 from ui.db import cached_catalog, get_engine
 from ui.format import md, ru_date, ru_datetime, ru_time
@@ -151,9 +152,9 @@ def _build(actor: Actor, flt: ExportFilter, fields: tuple[str, ...], fmt: str, c
 
     try:
         if fmt == "xlsx":
-            made = export_xlsx(get_engine(), actor, flt, fields, now(), service_names=catalog, on_progress=progress)
+            made = export_file("xlsx", get_engine(), actor, flt, fields, now(), service_names=catalog, on_progress=progress)
         else:
-            made = export_print(get_engine(), actor, flt, fields, now(), service_names=catalog)
+            made = export_file("print", get_engine(), actor, flt, fields, now(), service_names=catalog)
     except DomainError as refusal:
         bar.empty()
         st.error(refusal.message, icon="⚠️")

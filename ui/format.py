@@ -13,6 +13,8 @@ from core.validation import format_ru_date
 WEEKDAYS_SHORT = WEEKDAY_SHORT_NAMES
 # every select box's prompt (Streamlit's own is "Choose an option")
 CHOOSE = "Выберите из списка"
+# the first option of a filter's select box: no filter
+ALL_SERVICES, ALL_PLACES = "Все услуги", "Все места"
 MONTHS_GENITIVE = (
     "января", "февраля", "марта", "апреля", "мая", "июня",
     "июля", "августа", "сентября", "октября", "ноября", "декабря",
@@ -108,3 +110,8 @@ def _detail_value(value) -> str:
     if isinstance(value, str):
         return _DETAIL_VALUE_LABELS.get(value, value)
     return str(value)
+
+
+def id_of(names: dict[int, str], name: str | None) -> int | None:
+    """The id a filter's select box chose by its shown name; None for «Все …»."""
+    return next((key for key, value in names.items() if value == name), None)

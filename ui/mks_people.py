@@ -7,7 +7,7 @@ from core import mks
 from core.actors import Actor
 from core.errors import DomainError
 from core.mks_people import links_of, link_visitor, take_over, unlink_visitor, visitors_of_clients
-from core.people import CONSENT_TEXT
+from core.visitors import CONSENT_TEXT
 from ui.auth import as_signed_in
 from ui.clock import now
 from ui.db import after_write, get_engine

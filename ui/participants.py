@@ -10,11 +10,14 @@ from datetime import date
 import streamlit as st
 
 from core import statuses
-from core.booking import SessionKey, book, set_status
+from core.booking import SessionKey, book
+from core.marks import set_status
 from core.errors import DomainError
-from core.export import sign_in_sheet
-from core.people import ERASED_NAME, find_visitors
-from core.sessions import Session, get_session, participants_of
+from core.paper import sign_in_sheet
+from core.actors import ERASED_NAME
+from core.visitors import find_visitors
+from core.participants import participants_of
+from core.sessions import Session, get_session
 from core.validation import format_phone
 from ui.auth import ACTOR_KEY, as_signed_in
 from ui.clock import now, today

@@ -4,7 +4,7 @@ import streamlit as st
 
 from core.actors import Actor
 from core.errors import DomainError
-from core.people import CONSENT_TEXT, Registration, register_visitor
+from core.visitors import CONSENT_TEXT, Registration, register_visitor
 from ui.auth import client_address, current_actor
 from ui.clock import now
 from ui.db import after_write, get_engine

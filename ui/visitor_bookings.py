@@ -11,7 +11,7 @@ from datetime import date, datetime
 import streamlit as st
 
 from core.actors import Actor, booked_by_for_visitor
-from core.booking import cancel, set_comment
+from core.booking_changes import cancel, set_comment
 from core.calendar_file import calendar_file_name, visits_calendar
 from core.errors import DomainError
 from core.visits import EventDay, Visit, event_days_of, history, visits_of

@@ -9,18 +9,17 @@ import streamlit as st
 
 from core.actors import Actor
 from core.errors import DomainError
-from core.people import get_visitor
+from core.visitors import get_visitor
 from core.photos import delete_photo, load_photo, save_photo
 from core.visits import reminders
 from ui import booking_flow, visitor_bookings
 from ui.auth import as_signed_in, sign_out
 from ui.clock import now
 from ui.db import after_write, cached_places, get_engine
-from ui.format import md
+from ui.format import ALL_PLACES, md
 from ui.place_info import show_place
 from ui.visitor_bookings import TABS, describe, note, show_note
 
-ALL_PLACES = "Все места"
 BANNER_LIMIT = 3
 FLOW = "vb"  # key prefix of the booking flow on this page
 

@@ -7,9 +7,11 @@ from itertools import cycle, islice
 import pytest
 
 from core.events import load_events
-from core.export import FIELD_TITLES, FIELDS, FREE_TEXT, ExportFilter, iter_rows, print_form, sign_in_sheet
+from core.export import FIELDS, FIELD_TITLES, FREE_TEXT, TITLE, ExportFilter, iter_rows
+from core.paper import print_form, sign_in_sheet
 from core.places import list_places
-from core.sessions import SessionFilter, list_sessions, participants_of
+from core.participants import participants_of
+from core.sessions import SessionFilter, list_sessions
 
 ALL_FIELDS = [f.code for f in FIELDS]
 BOOKINGS = 828  # the count that took 60 pages before the list was made compact
@@ -40,6 +42,7 @@ def demo_bookings(demo_engine) -> list[tuple]:
 
 def test_828_bookings_with_every_field_print_on_20_pages_or_fewer(browser, demo_bookings, now, shots):
     page_html = print_form(
+        TITLE,
         "Все услуги; все статусы, включая отменённые",
         [FIELD_TITLES[c] for c in ALL_FIELDS],
         demo_bookings,

@@ -8,10 +8,12 @@ import sqlalchemy as sa
 
 from core.booking import book
 from core.errors import DomainError
-from core.events import EventSpec, ServiceSpec, create_event
-from core.people import register_visitor, register_volunteer, visitor_sign_in
+from core.event_changes import EventSpec, ServiceSpec, create_event
+from core.accounts import register_volunteer
+from core.visitors import register_visitor, visitor_sign_in
 from core.schema import metadata
-from core.sessions import edit_session, get_session
+from core.session_changes import edit_session
+from core.sessions import get_session
 from core.events import load_events
 from tests.conftest import key_of
 

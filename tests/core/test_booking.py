@@ -13,7 +13,9 @@ import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from core.booking import book, cancel, set_status
+from core.booking import book
+from core.booking_changes import cancel
+from core.marks import set_status
 from core.errors import BookingRefused, DomainError, NotAllowed
 from core.schema import bookings, sessions
 from tests.conftest import key_of

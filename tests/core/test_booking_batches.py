@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import core.booking
+import core.booking_queue
 from core.booking import BookingRequest, book, book_together
 from core.errors import BookingRefused, DomainError
 from tests.backend import on_postgres
@@ -159,7 +160,7 @@ def book_at_once(engine, queue: HeldQueue, calls) -> list[str]:
     for thread in threads[1:]:
         thread.start()
     deadline = time.monotonic() + 30
-    while len(core.booking._queue_of(engine)._waiting) < len(calls) - 1 and time.monotonic() < deadline:
+    while len(core.booking_queue.queue_of(engine)._waiting) < len(calls) - 1 and time.monotonic() < deadline:
         time.sleep(0.01)
     queue.released.set()
     for thread in threads:

@@ -25,7 +25,8 @@ import core.booking
 from core.booking import book
 from core.db import make_engine
 from core.events import load_events
-from core.sessions import edit_session, get_session
+from core.session_changes import edit_session
+from core.sessions import get_session
 from core.errors import BookingRefused, DomainError
 from core.schema import bookings
 from tests.conftest import key_of

@@ -179,7 +179,7 @@ def test_the_engine_url_comes_from_the_environment(monkeypatch, tmp_path):
 
 def test_every_change_of_events_or_the_catalog_moves_the_shared_version_on(engine, now, admin, make_event):
     from core.catalog import ServiceFields, add_service, retire_service
-    from core.events import archive_event
+    from core.event_changes import archive_event
 
     def version() -> int:
         with engine.connect() as conn:

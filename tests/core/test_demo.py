@@ -12,7 +12,8 @@ import sqlalchemy as sa
 
 from core import demo
 from core.events import load_events
-from core.people import authenticate, visitor_sign_in
+from core.accounts import authenticate
+from core.visitors import visitor_sign_in
 from core.places import list_places
 from core.sessions import SessionFilter, list_sessions, sessions_between
 from tests.conftest import NOW, fresh_engine

@@ -1,6 +1,6 @@
 """Changes of an event (capacity, archive, delete) racing bookings (SPEC §3.3).
 
-An event change holds the event's row exclusively and a booking holds it shared (core.booking),
+An event change holds the event's row exclusively and a booking holds it shared (core.locks),
 so a change never counts bookings while one is in flight and a booking never reads an event
 that is being changed. The crowd races run the change among 31 bookers on two engines; the
 "in flight" tests make the worst moment certain (a booking has written and not committed when
@@ -13,9 +13,9 @@ import pytest
 import sqlalchemy as sa
 
 import core.booking
-import core.events
+import core.event_changes
 from core.booking import book
-from core.events import archive_event, delete_event, update_event
+from core.event_changes import archive_event, delete_event, update_event
 from tests.conftest import key_of
 from tests.core.conftest import invariant_violations, second_while_first_holds
 from tests.core.test_booking_races import ROUNDS, active_of_event, engines, race  # noqa: F401 - a fixture
@@ -154,7 +154,7 @@ def test_a_booking_that_comes_during_a_capacity_cut_reads_the_new_capacity(engin
     for _ in range(5):
         add_booking(key_of(event), make_visitor())
     answers = second_while_first_holds(
-        monkeypatch, core.events, "edit_conflicts",
+        monkeypatch, core.event_changes, "edit_conflicts",
         capacity_cut(engine, event, 5, admin, now),
         lambda: book(engine, make_visitor(), [key_of(event)], admin, now),
     )

@@ -7,18 +7,9 @@ import pytest
 import sqlalchemy as sa
 
 from core.errors import DomainError, ValidationError
-from core.events import (
-    EventSpec,
-    ServiceSpec,
-    activate_event,
-    add_place,
-    archive_event,
-    create_event,
-    delete_event,
-    get_event,
-    load_events,
-    update_event,
-)
+from core.event_changes import EventSpec, ServiceSpec, activate_event, archive_event, create_event, delete_event, update_event
+from core.events import get_event, load_events
+from core.places import add_place
 from core.recurrence import Recurrence
 from tests.conftest import key_of
 

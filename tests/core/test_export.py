@@ -17,10 +17,12 @@ from openpyxl.xml.functions import fromstring
 from core import export
 from core.errors import DomainError, NotAllowed, ValidationError
 from core.events import load_events
-from core.export import FIELDS, ExportFilter, export_print, export_xlsx, preview, print_form, sign_in_sheet
+from core.export import FIELDS, ExportFilter, export_file, preview
+from core.paper import print_form, sign_in_sheet
 from core.places import list_places, update_place
 from core.schema import audit_log, bookings, visitors
-from core.sessions import get_session, participants_of
+from core.participants import participants_of
+from core.sessions import get_session
 from core import statuses
 from tests.clock import DEFAULT_NOW
 from tests.conftest import key_of
@@ -160,7 +162,7 @@ def test_an_erased_visitor_shows_no_personal_value(engine, admin, scene, now):
     ],
 )
 def test_the_chosen_fields_are_the_columns_in_a_fixed_order(engine, admin, scene, now, fields, columns):
-    made = export_xlsx(engine, admin, ExportFilter(), fields, now, service_names={})
+    made = export_file("xlsx", engine, admin, ExportFilter(), fields, now, service_names={})
     sheet = xlsx_sheet(made.data)
     assert [c.value for c in sheet[2]] == columns
     assert all(len(row) == len(columns) for row in xlsx_rows(made.data))
@@ -168,7 +170,7 @@ def test_the_chosen_fields_are_the_columns_in_a_fixed_order(engine, admin, scene
 
 def test_no_field_chosen_is_refused(engine, admin, scene, now):
     with pytest.raises(ValidationError) as refused:
-        export_xlsx(engine, admin, ExportFilter(), [], now, service_names={})
+        export_file("xlsx", engine, admin, ExportFilter(), [], now, service_names={})
     assert (refused.value.code, refused.value.field) == ("fields_required", "fields")
 
 
@@ -239,7 +241,7 @@ def test_the_excel_file_holds_what_the_preview_shows(engine, admin, scene, now):
     flt = ExportFilter(service_ids=(scene["laundry"],))
     with engine.connect() as conn:
         shown = preview(conn, admin, flt, ALL_FIELDS)
-    made = export_xlsx(engine, admin, flt, ALL_FIELDS, now, service_names={scene["laundry"]: "Стирка"})
+    made = export_file("xlsx", engine, admin, flt, ALL_FIELDS, now, service_names={scene["laundry"]: "Стирка"})
     assert made.rows == shown.count == 2
     assert made.file_name == "записи-10.03.2026.xlsx"
     # openpyxl reads dates back as datetimes at midnight and times as times
@@ -251,7 +253,7 @@ def test_the_excel_file_holds_what_the_preview_shows(engine, admin, scene, now):
 
 
 def test_the_excel_file_has_the_sentence_a_frozen_styled_header_and_a_filter(engine, admin, scene, now):
-    made = export_xlsx(engine, admin, ExportFilter(statuses=("no_show",)), ALL_FIELDS, now, service_names={})
+    made = export_file("xlsx", engine, admin, ExportFilter(statuses=("no_show",)), ALL_FIELDS, now, service_names={})
     sheet = xlsx_sheet(made.data)
     assert sheet["A1"].value == "Записи на мероприятия: Все услуги; статус: Не пришел. Выгружено 10.03.2026 09:00, строк: 1."
     assert sheet.freeze_panes == "A3"
@@ -263,7 +265,7 @@ def test_the_excel_file_has_the_sentence_a_frozen_styled_header_and_a_filter(eng
 
 
 def test_card_numbers_are_text_without_excels_number_stored_as_text_warning(engine, admin, scene, now):
-    made = export_xlsx(engine, admin, ExportFilter(), ["name", "card", "phone"], now, service_names={})
+    made = export_file("xlsx", engine, admin, ExportFilter(), ["name", "card", "phone"], now, service_names={})
     cards = [row[1] for row in xlsx_rows(made.data)]
     assert all(isinstance(card, str) and card.isdigit() for card in cards)
     # the card column (B) from the first data row to the last; nothing else is silenced
@@ -271,12 +273,12 @@ def test_card_numbers_are_text_without_excels_number_stored_as_text_warning(engi
 
 
 def test_a_file_without_card_numbers_silences_no_warning(engine, admin, scene, now):
-    made = export_xlsx(engine, admin, ExportFilter(), ["name", "phone"], now, service_names={})
+    made = export_file("xlsx", engine, admin, ExportFilter(), ["name", "phone"], now, service_names={})
     assert ignored_errors(made.data) == []
 
 
 def test_the_excel_file_prints_on_a4_landscape_one_page_wide_with_the_header_on_every_page(engine, admin, scene, now):
-    sheet = xlsx_sheet(export_xlsx(engine, admin, ExportFilter(), ALL_FIELDS, now, service_names={}).data)
+    sheet = xlsx_sheet(export_file("xlsx", engine, admin, ExportFilter(), ALL_FIELDS, now, service_names={}).data)
     setup = sheet.page_setup
     assert (setup.orientation, setup.paperSize) == ("landscape", 9)
     assert sheet.sheet_properties.pageSetUpPr.fitToPage
@@ -296,7 +298,7 @@ def test_user_text_never_becomes_a_formula(engine, admin, make_event, make_visit
     booking = add_booking(key_of(event), person)
     with engine.begin() as conn:
         conn.execute(bookings.update().where(bookings.c.id == booking).values(comment=payload))
-    made = export_xlsx(engine, admin, ExportFilter(), ["name", "phone", "comment"], now, service_names={})
+    made = export_file("xlsx", engine, admin, ExportFilter(), ["name", "phone", "comment"], now, service_names={})
     assert "<f>" not in sheet_xml(made.data) and "<f " not in sheet_xml(made.data)
     row = xlsx_sheet(made.data)[3]
     assert [c.value for c in row] == [f"{payload} {payload}", phone, payload]
@@ -309,13 +311,13 @@ def test_a_stray_control_character_does_not_break_the_file(engine, admin, make_e
     booking = add_booking(key_of(event), make_visitor())
     with engine.begin() as conn:
         conn.execute(bookings.update().where(bookings.c.id == booking).values(comment="до\x0bпосле"))
-    made = export_xlsx(engine, admin, ExportFilter(), ["comment"], now, service_names={})
+    made = export_file("xlsx", engine, admin, ExportFilter(), ["comment"], now, service_names={})
     assert xlsx_rows(made.data) == [("допосле",)]
 
 
 def test_progress_is_reported_up_to_the_last_row(engine, admin, scene, now):
     seen = []
-    export_xlsx(engine, admin, ExportFilter(), ["name"], now, service_names={}, on_progress=lambda done, total: seen.append((done, total)))
+    export_file("xlsx", engine, admin, ExportFilter(), ["name"], now, service_names={}, on_progress=lambda done, total: seen.append((done, total)))
     assert seen[-1] == (3, 3)
 
 
@@ -323,8 +325,8 @@ def test_progress_is_reported_up_to_the_last_row(engine, admin, scene, now):
 
 
 def test_the_print_form_escapes_every_user_text():
-    page = print_form("<b>услуга</b>", ["ФИО", "Комментарий"], [("<script>alert(1)</script>", 'a" onmouseover="x')], datetime(2026, 3, 10, 9))
-    assert "<script>" not in page and "<b>" not in page and '" onmouseover="' not in page
+    page = print_form("Записи <i>", "<b>услуга</b>", ["ФИО", "Комментарий"], [("<script>alert(1)</script>", 'a" onmouseover="x')], datetime(2026, 3, 10, 9))
+    assert "<script>" not in page and "<b>" not in page and "<i>" not in page and '" onmouseover="' not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     assert "&lt;b&gt;услуга&lt;/b&gt;" in page
     # the page reads exactly what was typed, whichever entity stands for the quote
@@ -332,7 +334,7 @@ def test_the_print_form_escapes_every_user_text():
 
 
 def test_the_print_form_is_an_a4_page_with_title_date_filters_table_signature_and_page_numbers(engine, admin, scene, now):
-    made = export_print(engine, admin, ExportFilter(statuses=("attended",)), ["date", "time", "name", "status"], now, service_names={})
+    made = export_file("print", engine, admin, ExportFilter(statuses=("attended",)), ["date", "time", "name", "status"], now, service_names={})
     page = made.data.decode("utf-8")
     assert made.file_name == "записи-10.03.2026.html" and made.mime == "text/html"
     assert "size: A4 portrait" in page and "counter(page)" in page
@@ -345,7 +347,7 @@ def test_the_print_form_is_an_a4_page_with_title_date_filters_table_signature_an
 
 
 def test_a_printed_booking_keeps_to_one_line_only_its_comments_may_wrap(engine, admin, scene, now):
-    page = export_print(engine, admin, ExportFilter(), ALL_FIELDS, now, service_names={}).data.decode("utf-8")
+    page = export_file("print", engine, admin, ExportFilter(), ALL_FIELDS, now, service_names={}).data.decode("utf-8")
     assert "white-space: nowrap" in page and "thead { display: table-header-group; }" in page
     anna = next(line for line in page.splitlines() if "Петрова Анна" in line)
     assert re.findall(r'<td class="w">(.*?)</td>', anna) == ["Опоздаю", ""]
@@ -353,14 +355,14 @@ def test_a_printed_booking_keeps_to_one_line_only_its_comments_may_wrap(engine, 
 
 
 def test_a_wide_print_form_turns_to_landscape(engine, admin, scene, now):
-    made = export_print(engine, admin, ExportFilter(), ALL_FIELDS, now, service_names={})
+    made = export_file("print", engine, admin, ExportFilter(), ALL_FIELDS, now, service_names={})
     assert "size: A4 landscape" in made.data.decode("utf-8")
 
 
 def test_a_print_form_too_long_for_paper_is_refused(engine, admin, scene, now, monkeypatch):
     monkeypatch.setattr(export, "PRINT_MAX_ROWS", 2)
     with pytest.raises(DomainError) as refused:
-        export_print(engine, admin, ExportFilter(), ["name"], now, service_names={})
+        export_file("print", engine, admin, ExportFilter(), ["name"], now, service_names={})
     assert refused.value.message == "В печатную форму помещается не больше 2 строк, а выбрано 3. Уточните фильтры или выгрузите Excel."
 
 
@@ -371,17 +373,17 @@ def test_a_print_form_too_long_for_paper_is_refused(engine, admin, scene, now, m
 def test_volunteers_and_visitors_may_not_export(engine, scene, now, volunteer_actor, visitor_actor, make_visitor, who):
     actor = volunteer_actor if who == "volunteer" else visitor_actor(make_visitor())
     with pytest.raises(NotAllowed):
-        export_xlsx(engine, actor, ExportFilter(), ["name"], now, service_names={})
+        export_file("xlsx", engine, actor, ExportFilter(), ["name"], now, service_names={})
     with pytest.raises(NotAllowed):
-        export_print(engine, actor, ExportFilter(), ["name"], now, service_names={})
+        export_file("print", engine, actor, ExportFilter(), ["name"], now, service_names={})
     with engine.connect() as conn, pytest.raises(NotAllowed):
         preview(conn, actor, ExportFilter(), ["name"])
 
 
 def test_each_export_is_audited_with_filters_and_count_but_no_personal_value(engine, admin, coordinator, scene, now):
     flt = ExportFilter(service_ids=(scene["laundry"],), session_from=date(2026, 3, 1))
-    export_xlsx(engine, coordinator, flt, ALL_FIELDS, now, service_names={scene["laundry"]: "Стирка"})
-    export_print(engine, admin, ExportFilter(statuses=("no_show",)), ["name"], now, service_names={})
+    export_file("xlsx", engine, coordinator, flt, ALL_FIELDS, now, service_names={scene["laundry"]: "Стирка"})
+    export_file("print", engine, admin, ExportFilter(statuses=("no_show",)), ["name"], now, service_names={})
     with engine.connect() as conn:
         rows = conn.execute(sa.select(audit_log).where(audit_log.c.action == "export").order_by(audit_log.c.id)).all()
     assert [(r.actor, r.role, r.entity) for r in rows] == [("staff:coordinator", "coordinator", "bookings"), ("staff:admin", "admin", "bookings")]

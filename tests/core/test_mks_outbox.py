@@ -15,7 +15,7 @@ import pytest
 import sqlalchemy as sa
 
 from core import mks_outbox, statuses
-from core.booking import set_status
+from core.marks import set_status
 from core.db import make_engine
 from core.mks_catalog import sync_catalog
 from core.mks_status import read_status

@@ -8,10 +8,10 @@ import pytest
 import sqlalchemy as sa
 
 from core import mks, statuses
-from core.booking import set_status
+from core.marks import set_status
 from core.errors import DomainError
 from core.mks_people import links_of, link_visitor, take_over, unlink_visitor, visitors_of_clients
-from core.people import erase_visitor, find_visitors, get_visitor
+from core.visitors import erase_visitor, find_visitors, get_visitor
 from core.schema import mks_clients, mks_outbox
 from tests.conftest import key_of
 

@@ -9,16 +9,8 @@ import pytest
 import sqlalchemy as sa
 
 from core.errors import DomainError, ValidationError
-from core.people import (
-    authenticate,
-    find_visitors,
-    get_visitor,
-    register_visitor,
-    register_volunteer,
-    reset_pin,
-    visitor_sign_in,
-    visitors_by_surname,
-)
+from core.accounts import authenticate, register_volunteer
+from core.visitors import find_visitors, get_visitor, register_visitor, reset_pin, visitor_sign_in, visitors_by_surname
 from core.schema import audit_log, throttles
 from core.validation import luhn_digit
 from tests.conftest import STAFF_PASSWORD, VISITOR_PIN, VOLUNTEER_PASSWORD

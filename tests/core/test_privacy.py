@@ -12,9 +12,10 @@ from PIL import Image
 
 from core import storage
 from core.backup import take_backup
-from core.booking import book, set_status
+from core.booking import book
+from core.marks import set_status
 from core.errors import NotAllowed
-from core.people import erase_visitor, find_visitors, register_visitor
+from core.visitors import erase_visitor, find_visitors, register_visitor
 from core.photos import load_photo, save_photo
 from core.schema import bookings, metadata, visitors
 from tests.backend import duckdb_only, on_postgres
@@ -78,14 +79,14 @@ def test_erased_values_appear_in_no_export(engine, canary, admin, now):
     import io
     import zipfile
 
-    from core.export import FIELDS, ExportFilter, export_print, export_xlsx
+    from core.export import FIELDS, ExportFilter, export_file
 
     erase_visitor(engine, canary.visitor_id, admin, now)
     fields = [field.code for field in FIELDS]
-    workbook = export_xlsx(engine, admin, ExportFilter(), fields, now, service_names={})
+    workbook = export_file("xlsx", engine, admin, ExportFilter(), fields, now, service_names={})
     archive = zipfile.ZipFile(io.BytesIO(workbook.data))
     xml = " ".join(archive.read(name).decode() for name in archive.namelist() if name.endswith(".xml")).lower()
-    printed = export_print(engine, admin, ExportFilter(), fields, now, service_names={}).data.decode().lower()
+    printed = export_file("print", engine, admin, ExportFilter(), fields, now, service_names={}).data.decode().lower()
     assert workbook.rows == 1 and "данные удалены" in xml
     for text in CANARY_TEXTS:
         assert text.lower() not in xml and text.lower() not in printed

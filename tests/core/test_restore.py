@@ -20,8 +20,9 @@ import pytest
 import sqlalchemy as sa
 
 from core import backup
-from core.db import PROJECT_ROOT, make_engine, migrate
-from core.events import add_place
+from core.config import PROJECT_ROOT
+from core.db import make_engine, migrate
+from core.places import add_place
 from core.schema import places
 from tests.backend import on_postgres
 from tests.postgres import create_database

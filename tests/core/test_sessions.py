@@ -6,9 +6,11 @@ import pytest
 import sqlalchemy as sa
 
 from core.errors import DomainError, ValidationError
-from core.events import activate_event, archive_event, load_events
+from core.event_changes import activate_event, archive_event
+from core.events import load_events
 from core.schema import sessions as sessions_table
-from core.sessions import SessionFilter, delete_session, edit_session, get_session, list_sessions, sessions_between
+from core.session_changes import delete_session, edit_session
+from core.sessions import SessionFilter, get_session, list_sessions, sessions_between
 from tests.conftest import key_of
 
 

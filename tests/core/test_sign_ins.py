@@ -8,7 +8,8 @@ import sqlalchemy as sa
 
 from core import sign_ins
 from core.errors import DomainError, NotAllowed
-from core.people import authenticate, erase_visitor, load_actor, reset_password, reset_pin, set_volunteer_status
+from core.accounts import authenticate, load_actor, reset_password, set_volunteer_status
+from core.visitors import erase_visitor, reset_pin
 from core.schema import sign_ins as sign_ins_table
 from tests.conftest import STAFF_PASSWORD, VOLUNTEER_PASSWORD
 

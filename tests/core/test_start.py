@@ -12,7 +12,8 @@ import streamlit as st
 from core import manage
 from core.config import ConfigError, Settings, secrets_file_values, settings
 from core.manage import PLACES, StartRefused, prepare_production, serve_check, start_up
-from core.people import authenticate, hash_secret
+from core.accounts import authenticate
+from core.passwords import hash_secret
 from core.schema import events, places, services, staff, visitors, volunteers
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -13,7 +13,8 @@ import pytest
 import sqlalchemy as sa
 
 from core import audit, db, statuses
-from core.booking import cancel, set_status
+from core.booking_changes import cancel
+from core.marks import set_status
 from core.errors import DomainError, ValidationError
 from core.schema import bookings, status_history
 from tests.conftest import key_of

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 import streamlit as st
 
 from core.schema import bookings, events, sign_ins, visitors, volunteers
-from core.sessions import bookings_made_by
+from core.participants import bookings_made_by
 from tests.pages.conftest import ACTORS
 from ui.clock import now, today
 from ui.navigation import PAGES

@@ -36,7 +36,8 @@ from streamlit.testing.v1 import AppTest
 
 from core.booking import SessionKey, book
 from core.events import load_events
-from core.people import load_actor, register_visitor
+from core.accounts import load_actor
+from core.visitors import register_visitor
 from core.schema import bookings, events, metadata, places, services, sessions, visitors
 from core.validation import NAME_MAX, PLACE_MAX, TEXT_MAX, TITLE_MAX
 from tests.core.test_bad_input import (

@@ -5,9 +5,9 @@ from datetime import timedelta
 import sqlalchemy as sa
 
 from core.booking import SessionKey, book
-from core.people import visitor_sign_in
+from core.visitors import visitor_sign_in
 from core.schema import bookings, visitors
-from core.sessions import bookings_made_by
+from core.participants import bookings_made_by
 from tests.pages.conftest import ACTORS
 from tests.pages.test_sessions import open_panel, upcoming
 from ui.clock import now, today

@@ -4,7 +4,8 @@ from datetime import time, timedelta
 
 import sqlalchemy as sa
 
-from core.events import EventSpec, ServiceSpec, create_event, get_event, update_event
+from core.event_changes import EventSpec, ServiceSpec, create_event, update_event
+from core.events import get_event
 from core.schema import bookings, event_services, events, places, sessions
 from tests.core.test_events import kept, spec_of
 from tests.pages.conftest import ACTORS

@@ -289,7 +289,7 @@ def test_adding_the_same_person_twice_is_refused(app, db_engine):
 
 
 def test_adding_to_a_full_session_is_refused_with_a_warning(app, db_engine):
-    from core.sessions import edit_session
+    from core.session_changes import edit_session
     from ui.clock import now
 
     target = next(s for s in upcoming(db_engine) if s.booked >= 2 and s.date > today())
@@ -392,7 +392,7 @@ def test_a_person_on_two_services_of_one_event_day_sees_each_session_once(app, d
 
 
 def test_a_one_off_event_brought_back_on_a_new_date_keeps_its_past_session_and_people(app, db_engine):
-    from core.events import activate_event
+    from core.event_changes import activate_event
 
     with db_engine.connect() as conn:
         event = next(e for e in load_events(conn) if e.title == "Парикмахерская акция")
@@ -429,7 +429,7 @@ def colours_in_week(at, monday) -> dict[str, str]:
 
 
 def test_a_place_keeps_its_calendar_colour_from_week_to_week(app, db_engine):
-    from core.events import EventSpec, ServiceSpec, create_event
+    from core.event_changes import EventSpec, ServiceSpec, create_event
     from core.schema import services
 
     with db_engine.connect() as conn:

@@ -12,12 +12,15 @@ from streamlit.proto.TextInput_pb2 import TextInput as TextInputProto
 from streamlit.testing.v1 import AppTest
 
 from core.actors import Actor
-from core.booking import SessionKey, book, set_status
+from core.booking import SessionKey, book
+from core.marks import set_status
 from core.events import load_events
-from core.people import load_actor, register_visitor
+from core.accounts import load_actor
+from core.visitors import register_visitor
 from core.schema import bookings, event_services, services, visitor_photos, visitors
 from core.schema import sign_ins as sign_ins_table
-from core.sessions import edit_session, get_session
+from core.session_changes import edit_session
+from core.sessions import get_session
 from core.visits import history, visits_of
 from tests.pages.conftest import ACTORS, ROOT, signed_in
 from ui.clock import now, today

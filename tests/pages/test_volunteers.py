@@ -4,7 +4,7 @@ import pytest
 import sqlalchemy as sa
 
 from core.errors import DomainError
-from core.people import authenticate
+from core.accounts import authenticate
 from core.schema import volunteers
 from core.validation import format_phone
 from ui.clock import now

@@ -1,0 +1,25 @@
+"""Joins and expressions every list of bookings shares (the desk, the visitor's history, the
+export, the charts, the participants dialog, МКС), so they all read times, places and who
+booked the same way."""
+
+import sqlalchemy as sa
+
+from core.schema import bookings, event_services, events, places, services, sessions, staff, volunteers
+
+# a session's own time and capacity, where an admin changed them, else its service's
+SESSION_START = sa.func.coalesce(sessions.c.start_time, event_services.c.start_time)
+SESSION_END = sa.func.coalesce(sessions.c.end_time, event_services.c.end_time)
+SESSION_CAPACITY = sa.func.coalesce(sessions.c.capacity, event_services.c.capacity)
+
+# a booking with where and when it happens
+BOOKING_DETAILS = (
+    bookings.join(sessions, sessions.c.id == bookings.c.session_id)
+    .join(event_services, event_services.c.id == sessions.c.event_service_id)
+    .join(services, services.c.id == event_services.c.service_id)
+    .join(events, events.c.id == sessions.c.event_id)
+    .join(places, places.c.id == events.c.place_id)
+)
+
+# who made a booking: outer-join staff and volunteers on these
+STAFF_MAKER = sa.and_(bookings.c.created_by_kind == "staff", staff.c.id == bookings.c.created_by_id)
+VOLUNTEER_MAKER = sa.and_(bookings.c.created_by_kind == "volunteer", volunteers.c.id == bookings.c.created_by_id)
