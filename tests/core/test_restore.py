@@ -92,7 +92,7 @@ APP = """
 import sys, time
 from datetime import datetime
 from core.db import make_engine
-from core.events import add_place
+from core.places import add_place
 
 engine = make_engine(sys.argv[1])
 with engine.begin() as conn:
