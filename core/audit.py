@@ -41,12 +41,16 @@ ACTION_LABELS = {
     "mks_link": "Связь с клиентом МКС",
     "mks_unlink": "Связь с МКС снята",
     "mks_take_over": "Посетитель из МКС",
+    "waitlist_join": "В лист ожидания",
+    "waitlist_leave": "Из листа ожидания",
+    "waitlist_move": "Порядок листа ожидания",
+    "waitlist_booked": "Запись из листа ожидания",
 }
 ENTITY_LABELS = {
     "event": "Событие", "event_day": "День события", "session": "Мероприятие", "booking": "Запись",
     "bookings": "Записи", "visitor": "Посетитель", "volunteer": "Волонтёр", "account": "Учётная запись",
     "database": "База данных", "attendance": "Посещаемость", "service": "Услуга", "catalog": "Справочник услуг",
-    "place": "Место",
+    "place": "Место", "waitlist": "Лист ожидания",
 }
 DETAIL_LABELS = {
     "services": "услуг", "cancelled_bookings": "отменено записей", "people_affected": "затронуто людей",
@@ -55,7 +59,7 @@ DETAIL_LABELS = {
     "bytes": "байт", "service_ids": "услуги", "statuses": "статусы", "session_period": "даты мероприятий", "include_cancelled": "с отменёнными",
     "booked_period": "даты записи", "start": "с", "end": "по", "place_id": "место", "service_id": "услуга",
     "added": "добавлено", "linked": "связано по названию", "renamed": "переименовано", "retired": "выведено",
-    "conflicts": "не переименовано (название занято)",
+    "conflicts": "не переименовано (название занято)", "to": "на место",
 }
 
 _APPEND = audit_log.insert()  # built once: every write of the app appends through it

@@ -15,7 +15,7 @@ from core import audit, statuses
 from core.actors import Actor
 from core.booking_queue import queue_of
 from core.booking_window import window_refusal
-from core.db import is_duckdb, run_in_transaction
+from core.db import DAY_LOCK_ATTEMPTS, is_duckdb, run_in_transaction
 from core.errors import BookingRefused, NotAllowed, ValidationError
 from core.locks import lock_days, lock_events_of_services
 from core.recurrence import occurs_on, rule_from_stored
@@ -275,7 +275,9 @@ def _book_or_roll_back(conn: Connection, requests: list[BookingRequest]) -> list
 
 def _book_in_transaction(engine: Engine, requests: list[BookingRequest]) -> list[BookingOutcome]:
     try:
-        return run_in_transaction(engine, lambda conn: _book_or_roll_back(conn, requests), retry_duplicates=True)
+        return run_in_transaction(
+            engine, lambda conn: _book_or_roll_back(conn, requests), retry_duplicates=True, attempts=DAY_LOCK_ATTEMPTS
+        )
     except _NothingBooked as nothing:
         return nothing.outcomes
 

@@ -170,6 +170,12 @@ class _ConflictCounter:
 retried_conflicts = _ConflictCounter()
 
 
+# The writes that take an event day's lock (core.locks: bookings, cancels that hand the place
+# to the waiting list) queue on that one row when a crowd comes at once: on DuckDB each later
+# writer conflicts and runs again, so they get more attempts than other writes.
+DAY_LOCK_ATTEMPTS = 30
+
+
 def run_in_transaction(
     engine: Engine,
     work: Callable[[Connection], T],
@@ -315,6 +321,10 @@ def _place_address_metro_directions(conn: Connection) -> None:
         conn.execute(sa.text(f"ALTER TABLE places ADD COLUMN {column} VARCHAR({length})"))
 
 
+def _create_waitlist(conn: Connection) -> None:
+    schema.waitlist.create(conn, checkfirst=True)
+
+
 MIGRATIONS: list[Callable[[Connection], None]] = [
     _create_initial_schema,
     _create_visitor_photos,
@@ -325,6 +335,7 @@ MIGRATIONS: list[Callable[[Connection], None]] = [
     _throttles_instead_of_login_attempts,
     _mks_links_outbox_and_state,
     _place_address_metro_directions,
+    _create_waitlist,
 ]
 
 

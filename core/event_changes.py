@@ -29,6 +29,7 @@ from core.validation import (
     clean_window_days,
     format_ru_date,
 )
+from core.waitlist import days_waited_on, fill_freed
 
 
 @dataclass
@@ -291,6 +292,8 @@ def update_event(
             else:
                 conn.execute(event_services.update().where(event_services.c.id == es_id).values(removed_at=now))
         _insert_services(conn, event_id, [row for i, row in enumerate(spec.services) if i not in replaced_rows])
+        # a capacity raised, or bookings cancelled with a dropped date, give places to the waiting
+        fill_freed(conn, days_waited_on(conn, event_id, today), now)
         note_shared_change(conn)
         audit.record(conn, actor, now, "update", "event", event_id, cancelled_bookings=cancelled)
         return cancelled
@@ -299,7 +302,7 @@ def update_event(
 
 
 def _lock_for_change(conn: Connection, event_id: int) -> Event:
-    """Hold the event exclusively (see core.booking): bookings in flight end first, new ones wait,
+    """Hold the event exclusively (see core.locks): bookings in flight end first, new ones wait,
     so what the change counts and cancels is all there is."""
     lock_events(conn, [event_id], shared=False)
     return get_event(conn, event_id)
@@ -340,6 +343,8 @@ def archive_event(engine: Engine, event_id: int, actor: Actor, now: datetime) ->
             conn, sa.and_(sessions.c.event_id == event_id, sessions.c.date >= today), actor, now, "Событие отправлено в архив"
         )
         conn.execute(events.update().where(events.c.id == event_id).values(archived_at=now, updated_at=now))
+        # an archived event books nobody: its lines close
+        fill_freed(conn, days_waited_on(conn, event_id, today), now)
         note_shared_change(conn)
         audit.record(conn, actor, now, "archive", "event", event_id, people_affected=people)
         return people

@@ -333,3 +333,24 @@ mks_state = sa.Table(
     sa.Column("last_error", sa.String(40)),
     sa.Column("last_error_at", sa.DateTime),
 )
+
+# The waiting list of a full session (core.waitlist), in line order. Migration 11.
+waitlist = sa.Table(
+    "waitlist",
+    metadata,
+    _key("waitlist"),
+    sa.Column("session_id", sa.Integer, nullable=False, index=True),
+    sa.Column("visitor_id", sa.Integer, nullable=False, index=True),
+    # the line's order: smaller first; admins move people by swapping it
+    sa.Column("position", sa.Integer, nullable=False),
+    # waiting -> booked (a place came to them) | left (they or staff took them off) | closed
+    sa.Column("state", sa.String(10), nullable=False),
+    # why a closed entry closed: the booking rule that refused it (core.errors code)
+    sa.Column("reason", sa.String(40)),
+    sa.Column("comment", sa.String(500)),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("created_by_kind", sa.String(10), nullable=False),
+    sa.Column("created_by_id", sa.Integer),
+    sa.Column("booking_id", sa.Integer),
+    sa.Column("resolved_at", sa.DateTime),
+)

@@ -13,6 +13,7 @@ from core.locks import lock_event_days
 from core.schema import bookings, sessions
 from core.sessions import Session
 from core.validation import clean_capacity, clean_time_range
+from core.waitlist import fill_freed
 
 
 def _lock_session(conn: Connection, session: Session) -> tuple[int, int]:
@@ -61,6 +62,7 @@ def edit_session(
             .values(start_time=start_time, end_time=end_time, capacity=capacity)
         )
         audit.record(conn, actor, now, "update", "session", session_id, capacity=capacity)
+        fill_freed(conn, {(session.event_id, session.date)}, now)
 
     # a first booking may create the day's rows at the same moment: then this runs again
     run_in_transaction(engine, work, retry_duplicates=True)

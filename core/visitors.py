@@ -30,6 +30,7 @@ from core.validation import (
     luhn_digit,
     search_key,
 )
+from core.waitlist import fill_freed, leave_every_line
 
 CONSENT_VERSION = "2026-11"
 CONSENT_TEXT = (
@@ -268,11 +269,13 @@ def erase_visitor(engine: Engine, visitor_id: int, actor: Actor, now: datetime) 
         )
         # the person can no longer sign in to cancel, and nobody could ask for them by name
         coming = conn.execute(
-            sa.select(bookings.c.id)
+            sa.select(bookings.c.id, sessions.c.event_id, sessions.c.date)
             .select_from(bookings.join(sessions, sessions.c.id == bookings.c.session_id))
             .where(bookings.c.visitor_id == visitor_id, sessions.c.date >= now.date())
-        ).scalars().all()
-        cancelled = cancel_bookings_in_transaction(conn, list(coming), actor, now, reason=None)
+        ).all()
+        cancelled = cancel_bookings_in_transaction(conn, [row.id for row in coming], actor, now, reason=None)
+        leave_every_line(conn, visitor_id, now)
+        fill_freed(conn, {(row.event_id, row.date) for row in coming}, now)
         booking_ids = sa.select(bookings.c.id).where(bookings.c.visitor_id == visitor_id).scalar_subquery()
         conn.execute(bookings.update().where(bookings.c.visitor_id == visitor_id).values(comment=None, staff_comment=None))
         conn.execute(status_history.update().where(status_history.c.booking_id.in_(booking_ids)).values(comment=None))

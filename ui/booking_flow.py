@@ -26,6 +26,7 @@ from ui.db import after_write, cached_catalog, cached_events, get_engine
 from ui.format import md, ru_day_short, ru_time, time_range
 from ui.auth import as_signed_in
 from ui.place_info import place_by_id, show_place
+from ui import waitlist as waitlist_view
 
 NO_DATES = "Свободных мест в ближайшие дни нет."
 OnBooked = Callable[[list[int]], None]  # called with the new booking ids after a booking went through
@@ -205,6 +206,7 @@ def render(visitor_id: int, actor: Actor, key_prefix: str, place_ids: tuple[int,
     _done(key_prefix)
     if not names:
         st.info(NO_DATES)
+        waitlist_view.offer_line(visitor_id, key_prefix, [o for o in found if not o.is_open and not o.mine], describe)
         return
     if _state(key_prefix, "service") not in names:
         st.session_state[f"{key_prefix}_service"] = None
@@ -213,6 +215,7 @@ def render(visitor_id: int, actor: Actor, key_prefix: str, place_ids: tuple[int,
     service = _state(key_prefix, "service")
     if service:
         steps(visitor_id, actor, key_prefix, service, found)
+    waitlist_view.offer_line(visitor_id, key_prefix, [o for o in found if not o.is_open and not o.mine], describe)
 
 
 def _place_words(place_id: int, name: str) -> str:
@@ -265,3 +268,5 @@ def render_catalog(
             else:
                 st.button("Записаться", key=f"{key_prefix}_pick_{service_id}", on_click=choose_service,
                           args=(key_prefix, name), disabled=not free_by_day, width="stretch")
+                full = [o for o in service_offers if not o.is_open and not o.mine]
+                waitlist_view.offer_line(visitor_id, f"{key_prefix}_{service_id}", full, describe)

@@ -26,6 +26,7 @@ from ui.export_view import download_button
 from ui.forms import show_once
 from ui.format import CHOOSE, booked_by, md, ru_datetime, ru_day_short, time_range
 from ui.mks_people import mks_suffixes
+from ui import waitlist as waitlist_view
 
 
 
@@ -167,5 +168,6 @@ def render(event_service_id: int, day: date) -> None:
             show_once("pp_error", "error")
             if statuses.ATTENDED not in offered:
                 st.caption("Отметить «Присутствовал» или «Не пришел» можно с дня мероприятия.")
+    waitlist_view.session_line(session.session_id, can_reorder=st.session_state[ACTOR_KEY].role == "admin")
     _add_form(session)
 

@@ -21,6 +21,7 @@ from ui.clock import now, timezone
 from ui.db import after_write, get_engine
 from ui.format import md, ru_day_short, ru_time, status_label, time_range
 from ui.place_info import show_place
+from ui import waitlist as waitlist_view
 
 SERVICES_TAB, MINE_TAB, HISTORY_TAB = TABS = ("Доступные услуги", "Мои записи", "История")
 BOOKED = "vp_booked"  # ids of the bookings just made: the confirmation is open while set
@@ -229,6 +230,7 @@ def _day_card(day: EventDay, actor: Actor, moment: datetime) -> None:
 def mine_section(actor: Actor) -> None:
     """What is ahead, nearest first; a booking cancelled here says so where its card was."""
     moment = now()
+    waitlist_view.my_lines(actor.id)
     with get_engine().connect() as conn:
         days = [d for d in event_days_of(conn, actor.id) if d.is_upcoming(moment)]
     gone = st.session_state.get(CANCELLED) or {}
