@@ -21,7 +21,7 @@ from core.db import run_in_transaction
 from core.errors import DomainError, NotAllowed, ValidationError
 from core.downloads import HTML_MIME, ExportFile
 from core.paper import print_form
-from core.schema import bookings, event_services, places, services, sessions, staff, visitors, volunteers
+from core.schema import bookings, event_services, events, places, services, sessions, staff, visitors, volunteers, waitlist
 from core.joins import BOOKING_DETAILS, SESSION_START, STAFF_MAKER, VOLUNTEER_MAKER
 from core.spreadsheet import XLSX_MIME, Column, write_xlsx
 from core.validation import format_phone, format_ru_date
@@ -32,7 +32,10 @@ SHEET_TITLE = "Записи"
 PREVIEW_ROWS = 50
 # A print form is for paper: beyond this many rows the Excel file is the right tool.
 PRINT_MAX_ROWS = 5000
-STATUS_LABELS = statuses.ADMIN_LABEL
+# the booking statuses, and the people in a session's waiting list (core.waitlist), who are
+# exported only when chosen: a list for work is a list of who comes
+WAITING = "waiting"
+STATUS_LABELS = statuses.ADMIN_LABEL | {WAITING: "В листе ожидания"}
 
 
 @dataclass(frozen=True)
@@ -105,25 +108,35 @@ class ExportFilter:
         if self.booked_from and self.booked_to and self.booked_from > self.booked_to:
             raise ValidationError("period_reversed", field="booked_period")
 
-    def conditions(self) -> list:
-        """The WHERE clauses of the export query."""
+    def conditions(self, status, created_at) -> list:
+        """The WHERE clauses of the export query, on a booking's (or a waiting list entry's)
+        status and creation columns."""
         found = []
         if self.service_ids:
             found.append(event_services.c.service_id.in_(self.service_ids))
-        if self.statuses:
-            found.append(bookings.c.status.in_(self.statuses))
+        booking_statuses = [s for s in self.statuses if s != WAITING]
+        if booking_statuses:
+            found.append(status.in_(booking_statuses))
         elif not self.include_cancelled:
-            found.append(bookings.c.status != statuses.CANCELLED)
+            found.append(status != statuses.CANCELLED)
         if self.session_from:
             found.append(sessions.c.date >= self.session_from)
         if self.session_to:
             found.append(sessions.c.date <= self.session_to)
         # booking times are moments: a period of days ends at the midnight after its last day
         if self.booked_from:
-            found.append(bookings.c.created_at >= _day_start(self.booked_from))
+            found.append(created_at >= _day_start(self.booked_from))
         if self.booked_to:
-            found.append(bookings.c.created_at < _day_start(self.booked_to + timedelta(days=1)))
+            found.append(created_at < _day_start(self.booked_to + timedelta(days=1)))
         return found
+
+    @property
+    def with_bookings(self) -> bool:
+        return not self.statuses or any(s != WAITING for s in self.statuses)
+
+    @property
+    def with_waiting(self) -> bool:
+        return WAITING in self.statuses
 
     def describe(self, service_names: Mapping[int, str]) -> str:
         """"Стирка, Душ; статус: Не пришел; мероприятия 01.03.2026–31.03.2026"; "Все услуги; все статусы, кроме отменённых"."""
@@ -167,33 +180,61 @@ _JOINED = (
     .outerjoin(staff, STAFF_MAKER)
     .outerjoin(volunteers, VOLUNTEER_MAKER)
 )
+# a waiting list entry with its session, person and whoever put them in line
+_WAITING_JOINED = (
+    waitlist.join(sessions, sessions.c.id == waitlist.c.session_id)
+    .join(event_services, event_services.c.id == sessions.c.event_service_id)
+    .join(services, services.c.id == event_services.c.service_id)
+    .join(events, events.c.id == sessions.c.event_id)
+    .join(places, places.c.id == events.c.place_id)
+    .join(visitors, visitors.c.id == waitlist.c.visitor_id)
+    .outerjoin(staff, sa.and_(waitlist.c.created_by_kind == "staff", staff.c.id == waitlist.c.created_by_id))
+    .outerjoin(volunteers, sa.and_(waitlist.c.created_by_kind == "volunteer", volunteers.c.id == waitlist.c.created_by_id))
+)
+
+
+def _selects(flt: ExportFilter) -> list[sa.Select]:
+    """The bookings and (when chosen) the waiting people the filter keeps, in the same columns."""
+    common = (
+        services.c.name.label("service"), sessions.c.date, SESSION_START.label("start_time"), places.c.name.label("place"),
+        visitors.c.first_name, visitors.c.last_name, visitors.c.card_number, visitors.c.phone, visitors.c.erased_at,
+    )
+    makers = (
+        staff.c.display_name.label("staff_name"), volunteers.c.first_name.label("volunteer_first"),
+        volunteers.c.last_name.label("volunteer_last"),
+    )
+    found = []
+    if flt.with_bookings:
+        found.append(
+            sa.select(
+                *common, bookings.c.status, bookings.c.created_by_kind, bookings.c.created_by_id, *makers,
+                bookings.c.created_at, bookings.c.comment, bookings.c.staff_comment, bookings.c.id.label("row_id"),
+            )
+            .select_from(_JOINED)
+            .where(*flt.conditions(bookings.c.status, bookings.c.created_at))
+        )
+    if flt.with_waiting:
+        waiting_filter = replace(flt, statuses=(), include_cancelled=True)
+        found.append(
+            sa.select(
+                *common, sa.literal(WAITING).label("status"), waitlist.c.created_by_kind, waitlist.c.created_by_id, *makers,
+                waitlist.c.created_at, waitlist.c.comment, sa.null().label("staff_comment"), waitlist.c.id.label("row_id"),
+            )
+            .select_from(_WAITING_JOINED)
+            .where(waitlist.c.state == "waiting", *waiting_filter.conditions(waitlist.c.state, waitlist.c.created_at))
+        )
+    return found
+
+
+def _source(flt: ExportFilter) -> sa.Subquery:
+    selects = _selects(flt)
+    return (selects[0] if len(selects) == 1 else sa.union_all(*selects)).subquery()
 
 
 def _query(flt: ExportFilter) -> sa.Select:
-    return (
-        sa.select(
-            services.c.name.label("service"),
-            sessions.c.date,
-            SESSION_START.label("start_time"),
-            places.c.name.label("place"),
-            visitors.c.first_name,
-            visitors.c.last_name,
-            visitors.c.card_number,
-            visitors.c.phone,
-            visitors.c.erased_at,
-            bookings.c.status,
-            bookings.c.created_by_kind,
-            bookings.c.created_by_id,
-            staff.c.display_name.label("staff_name"),
-            volunteers.c.first_name.label("volunteer_first"),
-            volunteers.c.last_name.label("volunteer_last"),
-            bookings.c.created_at,
-            bookings.c.comment,
-            bookings.c.staff_comment,
-        )
-        .select_from(_JOINED)
-        .where(*flt.conditions())
-        .order_by(sessions.c.date, SESSION_START, services.c.name, places.c.name, visitors.c.last_name, visitors.c.first_name, bookings.c.id)
+    rows = _source(flt)
+    return sa.select(rows).order_by(
+        rows.c.date, rows.c.start_time, rows.c.service, rows.c.place, rows.c.last_name, rows.c.first_name, rows.c.row_id
     )
 
 
@@ -225,7 +266,7 @@ def _values(r) -> dict:
 
 
 def count_rows(conn: Connection, flt: ExportFilter) -> int:
-    return conn.execute(sa.select(sa.func.count()).select_from(_JOINED).where(*flt.conditions())).scalar_one()
+    return conn.execute(sa.select(sa.func.count()).select_from(_source(flt))).scalar_one()
 
 
 def iter_rows(conn: Connection, flt: ExportFilter, fields: Sequence[str], limit: int | None = None) -> Iterator[tuple]:

@@ -135,8 +135,28 @@ def test_who_booked_is_named_a_volunteer_by_name_and_code_staff_by_name_not_logi
         assert export.booked_by(kind, maker, name) == booked_by(kind, maker, name)
 
 
-def test_statuses_use_the_admin_vocabulary_of_the_app():
-    assert export.STATUS_LABELS == statuses.ADMIN_LABEL
+def test_statuses_use_the_admin_vocabulary_of_the_app_and_name_the_waiting_list():
+    assert export.STATUS_LABELS == statuses.ADMIN_LABEL | {"waiting": "В листе ожидания"}
+
+
+def test_the_waiting_list_is_exported_only_when_chosen_beside_the_bookings(engine, admin, now, make_event, make_visitor, visitor_actor):
+    from core import waitlist
+    from core.booking import book
+
+    event = make_event(capacity=10, services=[dict(capacity=1)])
+    holder, waiting = make_visitor(first_name="Занял", last_name="Первый"), make_visitor(first_name="Ждёт", last_name="Второй")
+    book(engine, holder, [key_of(event)], admin, now)
+    waitlist.join(engine, waiting, key_of(event), visitor_actor(waiting), now, comment="позвоните мне")
+    fields = ["name", "status", "booked_by", "comment"]
+    with engine.connect() as conn:
+        plain = preview(conn, admin, ExportFilter(), fields)
+        both = preview(conn, admin, ExportFilter(statuses=("expected", "waiting")), fields)
+        line = preview(conn, admin, ExportFilter(statuses=("waiting",)), fields)
+
+    assert [row[0] for row in plain.rows] == ["Первый Занял"]
+    assert (both.count, both.rows) == (2, [("Второй Ждёт", "В листе ожидания", "сам", "позвоните мне"),
+                                           ("Первый Занял", "Ожидается", "Администратор", None)])
+    assert line.rows == [("Второй Ждёт", "В листе ожидания", "сам", "позвоните мне")]
 
 
 def test_an_erased_visitor_shows_no_personal_value(engine, admin, scene, now):
