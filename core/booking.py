@@ -132,6 +132,9 @@ class BookingRequest:
     actor: Actor
     now: datetime
     comment: str | None = None
+    # a person who came to the door without a booking, booked onto today's session (core.door):
+    # the booking window's "before the start" does not apply, the capacities do
+    walk_in: bool = False
 
     @property
     def day(self) -> date:
@@ -249,7 +252,7 @@ def _refusal(request: BookingRequest, event, es_rows, occurrence, session_of: di
         row = session_of[es.id, day]
         if row.cancelled_at is not None:
             return BookingRefused("session_cancelled")
-        if request.actor.role != "admin":
+        if request.actor.role != "admin" and not (request.walk_in and day == request.now.date()):
             refusal = _window_refusal(day, row.start_time or es.start_time, es.window_days, request.now)
             if refusal:
                 return BookingRefused(refusal)
@@ -548,9 +551,10 @@ def set_status(
     """Mark several bookings Присутствовал / Не пришел / Ожидается at once; returns how many changed.
 
     «Присутствовал» and «Не пришел» say what happened, so they are refused before the session's
-    day. Cancelled bookings are left alone: bringing one back would need a fresh capacity check,
-    which is what booking again is for. The staff comment is kept beside the booking's own
-    comment (the visitor's words), never over it.
+    day; what a volunteer may mark is narrower (statuses.mark_refusal). Cancelled bookings are
+    left alone: bringing one back would need a fresh capacity check, which is what booking again
+    is for. The staff comment is kept beside the booking's own comment (the visitor's words),
+    never over it.
     """
     if actor.role not in statuses.MARKING_ROLES:
         raise NotAllowed()
@@ -559,31 +563,37 @@ def set_status(
     if not booking_ids:
         raise ValidationError("nothing_selected", field="bookings")
     comment = clean_text(comment, "comment")
+    return run_in_transaction(engine, lambda conn: set_status_in_transaction(conn, booking_ids, status, actor, now, comment))
 
-    def work(conn: Connection) -> int:
-        found = conn.execute(
-            sa.select(bookings.c.id, bookings.c.status, sessions.c.date)
-            .select_from(bookings.join(sessions, sessions.c.id == bookings.c.session_id))
-            .where(bookings.c.id.in_(booking_ids), bookings.c.status.in_(statuses.ACTIVE))
-        ).all()
-        if any(not statuses.can_mark(actor.role, row.status, status, row.date, now.date()) for row in found):
-            raise ValidationError("mark_before_session_day", field="status", status=statuses.ADMIN_LABEL[status])
-        values: dict = dict(status=status, status_changed_at=now, status_changed_by=actor.audit_name)
-        if comment:
-            values["staff_comment"] = comment
-        ids = [row.id for row in found]
-        if ids:
-            conn.execute(bookings.update().where(bookings.c.id.in_(ids)).values(**values))
-            conn.execute(
-                status_history.insert(),
-                [{"booking_id": i, "status": status, "comment": comment, "changed_at": now, "changed_by": actor.audit_name} for i in ids],
-            )
-            # a service received (or taken back) goes to МКС through the outbox, with this commit
-            mks_outbox.queue_marks(conn, [(row.id, row.status) for row in found], status, now)
-        audit.record(conn, actor, now, "set_status", "booking", None, status=status, count=len(ids))
-        return len(ids)
 
-    return run_in_transaction(engine, work)
+def set_status_in_transaction(conn: Connection, booking_ids: list[int], status: str, actor: Actor, now: datetime, comment: str | None) -> int:
+    """`set_status` inside the caller's transaction (the door books a walk-in and marks them in one)."""
+    found = conn.execute(
+        sa.select(bookings.c.id, bookings.c.status, bookings.c.status_changed_at, bookings.c.status_changed_by, sessions.c.date)
+        .select_from(bookings.join(sessions, sessions.c.id == bookings.c.session_id))
+        .where(bookings.c.id.in_(booking_ids), bookings.c.status.in_(statuses.ACTIVE))
+    ).all()
+    for row in found:
+        refusal = statuses.mark_refusal(
+            actor.role, row.status, status, row.date, now.date(),
+            now=now, marked_at=row.status_changed_at, marked_by_me=row.status_changed_by == actor.audit_name,
+        )
+        if refusal:
+            raise ValidationError(refusal, field="status", status=statuses.ADMIN_LABEL[status])
+    values: dict = dict(status=status, status_changed_at=now, status_changed_by=actor.audit_name)
+    if comment:
+        values["staff_comment"] = comment
+    ids = [row.id for row in found]
+    if ids:
+        conn.execute(bookings.update().where(bookings.c.id.in_(ids)).values(**values))
+        conn.execute(
+            status_history.insert(),
+            [{"booking_id": i, "status": status, "comment": comment, "changed_at": now, "changed_by": actor.audit_name} for i in ids],
+        )
+        # a service received (or taken back) goes to МКС through the outbox, with this commit
+        mks_outbox.queue_marks(conn, [(row.id, row.status) for row in found], status, now)
+    audit.record(conn, actor, now, "set_status", "booking", None, status=status, count=len(ids))
+    return len(ids)
 
 
 def set_comment(engine: Engine, booking_id: int, comment: str | None, actor: Actor, now: datetime) -> None:
