@@ -62,11 +62,14 @@ def do_walk_in(visitor_id: int, name: str) -> None:
 
 def choose_place(places) -> int:
     ids = [p.id for p in places]
+    if not ids:
+        st.info("Мест пока нет: их добавляет администратор.")
+        st.stop()
     if st.session_state.get("door_place") not in ids:
         st.session_state["door_place"] = ids[0]
     st.session_state["door_place_choice"] = st.session_state["door_place"]
     names = {p.id: p.name for p in places}
-    st.selectbox("Место", ids, key="door_place_choice", format_func=lambda i: md(names[i]), on_change=remember_place,
+    st.selectbox("Место", ids, key="door_place_choice", format_func=names.get, on_change=remember_place,
                  placeholder=CHOOSE)
     return st.session_state["door_place"]
 
@@ -112,9 +115,13 @@ def walk_in_section(found: list[door.DoorSession]) -> None:
     if not open_sessions:
         st.info("Свободных мест на сегодня здесь нет.")
         return
+    if st.session_state.get("door_walk_session") not in open_sessions:
+        # another place, or the chosen session has just filled up
+        st.session_state["door_walk_session"] = next(iter(open_sessions))
     st.selectbox(
         "Мероприятие", list(open_sessions), key="door_walk_session", placeholder=CHOOSE,
-        format_func=lambda i: f"{md(open_sessions[i].service_name)}, {ru_time(open_sessions[i].start_time)} · свободно {open_sessions[i].free_places}",
+        # a select box shows its options as plain text: no markdown to make inert
+        format_func=lambda i: f"{open_sessions[i].service_name}, {ru_time(open_sessions[i].start_time)} · свободно {open_sessions[i].free_places}",
     )
     show_once("door_walk_error", "error")
     issued = registration.registered("door")
