@@ -60,15 +60,16 @@ def do_walk_in(visitor_id: int, name: str) -> None:
     after_write()
 
 
-def choose_place(places) -> int:
+def choose_place(places, open_today: set[int]) -> int:
+    """The place chosen before, or else the first with a session today."""
     ids = [p.id for p in places]
     if not ids:
         st.info("Мест пока нет: их добавляет администратор.")
         st.stop()
     if st.session_state.get("door_place") not in ids:
-        st.session_state["door_place"] = ids[0]
+        st.session_state["door_place"] = next((i for i in ids if i in open_today), ids[0])
     st.session_state["door_place_choice"] = st.session_state["door_place"]
-    names = {p.id: p.name for p in places}
+    names = {p.id: p.name if p.id in open_today else f"{p.name} (сегодня ничего нет)" for p in places}
     st.selectbox("Место", ids, key="door_place_choice", format_func=names.get, on_change=remember_place,
                  placeholder=CHOOSE)
     return st.session_state["door_place"]
@@ -146,10 +147,10 @@ def walk_in_section(found: list[door.DoorSession]) -> None:
 
 st.title("Отметка у входа")
 st.caption(f"Сегодня {ru_date(today())}. Одно касание — отметка; свою отметку можно отменить в течение минуты.")
-place_id = choose_place(cached_places())
-show_once("door_flash")
 with get_engine().connect() as conn:
+    place_id = choose_place(cached_places(), door.places_open_today(conn, cached_events(), today()))
     sessions_today = door.today_at_place(conn, cached_events(), place_id, today())
+show_once("door_flash")
 if not sessions_today:
     st.info("Сегодня здесь нет мероприятий.")
     st.stop()

@@ -85,6 +85,11 @@ def today_at_place(conn: Connection, events: list[Event], place_id: int, today: 
     return [DoorSession(s, tuple(by_session.get(s.session_id, ()))) for s in ordered]
 
 
+def places_open_today(conn: Connection, events: list[Event], today: date) -> set[int]:
+    """The places with at least one session today."""
+    return {s.place_id for s in sessions_between(conn, list(events), SessionFilter(), today, today, today)}
+
+
 def mark(engine: Engine, booking_id: int, status: str, actor: Actor, now: datetime) -> None:
     """One tap at the door: «Пришёл» (attended), «Не пришёл» (no_show) or back to «Ожидается»."""
     if set_status(engine, [booking_id], status, actor, now) == 0:

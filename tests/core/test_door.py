@@ -249,6 +249,8 @@ def test_the_door_lists_todays_sessions_of_the_place_with_their_active_people(en
 
     with engine.connect() as conn:
         shown = door.today_at_place(conn, [event, tomorrow, other], here, now.date())
+        assert door.places_open_today(conn, [event, tomorrow, other], now.date()) == {here, elsewhere}
+        assert door.places_open_today(conn, [tomorrow], now.date()) == set()
 
     assert [(s.session.start_time, [p.name for p in s.people]) for s in shown] == [
         (time(10), ["Петрова Анна"]),

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 
 from core import door, statuses
 from core.people import find_visitors
-from core.schema import bookings, places, visitors
+from core.schema import bookings, events, places, visitors
 from tests.pages.conftest import ACTORS
 from ui.clock import today
 
@@ -155,3 +155,19 @@ def test_an_admin_marks_at_the_door_too(app, db_engine):
     person = first_expected(db_engine)
     click(at, f"door_in_{person.booking_id}")
     assert status_of(db_engine, person.booking_id) == (statuses.ATTENDED, ACTORS["admin"].audit_name)
+
+
+def test_the_door_opens_on_a_place_with_sessions_today(app, db_engine):
+    # the daily «Стирка и душ» moves from Цветной (the first place) to Ясная: Цветной has nothing today
+    with db_engine.begin() as conn:
+        conn.execute(events.update().where(events.c.title == "Стирка и душ").values(place_id=place_id(db_engine, "Ясная")))
+    assert today_at(db_engine, "Цветной") == []
+
+    at = app("door", "volunteer")
+
+    chosen = at.selectbox(key="door_place_choice").value
+    assert chosen != place_id(db_engine, "Цветной")
+    with db_engine.connect() as conn:
+        name = conn.execute(sa.select(places.c.name).where(places.c.id == chosen)).scalar_one()
+    assert today_at(db_engine, name)
+    assert "Цветной (сегодня ничего нет)" in at.selectbox(key="door_place_choice").options
