@@ -18,6 +18,7 @@ from core.booking import book
 from core.errors import BookingRefused, DomainError, NotAllowed, ValidationError
 from core.schema import bookings, status_history
 from tests.conftest import key_of
+from tests.core.conftest import second_while_first_holds
 
 E, A, N = statuses.EXPECTED, statuses.ATTENDED, statuses.NO_SHOW
 MINUTE = timedelta(seconds=60)
@@ -209,6 +210,26 @@ def test_a_walk_in_is_refused_when_no_place_is_free_and_leaves_nothing(engine, n
 
     assert refused.value.code == {"session": "session_full", "event": "event_full"}[full]
     assert (table_count("bookings"), table_count("status_history"), table_count("audit_log")) == before
+    assert_invariants(engine)
+
+
+def test_two_walk_ins_for_the_last_place_get_one_place_between_them(engine, now, make_event, make_visitor, add_booking,
+                                                                   volunteer_actor, admin, monkeypatch, assert_invariants):
+    """The second comes while the first has booked and not yet committed: it must not count 1 of 2."""
+    event = make_event(first_date=now.date(), services=[dict(capacity=2)])
+    add_booking(key_of(event), make_visitor("Анна"))
+    first, second = make_visitor("Борис"), make_visitor("Вера")
+
+    answers = second_while_first_holds(
+        monkeypatch, door, "set_status_in_transaction",
+        lambda: door.walk_in(engine, first, key_of(event), volunteer_actor, now),
+        lambda: door.walk_in(engine, second, key_of(event), admin, now),
+    )
+
+    assert answers == {"first": "done", "second": "session_full"}
+    with engine.connect() as conn:
+        rows = conn.execute(sa.select(bookings.c.visitor_id, bookings.c.status).where(bookings.c.status != E)).all()
+    assert [tuple(r) for r in rows] == [(first, A)]
     assert_invariants(engine)
 
 
