@@ -10,6 +10,7 @@ from core.people import find_visitors
 from core.schema import bookings, events, places, visitors
 from tests.pages.conftest import ACTORS
 from ui.clock import today
+from ui.format import md
 
 VOLUNTEER = ACTORS["volunteer"]
 
@@ -171,3 +172,22 @@ def test_the_door_opens_on_a_place_with_sessions_today(app, db_engine):
         name = conn.execute(sa.select(places.c.name).where(places.c.id == chosen)).scalar_one()
     assert today_at(db_engine, name)
     assert "Цветной (сегодня ничего нет)" in at.selectbox(key="door_place_choice").options
+
+
+def test_names_at_the_door_are_shown_as_typed(app, db_engine):
+    from tests.pages.test_literal_text import image, plant
+
+    plant(db_engine, 9)
+    at = app("door", "volunteer")
+    assert not at.exception
+    shown = [s.value for s in at.subheader] + [m.value for m in at.markdown]
+    chosen = at.selectbox(key="door_place_choice").value
+    with db_engine.connect() as conn:
+        place = conn.execute(sa.select(places.c.name).where(places.c.id == chosen)).scalar_one()
+    people = [p for s in today_at(db_engine, place) for p in s.people]
+    assert people
+    assert all(image(9) not in text for text in shown)
+    for found in today_at(db_engine, place):
+        assert any(text.startswith(md(found.session.service_name) + ",") for text in shown)
+    for person in people:
+        assert any(text.startswith(f"**{md(person.name)}**") for text in shown)
