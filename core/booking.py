@@ -74,6 +74,9 @@ class BookingRequest:
     actor: Actor
     now: datetime
     comment: str | None = None
+    # a person who came to the door without a booking, booked onto today's session (core.door):
+    # the booking window's "before the start" does not apply, the capacities do
+    walk_in: bool = False
 
     @property
     def day(self) -> date:
@@ -156,7 +159,7 @@ def _refusal(request: BookingRequest, event, es_rows, occurrence, session_of: di
         row = session_of[es.id, day]
         if row.cancelled_at is not None:
             return BookingRefused("session_cancelled")
-        if request.actor.role != "admin":
+        if request.actor.role != "admin" and not (request.walk_in and day == request.now.date()):
             refusal = window_refusal(day, row.start_time or es.start_time, es.window_days, request.now)
             if refusal:
                 return BookingRefused(refusal)

@@ -3,7 +3,7 @@ and icons, and which change each role may make. Every screen, the export, the ch
 booking rules read them here, so "what may be cancelled" has one answer.
 """
 
-from datetime import date
+from datetime import date, datetime, timedelta
 
 EXPECTED = "expected"
 ATTENDED = "attended"
@@ -25,8 +25,10 @@ ICON = {EXPECTED: "🟡", ATTENDED: "🟢", NO_SHOW: "🔴", CANCELLED: "⚪"}
 # Streamlit badge colours
 BADGE = {EXPECTED: "yellow", ATTENDED: "green", NO_SHOW: "red", CANCELLED: "gray"}
 
-# who may mark attendance
-MARKING_ROLES = ("admin",)
+# who may mark attendance: admins any booking; volunteers at the door, see mark_refusal
+MARKING_ROLES = ("admin", "volunteer")
+# how long a volunteer may take back their own mark at the door (a mistaken tap)
+UNDO_WINDOW = timedelta(seconds=60)
 # who may cancel a booking (visitors and volunteers only their own, see core.booking)
 CANCELLING_ROLES = ("admin", "volunteer", "visitor")
 
@@ -37,8 +39,54 @@ def can_cancel(role: str, status: str) -> bool:
     return role in CANCELLING_ROLES and status == EXPECTED
 
 
-def can_mark(role: str, status: str, new_status: str, session_day: date, today: date) -> bool:
-    """Staff mark active bookings; «Присутствовал» and «Не пришел» only from the session's day on."""
-    if role not in MARKING_ROLES or status not in ACTIVE or new_status not in MARKS:
-        return False
-    return new_status not in OUTCOMES or session_day <= today
+def mark_refusal(
+    role: str,
+    status: str,
+    new_status: str,
+    session_day: date,
+    today: date,
+    *,
+    now: datetime | None = None,
+    marked_at: datetime | None = None,
+    marked_by_me: bool = False,
+) -> str | None:
+    """Why this mark may not be made (an error code of core.errors), or None when it may.
+
+    Staff mark active bookings; «Присутствовал» and «Не пришел» only from the session's day on.
+    An admin may set any mark at any time after that. A volunteer marks at the door: a booking
+    still «Ожидается», on today's session only; and takes back only their own mark, within
+    UNDO_WINDOW of making it (`now` - `marked_at`). Correcting anything else is an admin's
+    job, which the audit log keeps.
+    """
+    if role not in MARKING_ROLES:
+        return "not_allowed"
+    if status not in ACTIVE or new_status not in MARKS:
+        return "status_invalid"
+    if new_status in OUTCOMES and session_day > today:
+        return "mark_before_session_day"
+    if role == "admin":
+        return None
+    if new_status in OUTCOMES:
+        if session_day != today:
+            return "mark_today_only"
+        return None if status == EXPECTED else "mark_already_made"
+    if status == EXPECTED:
+        return "mark_nothing_to_undo"
+    if not marked_by_me:
+        return "undo_not_own"
+    if now is None or marked_at is None or now - marked_at > UNDO_WINDOW:
+        return "undo_too_late"
+    return None
+
+
+def can_mark(role: str, status: str, new_status: str, session_day: date, today: date, **mark) -> bool:
+    """Whether `mark_refusal` lets this mark through (same arguments)."""
+    return mark_refusal(role, status, new_status, session_day, today, **mark) is None
+
+
+def undo_seconds_left(marked_at: datetime | None, now: datetime) -> int:
+    """Whole seconds left to take back a mark made at `marked_at` (0 once the window has passed)."""
+    if marked_at is None:
+        return 0
+    left = (marked_at + UNDO_WINDOW - now).total_seconds()
+    return max(0, min(int(UNDO_WINDOW.total_seconds()), int(left)))

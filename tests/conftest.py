@@ -50,6 +50,7 @@ CALENDAR_MODULES = {
     "tests/core/test_sessions.py", "tests/core/test_visits.py",
     "tests/pages/test_schedule.py", "tests/pages/test_sessions.py", "tests/pages/test_visitor.py",
     "tests/pages/test_desk.py", "tests/pages/test_event_form.py",
+    "tests/core/test_door.py", "tests/pages/test_door.py",
 }
 
 

@@ -13,6 +13,7 @@ PAGES = {
     "export": ("app_pages/export.py", "Экспорт данных", "⬇️", "export"),
     "volunteers": ("app_pages/volunteers.py", "Волонтёры", "🙋", "volunteers"),
     "desk": ("app_pages/desk.py", "Стойка волонтёра", "🧾", "desk"),
+    "door": ("app_pages/door.py", "Отметка у входа", "✅", "door"),
     "service": ("app_pages/service.py", "Служебное", "🛠️", "service"),
     "visitor": ("app_pages/visitor.py", "Запись для посетителей", "👤", "visitor"),
     "volunteer_signup": ("app_pages/volunteer_signup.py", "Стать волонтёром", "✍️", "volunteer-signup"),
@@ -20,9 +21,9 @@ PAGES = {
 
 MENU_BY_ROLE: dict[str | None, list[str]] = {
     None: ["home", "visitor", "volunteer_signup"],
-    "admin": ["schedule", "sessions", "catalog", "places", "attendance", "volunteers", "service"],
+    "admin": ["schedule", "sessions", "door", "catalog", "places", "attendance", "volunteers", "service"],
     "coordinator": ["attendance", "export"],
-    "volunteer": ["desk"],
+    "volunteer": ["desk", "door"],
     "visitor": ["visitor"],
 }
 

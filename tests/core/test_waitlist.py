@@ -3,8 +3,7 @@ and that nobody overtakes the line or overbooks a session, also when everything 
 
 import threading
 from collections import Counter
-from datetime import datetime, timedelta
-from datetime import time as time_of_day
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa

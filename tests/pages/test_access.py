@@ -22,6 +22,7 @@ PAGE_ROLES = {
     "export": {"admin", "coordinator"},
     "volunteers": {"admin"},
     "desk": {"volunteer"},
+    "door": {"admin", "volunteer"},
     "service": {"admin"},
 }
 PUBLIC_PAGES = ["home", "visitor", "volunteer_signup"]
@@ -122,9 +123,10 @@ def spy_on_menu(monkeypatch) -> list[list[str]]:
 
 @pytest.mark.parametrize(("role", "menu"), [
     (None, ["Главная", "Запись для посетителей", "Стать волонтёром"]),
-    ("admin", ["Расписание", "Мероприятия", "Справочник услуг", "Места", "Посещаемость", "Волонтёры", "Служебное"]),
+    ("admin", ["Расписание", "Мероприятия", "Отметка у входа", "Справочник услуг", "Места", "Посещаемость", "Волонтёры",
+               "Служебное"]),
     ("coordinator", ["Посещаемость", "Экспорт данных"]),
-    ("volunteer", ["Стойка волонтёра"]),
+    ("volunteer", ["Стойка волонтёра", "Отметка у входа"]),
     ("visitor", ["Запись для посетителей"]),
 ])
 def test_the_menu_shows_each_role_only_its_pages(app, monkeypatch, role, menu):
