@@ -3,8 +3,9 @@ a person who came without a booking is found or registered, booked and marked in
 
 import streamlit as st
 
-from core import door, statuses
+from core import door, statuses, waitlist
 from core.booking import SessionKey
+from core.config import settings
 from core.errors import DomainError
 from core.visitors import find_visitors
 from ui import registration
@@ -75,7 +76,44 @@ def choose_place(places, open_today: set[int]) -> int:
     return st.session_state["door_place"]
 
 
-def person_row(person: door.DoorPerson) -> None:
+@as_signed_in
+def do_release(booking_id: int) -> None:
+    try:
+        door.release(get_engine(), booking_id, actor, now(), settings().release_after_minutes)
+    except DomainError as refusal:
+        st.session_state["door_error"] = (booking_id, refusal.message)
+        return
+    st.session_state.update(door_release_ask=None, door_flash="Место свободно: отдайте его человеку из листа ожидания "
+                            "или пришедшему без записи.")
+    after_write()
+
+
+@as_signed_in
+def do_seat(entry_id: int, name: str) -> None:
+    try:
+        door.seat_from_line(get_engine(), entry_id, actor, now())
+    except DomainError as refusal:
+        st.session_state["door_flash_error"] = refusal.message
+        return
+    st.session_state["door_flash"] = f"Записано и отмечено «{statuses.ADMIN_LABEL[statuses.ATTENDED]}»: {md(name)}."
+    after_write()
+
+
+def release_buttons(person: door.DoorPerson) -> None:
+    """«Отдать место», asked first: the booking becomes «Не пришел» and its place is free."""
+    if st.session_state.get("door_release_ask") == person.booking_id:
+        st.warning("Человек так и не пришёл? Запись станет «Не пришел», а место можно будет отдать другому.")
+        with st.container(horizontal=True, gap="small"):
+            st.button("Да, отдать место", key=f"door_release_yes_{person.booking_id}", type="primary", on_click=do_release,
+                      args=(person.booking_id,), width="stretch")
+            st.button("Нет", key=f"door_release_no_{person.booking_id}", width="stretch",
+                      on_click=lambda: st.session_state.update(door_release_ask=None))
+    else:
+        st.button("Отдать место", key=f"door_release_{person.booking_id}", width="stretch",
+                  on_click=lambda b=person.booking_id: st.session_state.update(door_release_ask=b))
+
+
+def person_row(person: door.DoorPerson, releasable: bool) -> None:
     with st.container(border=True, key=f"door_row_{person.booking_id}"):
         with st.container(horizontal=True, vertical_alignment="center", gap="small"):
             st.markdown(f"**{md(person.name)}**  \nкарта {person.card_number}", width="stretch")
@@ -93,6 +131,10 @@ def person_row(person: door.DoorPerson) -> None:
                           help=f"Вернуть «{statuses.ADMIN_LABEL[statuses.EXPECTED]}». Можно в течение минуты после отметки.")
         if left:
             st.caption(f"Отменить отметку можно ещё {left} с.")
+        if person.released:
+            st.caption("Место отдано другому.")
+        elif releasable and person.status in (statuses.EXPECTED, statuses.NO_SHOW):
+            release_buttons(person)
         error = st.session_state.get("door_error")
         if error and error[0] == person.booking_id:
             st.session_state["door_error"] = None
@@ -107,8 +149,26 @@ def booked_section(found: list[door.DoorSession]) -> None:
             st.caption(f"Записано {session.booked} из {session.capacity} · пришли {shown.arrived}")
             if not shown.people:
                 st.caption("На это мероприятие пока никто не записан.")
+            releasable = door.may_release(session.date, session.start_time, now(), settings().release_after_minutes)
             for person in shown.people:
-                person_row(person)
+                person_row(person, releasable)
+            if session.free_places > 0:
+                line_at_the_door(session.session_id)
+
+
+def line_at_the_door(session_id: int | None) -> None:
+    """A free place goes to the waiting list first: whoever of them is here is booked in one tap."""
+    if session_id is None:
+        return
+    with get_engine().connect() as conn:
+        line = waitlist.line_of(conn, session_id)
+    if not line:
+        return
+    st.markdown(f"**Лист ожидания ({len(line)})** — место сначала им, по порядку:")
+    for entry in line:
+        name = f"{entry.last_name} {entry.first_name}".strip()
+        st.button(f"{entry.rank}. {md(name)} · карта {entry.card_number} — пришёл, записать", key=f"door_seat_{entry.id}",
+                  on_click=do_seat, args=(entry.id, name), width="stretch")
 
 
 def walk_in_section(found: list[door.DoorSession]) -> None:
@@ -151,6 +211,7 @@ with get_engine().connect() as conn:
     place_id = choose_place(cached_places(), door.places_open_today(conn, cached_events(), today()))
     sessions_today = door.today_at_place(conn, cached_events(), place_id, today())
 show_once("door_flash")
+show_once("door_flash_error", "error")
 if not sessions_today:
     st.info("Сегодня здесь нет мероприятий.")
     st.stop()

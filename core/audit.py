@@ -45,6 +45,7 @@ ACTION_LABELS = {
     "waitlist_leave": "Из листа ожидания",
     "waitlist_move": "Порядок листа ожидания",
     "waitlist_booked": "Запись из листа ожидания",
+    "release": "Место неявившегося отдано",
 }
 ENTITY_LABELS = {
     "event": "Событие", "event_day": "День события", "session": "Мероприятие", "booking": "Запись",

@@ -17,6 +17,7 @@ from core.booking_queue import queue_of
 from core.booking_window import window_refusal
 from core.db import DAY_LOCK_ATTEMPTS, is_duckdb, run_in_transaction
 from core.errors import BookingRefused, NotAllowed, ValidationError
+from core.joins import HOLDS_PLACE
 from core.locks import lock_days, lock_events_of_services
 from core.recurrence import occurs_on, rule_from_stored
 from core.schema import bookings, event_services, occurrences, services, sessions, status_history, visitors
@@ -50,10 +51,10 @@ _SESSION_STATE = (
     sessions.c.start_time, sessions.c.capacity, sessions.c.cancelled_at,
 )
 _NEW_SESSIONS = sessions.insert().returning(*_SESSION_STATE)
-# every session row of the event days, once per active booking on it (or once with no visitor)
+# every session row of the event days, once per booking holding a place on it (or once with no visitor)
 _DAY_SESSIONS = (
     sa.select(*_SESSION_STATE, bookings.c.visitor_id)
-    .select_from(sessions.outerjoin(bookings, sa.and_(bookings.c.session_id == sessions.c.id, bookings.c.status.in_(statuses.ACTIVE))))
+    .select_from(sessions.outerjoin(bookings, sa.and_(bookings.c.session_id == sessions.c.id, HOLDS_PLACE)))
     .where(
         sessions.c.event_id.in_(sa.bindparam("day_event_ids", expanding=True)),
         sessions.c.date.in_(sa.bindparam("days", expanding=True)),

@@ -37,6 +37,8 @@ class Settings:
     # МКС (core.mks): None when the app runs on its own catalog
     mks_url: str | None = None
     mks_user_id: int | None = None
+    # the door may give away a place still «Ожидается» this long after its session started
+    release_after_minutes: int = 15
 
     @property
     def production(self) -> bool:
@@ -56,6 +58,7 @@ def settings(overrides: dict | None = None) -> Settings:
         raise ConfigError(f"APP_MODE={os.environ['APP_MODE']!r}: допустимо production или demo.")
     database_url = os.environ.get("DATABASE_URL")
     mks_user = (os.environ.get("MKS_USER_ID") or "").strip()
+    release_after = (os.environ.get("RELEASE_AFTER_MINUTES") or "").strip()
     return Settings(
         timezone=pick("APP_TIMEZONE", DEFAULT_TIMEZONE),
         admin_login=pick("ADMIN_LOGIN"),
@@ -67,6 +70,7 @@ def settings(overrides: dict | None = None) -> Settings:
         daily_backups=os.environ.get("DAILY_BACKUPS", "on") != "off",
         mks_url=(os.environ.get("MKS_DATABASE_URL") or "").strip() or None,
         mks_user_id=int(mks_user) if mks_user.isdigit() else None,
+        release_after_minutes=int(release_after) if release_after.isdigit() else 15,
     )
 
 

@@ -325,6 +325,12 @@ def _create_waitlist(conn: Connection) -> None:
     schema.waitlist.create(conn, checkfirst=True)
 
 
+def _booking_released_at(conn: Connection) -> None:
+    # a database created by migration 1 from today's metadata has the column already
+    if not _has_column(conn, "bookings", "released_at"):
+        conn.execute(sa.text("ALTER TABLE bookings ADD COLUMN released_at TIMESTAMP"))
+
+
 MIGRATIONS: list[Callable[[Connection], None]] = [
     _create_initial_schema,
     _create_visitor_photos,
@@ -336,6 +342,7 @@ MIGRATIONS: list[Callable[[Connection], None]] = [
     _mks_links_outbox_and_state,
     _place_address_metro_directions,
     _create_waitlist,
+    _booking_released_at,
 ]
 
 

@@ -55,6 +55,9 @@ MESSAGES: dict[str, str] = {
     "session_not_found": "Мероприятие не найдено.",
     "sessions_on_different_days": "За один раз можно записаться только на услуги одного дня одного события.",
     "booking_not_found": "Запись не найдена.",
+    # the door: places of people who did not come
+    "release_too_early": "Место можно отдать через {minutes} мин. после начала: с {time}.",
+    "release_not_expected": "Этот человек отмечен «Присутствовал» или его место уже отдано.",
     # waiting list
     "waitlist_place_free": "Место как раз освободилось: запишитесь на него.",
     "waitlist_already_in": "Этот человек уже в листе ожидания на эту услугу.",

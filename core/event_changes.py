@@ -13,6 +13,7 @@ from core.cancellation import cancel_bookings_in_transaction
 from core.db import note_shared_change, run_in_transaction
 from core.errors import DomainError, ValidationError
 from core.events import Event, booked_people_on_or_after, get_event, has_history
+from core.joins import HOLDS_PLACE
 from core.locks import lock_events
 from core.places import place_for_event
 from core.recurrence import Recurrence, occurs_on, rule_to_stored
@@ -168,7 +169,7 @@ class EditConflicts:
 
 def _future_session_loads(conn: Connection, event_id: int, today: date) -> list[sa.Row]:
     """Per stored future session of the event: its service, date and active bookings."""
-    active = sa.func.count(bookings.c.id).filter(bookings.c.status.in_(statuses.ACTIVE))
+    active = sa.func.count(bookings.c.id).filter(HOLDS_PLACE)
     return conn.execute(
         sa.select(
             sessions.c.id,
@@ -202,7 +203,7 @@ def _participants_by_date(conn: Connection, event_id: int, today: date) -> dict[
     rows = conn.execute(
         sa.select(sessions.c.date, sa.func.count(sa.distinct(bookings.c.visitor_id)))
         .select_from(bookings.join(sessions, sessions.c.id == bookings.c.session_id))
-        .where(sessions.c.event_id == event_id, sessions.c.date >= today, bookings.c.status.in_(statuses.ACTIVE))
+        .where(sessions.c.event_id == event_id, sessions.c.date >= today, HOLDS_PLACE)
         .group_by(sessions.c.date)
     ).all()
     return {d: n for d, n in rows}

@@ -4,12 +4,16 @@ booked the same way."""
 
 import sqlalchemy as sa
 
+from core import statuses
 from core.schema import bookings, event_services, events, places, services, sessions, staff, volunteers
 
 # a session's own time and capacity, where an admin changed them, else its service's
 SESSION_START = sa.func.coalesce(sessions.c.start_time, event_services.c.start_time)
 SESSION_END = sa.func.coalesce(sessions.c.end_time, event_services.c.end_time)
 SESSION_CAPACITY = sa.func.coalesce(sessions.c.capacity, event_services.c.capacity)
+
+# a booking that counts against the capacities: active, and its place not given away at the door
+HOLDS_PLACE = sa.and_(bookings.c.status.in_(statuses.ACTIVE), bookings.c.released_at.is_(None))
 
 # a booking with where and when it happens
 BOOKING_DETAILS = (

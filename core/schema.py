@@ -202,6 +202,9 @@ bookings = sa.Table(
     sa.Column("status_changed_by", sa.String(40)),
     # the comment given with the last status change in Участники (migration 3)
     sa.Column("staff_comment", sa.String(500)),
+    # a «Не пришел» whose place was given to somebody at the door (core.door): it holds no
+    # place any more (core.joins.HOLDS_PLACE). Migration 11.
+    sa.Column("released_at", sa.DateTime),
     _known_status(),
 )
 

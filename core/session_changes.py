@@ -5,10 +5,11 @@ from datetime import datetime, time
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from core import audit, statuses
+from core import audit
 from core.actors import Actor
 from core.db import run_in_transaction
 from core.errors import DomainError, ValidationError
+from core.joins import HOLDS_PLACE
 from core.locks import lock_event_days
 from core.schema import bookings, sessions
 from core.sessions import Session
@@ -35,7 +36,7 @@ def _lock_session(conn: Connection, session: Session) -> tuple[int, int]:
     booked = conn.execute(
         sa.select(sa.func.count())
         .select_from(bookings)
-        .where(bookings.c.session_id == session_id, bookings.c.status.in_(statuses.ACTIVE))
+        .where(bookings.c.session_id == session_id, HOLDS_PLACE)
     ).scalar()
     return session_id, booked
 

@@ -18,6 +18,7 @@ from sqlalchemy.engine import Connection
 from core import statuses
 from core.errors import DomainError
 from core.events import Event, EventService
+from core.joins import HOLDS_PLACE
 from core.recurrence import occurrences as series_dates
 from core.recurrence import Recurrence, occurs_on
 from core.schema import bookings, occurrences, sessions
@@ -85,7 +86,7 @@ _STORED_COLUMNS = (
     sessions.c.cancelled_at,
 )
 _STORED_SESSIONS = (
-    sa.select(*_STORED_COLUMNS, sa.func.count(bookings.c.id).filter(bookings.c.status.in_(statuses.ACTIVE)).label("booked"))
+    sa.select(*_STORED_COLUMNS, sa.func.count(bookings.c.id).filter(HOLDS_PLACE).label("booked"))
     .select_from(sessions.outerjoin(bookings, bookings.c.session_id == sessions.c.id))
     .where(sessions.c.event_id == sa.any_(_WINDOW_EVENTS), sessions.c.date.between(_WINDOW_START, _WINDOW_END))
     .group_by(*_STORED_COLUMNS)
@@ -96,7 +97,7 @@ _DAY_PARTICIPANTS = (
     .where(
         sessions.c.event_id == sa.any_(_WINDOW_EVENTS),
         sessions.c.date.between(_WINDOW_START, _WINDOW_END),
-        bookings.c.status.in_(statuses.ACTIVE),
+        HOLDS_PLACE,
     )
     .group_by(sessions.c.event_id, sessions.c.date)
 )

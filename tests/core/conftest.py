@@ -14,7 +14,7 @@ INVARIANT_QUERIES = {
         FROM bookings b
         JOIN sessions s ON s.id = b.session_id
         JOIN event_services es ON es.id = s.event_service_id
-        WHERE b.status IN ('expected', 'attended', 'no_show')
+        WHERE b.status IN ('expected', 'attended', 'no_show') AND b.released_at IS NULL
         GROUP BY s.id, s.capacity, es.capacity
         HAVING count(*) > coalesce(s.capacity, es.capacity)
     """,
@@ -25,7 +25,7 @@ INVARIANT_QUERIES = {
         JOIN sessions s ON s.id = b.session_id
         JOIN events e ON e.id = s.event_id
         LEFT JOIN occurrences o ON o.event_id = s.event_id AND o.date = s.date
-        WHERE b.status IN ('expected', 'attended', 'no_show')
+        WHERE b.status IN ('expected', 'attended', 'no_show') AND b.released_at IS NULL
         GROUP BY s.event_id, s.date, e.capacity, o.capacity
         HAVING count(DISTINCT b.visitor_id) > coalesce(o.capacity, e.capacity)
     """,

@@ -284,3 +284,69 @@ def test_the_door_lists_todays_sessions_of_the_place_with_their_active_people(en
     assert marked.undo_seconds_left(volunteer_actor, now + timedelta(seconds=45)) == 15
     assert marked.undo_seconds_left(volunteer_actor, now + timedelta(seconds=61)) == 0
     assert shown[0].people[0].undo_seconds_left(volunteer_actor, now) == 0
+
+
+# --- places of people who did not come -----------------------------------------------------
+
+
+@given(start_minutes=st.integers(0, 23 * 60), elapsed=st.integers(-120, 240), after=st.integers(0, 60), days=st.integers(-1, 1))
+def test_a_place_may_be_released_only_today_and_only_the_set_minutes_after_the_start(start_minutes, elapsed, after, days):
+    day = datetime(2026, 3, 10).date()
+    start = time(start_minutes // 60, start_minutes % 60)
+    now = datetime.combine(day, start) + timedelta(minutes=elapsed, days=days)
+    assert door.may_release(day, start, now, after) == (now.date() == day and elapsed + days * 24 * 60 >= after)
+
+
+@pytest.fixture
+def started_full(engine, now, make_event, make_visitor, add_booking):
+    """Today's 10:00 session of two places, both booked; the clock at 10:20."""
+    event = make_event(first_date=now.date(), capacity=5, services=[dict(capacity=2, start=time(10), end=time(12))])
+    people = [make_visitor("Анна"), make_visitor("Борис")]
+    bookings_made = [add_booking(key_of(event), person) for person in people]
+    return event, bookings_made, datetime.combine(now.date(), time(10, 20))
+
+
+def test_the_place_of_who_did_not_come_goes_to_a_walk_in_after_the_set_minutes(
+    engine, make_visitor, volunteer_actor, started_full, assert_invariants
+):
+    event, (absent, _), later = started_full
+    walker = make_visitor("Вера")
+    with pytest.raises(BookingRefused) as full:
+        door.walk_in(engine, walker, key_of(event), volunteer_actor, later)
+    assert full.value.code == "session_full"
+    with pytest.raises(DomainError) as early:
+        door.release(engine, absent, volunteer_actor, later, after_minutes=30)
+    assert (early.value.code, early.value.message) == ("release_too_early", "Место можно отдать через 30 мин. после начала: с 10:30.")
+    assert row_of(engine, absent).status == E
+
+    door.release(engine, absent, volunteer_actor, later, after_minutes=15)
+    door.walk_in(engine, walker, key_of(event), volunteer_actor, later)
+
+    with engine.connect() as conn:
+        released = conn.execute(sa.select(bookings.c.status, bookings.c.released_at).where(bookings.c.id == absent)).one()
+    assert released == (N, later)  # the original booking says «Не пришел», and holds no place
+    assert_invariants(engine)
+    with pytest.raises(DomainError) as twice:
+        door.release(engine, absent, volunteer_actor, later, after_minutes=15)
+    assert twice.value.code == "release_not_expected"
+
+
+def test_a_released_place_goes_to_a_person_from_the_waiting_list_at_the_door(
+    engine, make_visitor, volunteer_actor, visitor_actor, started_full, assert_invariants
+):
+    from core import waitlist
+
+    event, (absent, _), later = started_full
+    waiting = make_visitor("Глеб")
+    before = later.replace(hour=9, minute=30)  # they joined the line before the start
+    waitlist.join(engine, waiting, key_of(event), visitor_actor(waiting), before)
+    with engine.connect() as conn:
+        (entry,) = waitlist.entries_of_visitor(conn, waiting, before)
+
+    door.release(engine, absent, volunteer_actor, later, after_minutes=15)
+    booking_id = door.seat_from_line(engine, entry.entry_id, volunteer_actor, later)
+
+    assert row_of(engine, booking_id).status == A
+    with engine.connect() as conn:
+        assert [e.state for e in waitlist.entries_of_visitor(conn, waiting, later)] == ["booked"]
+    assert_invariants(engine)

@@ -191,3 +191,39 @@ def test_names_at_the_door_are_shown_as_typed(app, db_engine):
         assert any(text.startswith(md(found.session.service_name) + ",") for text in shown)
     for person in people:
         assert any(text.startswith(f"**{md(person.name)}**") for text in shown)
+
+
+def test_the_place_of_who_did_not_come_goes_to_the_first_in_line_at_the_door(app, db_engine, monkeypatch):
+    from datetime import datetime, time
+
+    from core import waitlist
+    from core.booking import SessionKey
+    from core.session_changes import edit_session
+    from core.visitors import register_visitor
+    from ui.clock import now
+
+    monkeypatch.setenv("RELEASE_AFTER_MINUTES", "0")
+    absent = first_expected(db_engine)
+    (session,) = [s.session for s in today_at(db_engine, "Цветной") if absent in s.people]
+    moment = now()
+    started = max(datetime.combine(moment.date(), time(0)), moment - timedelta(minutes=30)).time()
+    # it started a little while ago and is full
+    edit_session(db_engine, session, started, time(23, 59), session.booked, ACTORS["admin"], moment)
+    waiting = register_visitor(db_engine, "Глеб", "Ждущий", None, None, True, None, moment).visitor_id
+    waitlist.join(db_engine, waiting, SessionKey(session.event_service_id, session.date), ACTORS["admin"], moment)
+
+    at = at_place(app("door", "volunteer"), db_engine)
+    click(at, f"door_release_{absent.booking_id}")
+    assert status_of(db_engine, absent.booking_id)[0] == statuses.EXPECTED  # asked first
+    click(at, f"door_release_yes_{absent.booking_id}")
+
+    assert status_of(db_engine, absent.booking_id)[0] == statuses.NO_SHOW
+    assert "Место отдано другому." in [c.value for c in at.caption]
+    seat = next(b for b in at.button if (b.key or "").startswith("door_seat_"))
+    assert seat.label.startswith("1. Ждущий Глеб")
+    click(at, seat.key)
+
+    with db_engine.connect() as conn:
+        seated = conn.execute(sa.select(bookings.c.status).where(bookings.c.visitor_id == waiting)).scalars().all()
+    assert seated == [statuses.ATTENDED]
+    assert any(s.value == "Записано и отмечено «Присутствовал»: Ждущий Глеб." for s in at.success)
