@@ -21,8 +21,8 @@ from core.db import run_in_transaction
 from core.errors import DomainError, NotAllowed, ValidationError
 from core.downloads import HTML_MIME, ExportFile
 from core.paper import print_form
-from core.schema import bookings, event_services, events, places, services, sessions, staff, visitors, volunteers, waitlist
-from core.joins import BOOKING_DETAILS, SESSION_START, STAFF_MAKER, VOLUNTEER_MAKER
+from core.schema import bookings, event_services, places, services, sessions, staff, visitors, volunteers, waitlist
+from core.joins import BOOKING_DETAILS, SESSION_START, STAFF_MAKER, VOLUNTEER_MAKER, with_session_details
 from core.spreadsheet import XLSX_MIME, Column, write_xlsx
 from core.validation import format_phone, format_ru_date
 
@@ -182,11 +182,7 @@ _JOINED = (
 )
 # a waiting list entry with its session, person and whoever put them in line
 _WAITING_JOINED = (
-    waitlist.join(sessions, sessions.c.id == waitlist.c.session_id)
-    .join(event_services, event_services.c.id == sessions.c.event_service_id)
-    .join(services, services.c.id == event_services.c.service_id)
-    .join(events, events.c.id == sessions.c.event_id)
-    .join(places, places.c.id == events.c.place_id)
+    with_session_details(waitlist.join(sessions, sessions.c.id == waitlist.c.session_id))
     .join(visitors, visitors.c.id == waitlist.c.visitor_id)
     .outerjoin(staff, sa.and_(waitlist.c.created_by_kind == "staff", staff.c.id == waitlist.c.created_by_id))
     .outerjoin(volunteers, sa.and_(waitlist.c.created_by_kind == "volunteer", volunteers.c.id == waitlist.c.created_by_id))

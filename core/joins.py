@@ -15,14 +15,20 @@ SESSION_CAPACITY = sa.func.coalesce(sessions.c.capacity, event_services.c.capaci
 # a booking that counts against the capacities: active, and its place not given away at the door
 HOLDS_PLACE = sa.and_(bookings.c.status.in_(statuses.ACTIVE), bookings.c.released_at.is_(None))
 
+
+
+def with_session_details(joined_to_sessions):
+    """A join that reaches `sessions`, continued to its service, catalog name, event and place."""
+    return (
+        joined_to_sessions.join(event_services, event_services.c.id == sessions.c.event_service_id)
+        .join(services, services.c.id == event_services.c.service_id)
+        .join(events, events.c.id == sessions.c.event_id)
+        .join(places, places.c.id == events.c.place_id)
+    )
+
+
 # a booking with where and when it happens
-BOOKING_DETAILS = (
-    bookings.join(sessions, sessions.c.id == bookings.c.session_id)
-    .join(event_services, event_services.c.id == sessions.c.event_service_id)
-    .join(services, services.c.id == event_services.c.service_id)
-    .join(events, events.c.id == sessions.c.event_id)
-    .join(places, places.c.id == events.c.place_id)
-)
+BOOKING_DETAILS = with_session_details(bookings.join(sessions, sessions.c.id == bookings.c.session_id))
 
 # who made a booking: outer-join staff and volunteers on these
 STAFF_MAKER = sa.and_(bookings.c.created_by_kind == "staff", staff.c.id == bookings.c.created_by_id)

@@ -23,8 +23,8 @@ from sqlalchemy.engine import Connection, Engine
 
 from core import mks, mks_status, statuses
 from core.db import run_in_transaction
-from core.joins import SESSION_START
-from core.schema import bookings, event_services, events, mks_clients, mks_outbox, mks_service_types, places, sessions
+from core.joins import BOOKING_DETAILS, SESSION_START
+from core.schema import bookings, event_services, mks_clients, mks_outbox, mks_service_types, places, sessions
 
 ADD, REMOVE = "add", "remove"
 WAITING, SENT, FAILED, KEPT = "waiting", "sent", "failed", "kept"
@@ -44,11 +44,7 @@ _TARGETS = (
         SESSION_START.label("start_time"), places.c.name.label("place"),
     )
     .select_from(
-        bookings.join(sessions, sessions.c.id == bookings.c.session_id)
-        .join(event_services, event_services.c.id == sessions.c.event_service_id)
-        .join(events, events.c.id == sessions.c.event_id)
-        .join(places, places.c.id == events.c.place_id)
-        .join(mks_clients, mks_clients.c.visitor_id == bookings.c.visitor_id)
+        BOOKING_DETAILS.join(mks_clients, mks_clients.c.visitor_id == bookings.c.visitor_id)
         .join(mks_service_types, mks_service_types.c.service_id == event_services.c.service_id)
     )
     .where(bookings.c.id.in_(sa.bindparam("ids", expanding=True)))

@@ -25,9 +25,9 @@ from core.actors import Actor, volunteer_code
 from core.booking import BookingRequest, SessionKey, book_together
 from core.db import DAY_LOCK_ATTEMPTS, run_in_transaction
 from core.errors import BookingRefused, DomainError, NotAllowed
-from core.joins import SESSION_START
+from core.joins import SESSION_START, with_session_details
 from core.locks import lock_event_days
-from core.schema import event_services, events, places, services, sessions, staff, visitors, waitlist
+from core.schema import event_services, places, services, sessions, staff, visitors, waitlist
 from core.validation import clean_text
 
 WAITING, BOOKED, LEFT, CLOSED = "waiting", "booked", "left", "closed"
@@ -309,13 +309,7 @@ def entries_of_visitor(conn: Connection, visitor_id: int, now: datetime) -> list
             waitlist.c.id, waitlist.c.session_id, waitlist.c.state, waitlist.c.position, sessions.c.date,
             SESSION_START.label("start_time"), services.c.name.label("service_name"), places.c.name.label("place_name"),
         )
-        .select_from(
-            waitlist.join(sessions, sessions.c.id == waitlist.c.session_id)
-            .join(event_services, event_services.c.id == sessions.c.event_service_id)
-            .join(services, services.c.id == event_services.c.service_id)
-            .join(events, events.c.id == sessions.c.event_id)
-            .join(places, places.c.id == events.c.place_id)
-        )
+        .select_from(with_session_details(waitlist.join(sessions, sessions.c.id == waitlist.c.session_id)))
         .where(waitlist.c.visitor_id == visitor_id, waitlist.c.state.in_((WAITING, BOOKED, CLOSED)), sessions.c.date >= now.date())
         .order_by(sessions.c.date, "start_time")
     ).all()
