@@ -15,7 +15,13 @@ button[data-testid^="stBaseButton"] {min-height: 2.75rem;}
      button, and the participants dialog's tick boxes a 44 px square to tap */
   [data-testid="stButtonGroup"] button {height: auto !important; min-height: 2.75rem !important;}
   [data-testid="stDialog"] [data-testid="stCheckbox"] label {min-width: 2.75rem; min-height: 2.75rem; align-items: center;}
+  /* the menu's links (Streamlit draws them 34 px) as tall as a button */
+  [data-testid="stSidebarNavLink"] {min-height: 2.75rem; align-items: center;}
 }
+/* the participants dialog: one compact row a person, a slim frame */
+[class*="st-key-pp_row_"] {padding: 0.3rem 0.6rem !important; gap: 0.2rem !important;}
+[class*="st-key-pp_row_"] [data-testid="stHorizontalBlock"], [class*="st-key-pp_row_"] [data-testid="stLayoutWrapper"] {gap: 0.4rem;}
+[class*="st-key-pp_who_"] p {overflow-wrap: anywhere; line-height: 1.35;}
 /* month view: a seventh of the page per day; a slim frame and smaller type so that words such
    as «консультация» keep to one line at 1280 px (the browser breaks a word only when it cannot fit) */
 .st-key-cal_grid [class*="st-key-cal_day_"] {padding: 0.4rem !important;}
