@@ -90,7 +90,8 @@ def find_section() -> None:
     if visitor_id:
         visitor_card(visitor_id)
         return
-    st.text_input("Карта, фамилия и имя или телефон", key="dk_q", placeholder="Например: 100042 или Петрова Анна")
+    # live: the suggestions follow the typing (a run after each pause of 250 ms), no Enter needed
+    st.text_input("Карта, фамилия и имя или телефон", key="dk_q", placeholder="Например: 100042 или Петрова Анна", live=True)
     query = st.session_state.get("dk_q", "")
     if not query:
         st.caption("Начните вводить — появятся подсказки.")

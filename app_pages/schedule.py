@@ -4,7 +4,7 @@ from datetime import date
 
 import streamlit as st
 
-from core.errors import DomainError
+from core.errors import DomainError, ValidationError
 from core.event_changes import activate_event, archive_event, delete_event
 from core.events import Event, EventFilter, booked_people_on_or_after, has_history, split_active_archived
 from core.recurrence import plural
@@ -17,7 +17,7 @@ from ui.forms import keep_widget_values, show_once
 from ui.paging import current_page, pager
 
 actor = require_role("admin")
-FILTER_KEYS = ("ef_text", "ef_dates", "ef_kind", "ef_service", "ef_place", "ev_tab")
+FILTER_KEYS = ("ef_text", "ef_from", "ef_to", "ef_kind", "ef_service", "ef_place", "ev_tab")
 keep_widget_values(*FILTER_KEYS)
 
 PAGE_SIZE = 20
@@ -26,16 +26,22 @@ catalog = {s.id: s.name for s in cached_catalog()}
 
 
 def reset_filters() -> None:
-    st.session_state.update(ef_text="", ef_dates=(), ef_kind="all", ef_service=ALL_SERVICES, ef_place=ALL_PLACES)
+    st.session_state.update(ef_text="", ef_from=None, ef_to=None, ef_kind="all", ef_service=ALL_SERVICES, ef_place=ALL_PLACES)
+
+
+def dates_reversed() -> bool:
+    date_from, date_to = st.session_state.get("ef_from"), st.session_state.get("ef_to")
+    return date_from is not None and date_to is not None and date_to < date_from
 
 
 def current_filter() -> EventFilter:
+    """The filter the widgets describe; back-to-front dates (refused under «по») filter nothing."""
     s = st.session_state
-    dates = tuple(s.get("ef_dates") or ())
+    reversed_ = dates_reversed()
     return EventFilter(
         text=(s.get("ef_text") or "").strip(),
-        date_from=dates[0] if len(dates) > 0 else None,
-        date_to=dates[1] if len(dates) > 1 else None,
+        date_from=None if reversed_ else s.get("ef_from"),
+        date_to=None if reversed_ else s.get("ef_to"),
         kind=s.get("ef_kind", "all"),
         service_id=id_of(catalog, s.get("ef_service")),
         place_id=id_of(places, s.get("ef_place")),
@@ -164,15 +170,20 @@ def header_row() -> None:
 
 def filters() -> None:
     with st.expander("🔎 Фильтры: " + md(current_filter().describe(catalog, places)), expanded=False):
-        cols = st.columns([2, 2, 1.4, 1.6, 1.4])
+        cols = st.columns([2, 1.2, 1.2, 1.4, 1.6, 1.4])
         cols[0].text_input("Поиск по названию или месту", key="ef_text", placeholder="Например: стирка")
-        # empty until chosen: set in the state, not as value=, which keep_widget_values would contradict
-        st.session_state.setdefault("ef_dates", ())
-        cols[1].date_input("Даты с — по (ДД.ММ.ГГГГ)", key="ef_dates", format="DD.MM.YYYY")
-        cols[2].selectbox("Тип", ["all", "one_off", "recurring"], key="ef_kind", placeholder=CHOOSE,
+        # two single fields, not a range: a range picker half chosen and its own words are English.
+        # Empty until chosen: set in the state, not as value=, which keep_widget_values would contradict
+        st.session_state.setdefault("ef_from", None)
+        st.session_state.setdefault("ef_to", None)
+        cols[1].date_input("Даты с", key="ef_from", format="DD.MM.YYYY")
+        cols[2].date_input("по", key="ef_to", format="DD.MM.YYYY")
+        if dates_reversed():
+            cols[2].error(ValidationError("period_reversed").message, icon="⚠️")
+        cols[3].selectbox("Тип", ["all", "one_off", "recurring"], key="ef_kind", placeholder=CHOOSE,
                           format_func={"all": "Все", "one_off": "Разовые", "recurring": "Повторяющиеся"}.get)
-        cols[3].selectbox("Услуга", [ALL_SERVICES, *sorted(catalog.values())], key="ef_service", placeholder=CHOOSE)
-        cols[4].selectbox("Место", [ALL_PLACES, *places.values()], key="ef_place", placeholder=CHOOSE)
+        cols[4].selectbox("Услуга", [ALL_SERVICES, *sorted(catalog.values())], key="ef_service", placeholder=CHOOSE)
+        cols[5].selectbox("Место", [ALL_PLACES, *places.values()], key="ef_place", placeholder=CHOOSE)
         st.button("Сбросить фильтры", key="ef_reset", on_click=reset_filters)
 
 

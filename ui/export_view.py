@@ -25,8 +25,10 @@ DEFAULTS = {
     "ex_services": [],
     "ex_statuses": [],
     "ex_cancelled": False,
-    "ex_session_dates": (),
-    "ex_booked_dates": (),
+    "ex_session_from": None,
+    "ex_session_to": None,
+    "ex_booked_from": None,
+    "ex_booked_to": None,
     "ex_format": "xlsx",
 }
 SAVED_KEY, FILE_KEY = "ex_saved", "ex_file"
@@ -45,31 +47,25 @@ def _save() -> None:
 
 
 def reset_filters() -> None:
-    st.session_state.update(ex_services=[], ex_statuses=[], ex_cancelled=False, ex_session_dates=(), ex_booked_dates=())
+    st.session_state.update(ex_services=[], ex_statuses=[], ex_cancelled=False,
+                            ex_session_from=None, ex_session_to=None, ex_booked_from=None, ex_booked_to=None)
 
 
 def _set_all_fields(value: bool) -> None:
     st.session_state.update({key: value for key in FIELD_KEYS.values()})
 
 
-def _period(key: str) -> tuple:
-    dates = tuple(st.session_state.get(key) or ())
-    return (dates[0] if dates else None, dates[1] if len(dates) > 1 else None)
-
-
 def current_filter(catalog: dict[int, str]) -> ExportFilter:
     """The filter the widgets describe; raises ValidationError for a reversed period."""
     s = st.session_state
     ids = {name: service_id for service_id, name in catalog.items()}
-    session_from, session_to = _period("ex_session_dates")
-    booked_from, booked_to = _period("ex_booked_dates")
     return ExportFilter(
         service_ids=tuple(sorted(ids[name] for name in s.get("ex_services", []) if name in ids)),
         statuses=tuple(code for code in STATUS_LABELS if STATUS_LABELS[code] in s.get("ex_statuses", [])),
-        session_from=session_from,
-        session_to=session_to,
-        booked_from=booked_from,
-        booked_to=booked_to,
+        session_from=s.get("ex_session_from"),
+        session_to=s.get("ex_session_to"),
+        booked_from=s.get("ex_booked_from"),
+        booked_to=s.get("ex_booked_to"),
         include_cancelled=bool(s.get("ex_cancelled")),
     )
 
@@ -107,16 +103,19 @@ def _filters(catalog: dict[int, str]) -> ExportFilter | None:
         cols[1].multiselect("Статус участника", list(STATUS_LABELS.values()), key="ex_statuses", placeholder="Все статусы", select_all=False)
         # a chosen status list says itself whether «Отменено» is in it
         cols[1].checkbox("включая отменённые", key="ex_cancelled", disabled=bool(st.session_state.get("ex_statuses")))
+        # each period as two single fields, not a range: a range picker half chosen and its own
+        # words are English. Empty until chosen (DEFAULTS, restored into the state above)
         periods = st.columns(2)
-        # empty until chosen: set in the state, not as value=, which keep_widget_values would contradict
-        st.session_state.setdefault("ex_session_dates", ())
-        st.session_state.setdefault("ex_booked_dates", ())
-        periods[0].date_input("Период мероприятий (с — по)", key="ex_session_dates", format="DD.MM.YYYY")
-        periods[1].date_input("Период записи (с — по)", key="ex_booked_dates", format="DD.MM.YYYY")
+        session_dates, booked_dates = periods[0].columns(2), periods[1].columns(2)
+        session_dates[0].date_input("Мероприятия с", key="ex_session_from", format="DD.MM.YYYY")
+        session_dates[1].date_input("по", key="ex_session_to", format="DD.MM.YYYY")
+        booked_dates[0].date_input("Записи сделаны с", key="ex_booked_from", format="DD.MM.YYYY")
+        booked_dates[1].date_input("по", key="ex_booked_to", format="DD.MM.YYYY")
         try:
             flt = current_filter(catalog)
         except ValidationError as refusal:
-            column = periods[1] if refusal.field == "booked_period" else periods[0]
+            # next to the «по» it concerns
+            column = booked_dates[1] if refusal.field == "booked_period" else session_dates[1]
             column.error(refusal.message, icon="⚠️")
             flt = None
         st.button("Сбросить фильтры", key="ex_reset", on_click=reset_filters)

@@ -55,7 +55,7 @@ def _apply_status(booking_ids: list[int]) -> None:
     for booking_id in booking_ids:
         st.session_state[f"pp_sel_{booking_id}"] = False
     st.session_state.update(pp_all=False, pp_comment="")
-    st.session_state["pp_flash"] = f"Статус «{statuses.ADMIN_LABEL[st.session_state['pp_status']]}» отмечен: {changed}."
+    st.session_state["pp_status_flash"] = f"Статус «{statuses.ADMIN_LABEL[st.session_state['pp_status']]}» отмечен: {changed}."
     after_write()
 
 
@@ -89,20 +89,19 @@ def _header(session: Session) -> None:
 
 
 def _person_row(row) -> None:
-    with st.container(border=True):
-        cols = st.columns([0.5, 2.4, 1.2, 1.8, 1.5, 1.3, 1.6])
-        selectable = row.status in statuses.ACTIVE
-        cols[0].checkbox(
-            "Выбрать", key=f"pp_sel_{row.id}", label_visibility="collapsed", disabled=not selectable
-        )
-        name = f"{row.last_name} {row.first_name}".strip() or ERASED_NAME
-        cols[1].markdown(f"**{md(name)}**")
-        cols[2].write(f"карта {row.card_number}")
-        cols[3].write(format_phone(row.phone) or "без телефона")
-        with cols[4]:
-            st.badge(statuses.ADMIN_LABEL[row.status], color=statuses.BADGE[row.status])
-        cols[5].markdown(md(booked_by(row.created_by_kind, row.created_by_id, row.staff_name)))
-        cols[6].caption(f"записан {ru_datetime(row.created_at)}")
+    """One compact row a person, a phone's width: the tick box (a 44 px square to a thumb, ui/style.py)
+    beside who it is and how to reach them, then the status, who booked and when; comments under it."""
+    selectable = row.status in statuses.ACTIVE
+    name = f"{row.last_name} {row.first_name}".strip() or ERASED_NAME
+    # a number kept on one line: no break at its spaces and hyphens
+    phone = (format_phone(row.phone) or "").replace(" ", "\u00a0").replace("-", "\u2011") or "без телефона"
+    with st.container(border=True, key=f"pp_row_{row.id}"):
+        with st.container(horizontal=True, vertical_alignment="center", gap="small"):
+            st.checkbox("Выбрать", key=f"pp_sel_{row.id}", label_visibility="collapsed", disabled=not selectable)
+            with st.container(gap=None, key=f"pp_who_{row.id}"):
+                st.markdown(f"**{md(name)}** :{statuses.BADGE[row.status]}-badge[{statuses.ADMIN_LABEL[row.status]}]")
+                st.caption(f"карта {row.card_number} · {phone} · {md(booked_by(row.created_by_kind, row.created_by_id, row.staff_name))}, "
+                           f"записан {ru_datetime(row.created_at)}")
         if row.comment:
             st.caption(f"💬 {md(row.comment)}")
         if row.staff_comment:
@@ -136,6 +135,7 @@ def _add_form(session: Session) -> None:
         if matches:
             st.radio("Найдено", list(labels), key="pp_add_choice", format_func=lambda v: md(labels[v]))
         st.button("Добавить", key="pp_add", type="primary", on_click=_add_person, args=(session,), disabled=not matches)
+        show_once("pp_flash")
         show_once("pp_add_error", "warning")
 
 
@@ -143,7 +143,6 @@ def render(event_service_id: int, day: date) -> None:
     """The dialog body: header with both counts, the table, bulk status, add a person."""
     session = load_session(event_service_id, day)
     _header(session)
-    show_once("pp_flash")
     rows = []
     if session.session_id is not None:
         with get_engine().connect() as conn:
@@ -165,6 +164,8 @@ def render(event_service_id: int, day: date) -> None:
             cols[0].selectbox("Новый статус", offered, key="pp_status", placeholder=CHOOSE, format_func=statuses.ADMIN_LABEL.get)
             cols[1].text_input("Комментарий (необязательно)", key="pp_comment", max_chars=500)
             cols[2].button("Применить", key="pp_apply", type="primary", on_click=_apply_status, args=(active_ids,), width="stretch")
+            # under the button just tapped: on a phone the top of the list is screens away
+            show_once("pp_status_flash")
             show_once("pp_error", "error")
             if statuses.ATTENDED not in offered:
                 st.caption("Отметить «Присутствовал» или «Не пришел» можно с дня мероприятия.")

@@ -15,7 +15,13 @@ button[data-testid^="stBaseButton"] {min-height: 2.75rem;}
      button, and the participants dialog's tick boxes a 44 px square to tap */
   [data-testid="stButtonGroup"] button {height: auto !important; min-height: 2.75rem !important;}
   [data-testid="stDialog"] [data-testid="stCheckbox"] label {min-width: 2.75rem; min-height: 2.75rem; align-items: center;}
+  /* the menu's links (Streamlit draws them 34 px) as tall as a button */
+  [data-testid="stSidebarNavLink"] {min-height: 2.75rem; align-items: center;}
 }
+/* the participants dialog: one compact row a person, a slim frame */
+[class*="st-key-pp_row_"] {padding: 0.3rem 0.6rem !important; gap: 0.2rem !important;}
+[class*="st-key-pp_row_"] [data-testid="stHorizontalBlock"], [class*="st-key-pp_row_"] [data-testid="stLayoutWrapper"] {gap: 0.4rem;}
+[class*="st-key-pp_who_"] p {overflow-wrap: anywhere; line-height: 1.35;}
 /* month view: a seventh of the page per day; a slim frame and smaller type so that words such
    as «консультация» keep to one line at 1280 px (the browser breaks a word only when it cannot fit) */
 .st-key-cal_grid [class*="st-key-cal_day_"] {padding: 0.4rem !important;}
@@ -52,10 +58,22 @@ button[data-testid^="stBaseButton"] {min-height: 2.75rem;}
   .st-key-vp_tab [role="tablist"] {gap: 0.15rem !important;}
 }
 .st-key-vp_head img {border-radius: 50%;}
+/* a 64 px face needs no «Fullscreen» button (Streamlit's, English) */
+.st-key-vp_head [data-testid="stElementToolbar"] {display: none;}
 .st-key-vp_name {flex: 1 1 0; min-width: 0;}
 .st-key-vp_name p {overflow-wrap: anywhere;}
 /* Streamlit's "Press Enter to apply" under a typed-in field is English: the buttons say what to do */
 [data-testid="InputInstructions"] {display: none;}
+/* Streamlit 1.67 pins its select boxes and date fields to the en-US locale: what it writes there
+   itself is drawn over in Russian. An empty list's «No results» (hidden, so not read aloud either) */
+[role="listbox"][data-empty] [role="option"] > span {font-size: 0; visibility: hidden;}
+[role="listbox"][data-empty] [role="option"] > span::after {content: "Ничего не найдено"; font-size: 0.875rem; visibility: visible;}
+/* an empty date field's «dd.mm.yyyy»: the segments stay (a finger or the keyboard types into them), their letters Russian */
+[data-testid="stDateInputField"] [role="spinbutton"][data-placeholder] {font-size: 0;}
+[data-testid="stDateInputField"] [role="spinbutton"][data-placeholder]::after {font-size: 0.875rem;}
+[data-testid="stDateInputField"] [role="spinbutton"][data-placeholder][data-type="day"]::after {content: "ДД";}
+[data-testid="stDateInputField"] [role="spinbutton"][data-placeholder][data-type="month"]::after {content: "ММ";}
+[data-testid="stDateInputField"] [role="spinbutton"][data-placeholder][data-type="year"]::after {content: "ГГГГ";}
 /* the file picker's own words are English: hide them, the caption above says it in Russian */
 [class*="st-key-vp_photo_file"] [data-testid="stFileUploaderDropzoneInstructions"] {display: none;}
 [class*="st-key-vp_photo_file"] button[data-testid="stBaseButton-secondary"] [data-testid="stMarkdownContainer"] {display: none;}

@@ -32,19 +32,23 @@ def _initials(first: str, last: str) -> str:
 
 
 def _uploader_key() -> str:
-    # a new key after each save gives an empty picker: Streamlit cannot clear one through state
+    # a new key after each try gives an empty picker: Streamlit cannot clear one through state
     return f"vp_photo_file_{st.session_state.get('vp_photo_round', 0)}"
 
 
 @as_signed_in
 def _save_photo(actor: Actor) -> None:
+    """Saved as soon as it is chosen: one tap fewer, and the picker never keeps Streamlit's
+    English line about the file («photo.jpg 23.0KB», «Remove»): it is empty again at once."""
     upload = st.session_state.get(_uploader_key())
+    if upload is None:
+        return
+    st.session_state["vp_photo_round"] = st.session_state.get("vp_photo_round", 0) + 1
     try:
-        save_photo(get_engine(), actor.id, upload.getvalue() if upload else None, actor, now())
+        save_photo(get_engine(), actor.id, upload.getvalue(), actor, now())
     except DomainError as refusal:
         note("photo", refusal.message, ok=False)
         return
-    st.session_state["vp_photo_round"] = st.session_state.get("vp_photo_round", 0) + 1
     note("photo", "Фото сохранено.")
     after_write()
 
@@ -72,11 +76,10 @@ def header(actor: Actor) -> None:
         st.button("Выйти", key="vp_logout", on_click=sign_out)
     with st.expander("Фото профиля", key="vp_photo_box"):
         st.caption("Фото по желанию: JPEG или PNG, до 5 МБ. Без фото видны ваши инициалы.")
-        st.file_uploader("Выберите фото", type=["jpg", "jpeg", "png"], key=_uploader_key(), label_visibility="collapsed")
-        cols = st.columns(2)
-        cols[0].button("Сохранить фото", key="vp_photo_save", type="primary", on_click=_save_photo, args=(actor,), width="stretch")
+        st.file_uploader("Выберите фото", type=["jpg", "jpeg", "png"], key=_uploader_key(), label_visibility="collapsed",
+                         on_change=_save_photo, args=(actor,))
         if photo:
-            cols[1].button("Удалить фото", key="vp_photo_delete", on_click=_delete_photo, args=(actor,), width="stretch")
+            st.button("Удалить фото", key="vp_photo_delete", on_click=_delete_photo, args=(actor,))
         show_note("photo")
 
 

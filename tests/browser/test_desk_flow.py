@@ -27,3 +27,15 @@ def test_a_volunteer_books_a_visitor_on_a_phone(server, browser, shots):
     assert overflow <= 320
     screenshot(page, str(shots / "desk-320.png"))
     page.context.close()
+
+
+def test_the_desk_search_suggests_visitors_as_one_types_with_no_enter(server, browser):
+    page = new_page(browser, 320)
+    log_in(page, server.url, "volunteer", "volunteer-demo")
+    main = page.locator("[data-testid='stMain']")
+    expect(main.get_by_text("Начните вводить — появятся подсказки.")).to_be_visible()
+    main.get_by_label("Карта, фамилия и имя или телефон").press_sequentially("Толсти", delay=60)
+    # no Enter, no leaving the field: the suggestion comes while the field still has the focus
+    expect(main.get_by_role("button", name="Толстихин Виктор").first).to_be_visible(timeout=10_000)
+    assert main.get_by_label("Карта, фамилия и имя или телефон").evaluate("e => e === document.activeElement")
+    page.context.close()

@@ -69,3 +69,9 @@ def test_the_sign_in_sheet_of_a_demo_session_prints_on_one_a4_page(browser, demo
     page.set_content(sheet.data.decode("utf-8"))
     page.screenshot(path=str(shots / "sign-in-sheet.png"), full_page=True)
     context.close()
+    # the downloaded file opened on a phone: nothing runs off its 320 px
+    context = browser.new_context(viewport={"width": 320, "height": 740}, locale="ru-RU")
+    page = context.new_page()
+    page.set_content(sheet.data.decode("utf-8"))
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 320
+    context.close()

@@ -1,4 +1,5 @@
-"""Real browser, 320 px: the visitor's whole way, counted in taps, and the pictures of it in docs/.
+"""Real browser, 320 px: the visitor's whole way, counted in taps, pictured in screenshots/tests/
+(the README's pictures of it in docs/ are `make screenshots`'s: tests/browser/screenshots.py).
 
 A newcomer registers (every mistake is named at once), signs out, and then does what a visitor
 does: from the start page, sign in with card and PIN, book Стирка with a comment, see the
@@ -15,7 +16,8 @@ from playwright.sync_api import Locator, Page, expect
 
 from tests.browser.server import ROOT, has_sign_in_cookie, new_page, screenshot, wait_for, wait_idle
 
-DOCS = ROOT / "docs"
+# a test's pictures, git-ignored: a test run leaves docs/ as it was
+PICTURES = ROOT / "screenshots" / "tests"
 TAP_LIMIT = 9
 # Latin words the visitor page may show: the PIN and the photo formats are called so in Russian too.
 ALLOWED_LATIN = {"PIN", "JPEG", "PNG"}
@@ -66,17 +68,17 @@ def assert_in_view(page: Page, target: Locator) -> None:
 
 
 def in_view_shot(page: Page, name: str) -> None:
-    """What the phone's screen shows, into docs/ (the README shows these)."""
-    page.screenshot(path=str(DOCS / name))
+    """What the phone's screen shows."""
+    page.screenshot(path=str(PICTURES / name))
 
 
 def card_shot(page: Page, card: Locator, name: str) -> None:
-    """One whole card, however tall, into docs/: the page is laid out in a viewport as tall as it is."""
+    """One whole card, however tall: the page is laid out in a viewport as tall as it is."""
     height = page.viewport_size["height"]
     full = page.evaluate("() => document.querySelector('[data-testid=stMain]').scrollHeight")
     page.set_viewport_size({"width": 320, "height": min(full + 40, 12000)})
     page.wait_for_timeout(300)
-    card.screenshot(path=str(DOCS / name))
+    card.screenshot(path=str(PICTURES / name))
     page.set_viewport_size({"width": 320, "height": height})
     page.wait_for_timeout(300)
 
@@ -224,7 +226,7 @@ def test_a_booking_shows_in_my_bookings_and_cancelling_there_says_so_in_view(ser
     expect(booking.get_by_role("button", name="Не смогу прийти")).to_have_count(0)  # one way to cancel
     assert_russian_and_fits(page, 320)
     assert_big_buttons(page)
-    screenshot(page, str(DOCS / "visitor-5-my-bookings-phone.png"))
+    screenshot(page, str(PICTURES / "visitor-5-my-bookings-phone.png"))
 
     booking.get_by_role("button", name="Отменить запись").click()
     wait_idle(page)

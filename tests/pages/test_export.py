@@ -180,3 +180,18 @@ def test_an_empty_selection_says_so_and_offers_no_file(app, db_engine):
     run(at)
     assert [i.value for i in at.info] == ["Нет записей по выбранным фильтрам."]
     assert at.button(key="ex_make").disabled
+
+
+def test_a_period_is_two_dates_and_back_to_front_is_refused_next_to_its_second_date(app, db_engine):
+    at = app("export", "coordinator")
+    with db_engine.connect() as conn:
+        day = conn.execute(sa.text("SELECT min(date) FROM sessions")).scalar()
+    at.date_input(key="ex_session_from").set_value(day)
+    at.date_input(key="ex_session_to").set_value(day)
+    run(at)
+    assert "мероприятия " + md(f"{day:%d.%m.%Y}") in next(m.value for m in at.markdown if m.value.startswith("**Отбор:**"))
+    at.date_input(key="ex_booked_from").set_value(day)
+    at.date_input(key="ex_booked_to").set_value(day.replace(year=day.year - 1))
+    run(at)
+    assert [e.value for e in at.error] == ["Начало периода позже его конца."]
+    assert not any(m.value.startswith("Найдено записей") for m in at.markdown)

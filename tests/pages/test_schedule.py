@@ -203,9 +203,20 @@ def test_each_filter_narrows_the_list_and_reset_brings_everything_back(app, db_e
     assert set(titles_listed(at)) == {"Юридическая помощь", "Большой день помощи"}
     click(at, "ef_reset")
     day = today() + timedelta(days=5)
-    at.date_input(key="ef_dates").set_value((day, day)).run()
+    at.date_input(key="ef_from").set_value(day).run()
+    at.date_input(key="ef_to").set_value(day).run()
     assert "Большой день помощи" in titles_listed(at) and "Продуктовые наборы" not in titles_listed(at)
     click(at, "ef_reset")
+    assert titles_listed(at) == everything
+    assert at.date_input(key="ef_from").value is None and at.date_input(key="ef_to").value is None
+
+
+def test_dates_back_to_front_are_refused_under_the_second_field_and_filter_nothing(app):
+    at = app("schedule", "admin")
+    everything = titles_listed(at)
+    at.date_input(key="ef_from").set_value(today() + timedelta(days=5)).run()
+    at.date_input(key="ef_to").set_value(today() + timedelta(days=4)).run()
+    assert [e.value for e in at.error] == ["Начало периода позже его конца."]
     assert titles_listed(at) == everything
 
 
