@@ -55,7 +55,7 @@ DETAIL_LABELS = {
     "bytes": "байт", "service_ids": "услуги", "statuses": "статусы", "session_period": "даты мероприятий", "include_cancelled": "с отменёнными",
     "booked_period": "даты записи", "start": "с", "end": "по", "place_id": "место", "service_id": "услуга",
     "added": "добавлено", "linked": "связано по названию", "renamed": "переименовано", "retired": "выведено",
-    "conflicts": "не переименовано (название занято)",
+    "conflicts": "не переименовано (название занято)", "limit_override": "вопреки «не чаще раза в N дней», причина",
 }
 
 _APPEND = audit_log.insert()  # built once: every write of the app appends through it

@@ -315,6 +315,13 @@ def _place_address_metro_directions(conn: Connection) -> None:
         conn.execute(sa.text(f"ALTER TABLE places ADD COLUMN {column} VARCHAR({length})"))
 
 
+def _service_limit_days(conn: Connection) -> None:
+    # a database created by migration 1 from today's metadata has the column already
+    if _has_column(conn, "services", "limit_days"):
+        return
+    conn.execute(sa.text("ALTER TABLE services ADD COLUMN limit_days INTEGER"))
+
+
 MIGRATIONS: list[Callable[[Connection], None]] = [
     _create_initial_schema,
     _create_visitor_photos,
@@ -325,6 +332,7 @@ MIGRATIONS: list[Callable[[Connection], None]] = [
     _throttles_instead_of_login_attempts,
     _mks_links_outbox_and_state,
     _place_address_metro_directions,
+    _service_limit_days,
 ]
 
 

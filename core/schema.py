@@ -64,6 +64,9 @@ services = sa.Table(
     # retired from the catalog by an admin: gone from the event form and from visitors' offers,
     # kept by the events, bookings and history that name it (migration 4)
     sa.Column("retired_at", sa.DateTime),
+    # «не чаще раза в N дней» for one person across every place and event (migration 10);
+    # NULL: no limit (core/service_limits.py)
+    sa.Column("limit_days", sa.Integer),
 )
 
 events = sa.Table(
