@@ -1,0 +1,85 @@
+"""Честный доступ on the screens: «можно снова с …» for a limited service, and other dates and
+places, one tap each, when the chosen session is full or not allowed."""
+
+from datetime import timedelta
+
+import sqlalchemy as sa
+
+from core.schema import bookings, services
+from tests.pages.test_desk import VOLUNTEER, find
+from tests.pages.test_visitor import (
+    as_visitor,
+    booked,  # noqa: F401 - the fixture
+    bookings_of,
+    chosen_key,
+    click,
+    fill_up,
+    newcomer,  # noqa: F401 - the fixture
+    service_id,
+    start_booking,
+    texts,
+)
+from ui.clock import today
+from ui.visitor_bookings import BOOKED
+
+
+def limit(engine, name: str, days: int) -> None:
+    with engine.begin() as conn:
+        conn.execute(services.update().where(services.c.id == service_id(engine, name)).values(limit_days=days))
+
+
+def test_a_limited_service_says_when_it_can_be_booked_again(booked, db_engine):  # noqa: F811
+    visitor, _, key = booked
+    limit(db_engine, "Стирка", 3)
+    at = as_visitor(visitor)
+    assert f"можно снова с {key.date + timedelta(days=3):%d.%m}" in texts(at)
+    click(at, f"vb_pick_{service_id(db_engine, 'Стирка')}")
+    dates = at.pills(key="vb_date").options
+    too_soon = [f"{key.date + timedelta(days=n):%d.%m} ·" for n in range(-2, 3)]
+    assert dates and not any(day in label for label in dates for day in too_soon)
+
+
+def test_a_refused_booking_offers_other_dates_and_places_booked_with_one_tap(newcomer, db_engine):  # noqa: F811
+    at = start_booking(as_visitor(newcomer), db_engine, "Стирка", today() + timedelta(days=1))
+    refused = chosen_key(at)
+    fill_up(db_engine, refused)
+    click(at, "vb_confirm")
+
+    assert [e.value for e in at.error] == ["Мест на эту услугу больше нет."]
+    offered = [b.key for b in at.button if (b.key or "").startswith("vb_alt_")]
+    assert 1 <= len(offered) <= 5
+    assert f"vb_alt_{refused.event_service_id}:{refused.date.isoformat()}" not in offered
+    assert "Можно в другой день или в другом месте" in texts(at)
+
+    click(at, offered[0])
+    es_id, day = offered[0].removeprefix("vb_alt_").split(":")
+    (made,) = bookings_of(db_engine, newcomer.id)
+    with db_engine.connect() as conn:
+        session = conn.execute(sa.text("SELECT event_service_id, date FROM sessions WHERE id = :id"), {"id": made.session_id}).one()
+    assert (session.event_service_id, session.date.isoformat()) == (int(es_id), day)
+    assert at.session_state[BOOKED] == [made.id]  # the usual confirmation opens
+
+
+def test_the_desk_offers_other_dates_when_the_chosen_one_filled_up(app, db_engine):
+    at = find(app("desk", "volunteer"), "Толстихин", db_engine, "100001")
+    at.selectbox(key="desk_service").set_value("Стирка").run()
+    at.pills(key="desk_date").set_value((today() + timedelta(days=2)).isoformat()).run()
+    es_id, day = at.radio(key="desk_slot").value.split(":")
+    from core.booking import SessionKey
+
+    fill_up(db_engine, SessionKey(int(es_id), today().fromisoformat(day)))
+    click(at, "desk_confirm")
+    assert [e.value for e in at.error] == ["Мест на эту услугу больше нет."]
+    offered = [b.key for b in at.button if (b.key or "").startswith("desk_alt_")]
+    assert offered
+
+    click(at, offered[0])
+    [done] = [s.value for s in at.success if s.value.startswith("Записано: Стирка, ")]
+    assert "\\\\" not in done  # escaped once (md), not twice
+    with db_engine.connect() as conn:
+        maker = conn.execute(sa.select(bookings.c.created_by_kind, bookings.c.created_by_id).order_by(bookings.c.id.desc())).first()
+    assert tuple(maker) == ("volunteer", VOLUNTEER.id)
+
+
+
+
