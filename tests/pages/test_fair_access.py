@@ -7,6 +7,7 @@ import sqlalchemy as sa
 
 from core.schema import bookings, services
 from tests.pages.test_desk import VOLUNTEER, find
+from tests.pages.test_export import downloads  # noqa: F401 - the fixture: every file a download button hands out
 from tests.pages.test_visitor import (
     as_visitor,
     booked,  # noqa: F401 - the fixture
@@ -83,3 +84,21 @@ def test_the_desk_offers_other_dates_when_the_chosen_one_filled_up(app, db_engin
 
 
 
+
+def test_the_desk_offers_a_talon_to_print_after_a_booking(app, db_engine, downloads):  # noqa: F811
+    at = find(app("desk", "volunteer"), "Толстихин", db_engine, "100001")
+    assert not at.get("download_button")
+    at.selectbox(key="desk_service").set_value("Стирка").run()
+    day = today() + timedelta(days=2)
+    at.pills(key="desk_date").set_value(day.isoformat()).run()
+    click(at, "desk_confirm")
+
+    assert [b.proto.label for b in at.get("download_button")] == ["Распечатать талон"]
+    data, mime, name = next(d for d in downloads if (d[2] or "").startswith("талон-"))
+    page = data.decode("utf-8")
+    assert mime == "text/html" and name == f"талон-{day:%d.%m.%Y}.html"
+    assert "Виктор Т." in page and "Толстихин" not in page and "Карта 100001" in page
+    assert "Стирка" in page and f"{day:%d.%m.%Y}" in page and "Отмените запись" in page
+
+    click(at, "dk_other")  # another visitor: the talon is not theirs
+    assert not at.get("download_button")
