@@ -8,7 +8,7 @@ from datetime import date, time, timedelta
 
 import pytest
 import sqlalchemy as sa
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import core.booking
@@ -131,6 +131,29 @@ def test_other_services_and_other_people_are_not_limited(engine, now, limited, m
     book(engine, person, [key_of(here, here.first_date)], volunteer_actor, now)
     assert book(engine, person, [key_of(here, here.first_date + timedelta(days=1), service=1)], volunteer_actor, now)
     assert book(engine, other, [key_of(there, there.first_date)], volunteer_actor, now)
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(tries=st.lists(st.tuples(st.booleans(), st.integers(0, 20)), min_size=1, max_size=6), every_days=st.integers(1, 10))
+def test_whatever_is_tried_no_two_counted_bookings_of_a_person_are_closer_than_n_days(
+    engine, now, limited, make_visitor, volunteer_actor, tries, every_days
+):
+    here, there = limited
+    with engine.begin() as conn:
+        conn.execute(services.update().where(services.c.id == here.services[0].service_id).values(limit_days=every_days))
+    person = make_visitor()
+    for at_here, offset in tries:
+        event = here if at_here else there
+        try:
+            book(engine, person, [key_of(event, event.first_date + timedelta(days=offset))], volunteer_actor, now)
+        except BookingRefused as refusal:
+            assert refusal.code in ("service_limit", "already_booked", "session_full", "event_full")
+    with engine.connect() as conn:
+        days = sorted(conn.execute(sa.text(
+            "SELECT s.date FROM bookings b JOIN sessions s ON s.id = b.session_id JOIN event_services es ON es.id = s.event_service_id "
+            "WHERE b.visitor_id = :person AND es.service_id = :service AND b.status IN ('expected', 'attended')"
+        ), {"person": person, "service": here.services[0].service_id}).scalars())
+    assert all((later - earlier).days >= every_days for earlier, later in zip(days, days[1:]))
 
 
 def test_people_booked_one_after_another_in_one_batch_see_each_other(engine, now, limited, make_visitor, volunteer_actor):
