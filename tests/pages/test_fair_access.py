@@ -102,3 +102,28 @@ def test_the_desk_offers_a_talon_to_print_after_a_booking(app, db_engine, downlo
 
     click(at, "dk_other")  # another visitor: the talon is not theirs
     assert not at.get("download_button")
+
+
+def test_a_service_full_at_the_chosen_place_shows_where_else_it_is_free(newcomer, db_engine):  # noqa: F811
+    from core.booking import SessionKey
+    from core.events import load_events
+    from core.sessions import SessionFilter
+    from core.visits import offers
+    from ui.clock import now
+
+    with db_engine.connect() as conn:
+        here = conn.execute(sa.text("SELECT id FROM places WHERE name = 'Ясная'")).scalar_one()
+        washing = [o for o in offers(conn, load_events(conn), newcomer.id, SessionFilter(place_ids=(here,)), now())
+                   if o.session.service_name == "Стирка"]
+    assert washing
+    for offer in washing:
+        fill_up(db_engine, SessionKey(offer.session.event_service_id, offer.session.date))
+    at = as_visitor(newcomer)
+    at.pills(key="vp_place").set_value("Ясная").run()
+
+    assert "Мест нет на все ближайшие даты." in texts(at) and "Можно в другой день или в другом месте" in texts(at)
+    offered = [b.key for b in at.button if (b.key or "").startswith("vb_alt_")]
+    assert 1 <= len(offered) <= 5
+    assert not {f"vb_alt_{o.session.event_service_id}:{o.session.date.isoformat()}" for o in washing} & set(offered)
+    click(at, offered[0])
+    assert at.session_state[BOOKED] == [bookings_of(db_engine, newcomer.id)[0].id]
