@@ -21,7 +21,7 @@ from core.alternatives import within_limits
 from core.booking import SessionKey, book
 from core.errors import DomainError
 from core.recurrence import plural
-from core.service_limits import next_allowed
+from core.service_limits import days_words, next_allowed
 from core.sessions import SessionFilter
 from core.visits import Offer, offers
 from ui import alternatives
@@ -53,8 +53,10 @@ def _skip(value: str) -> tuple[tuple[int, date]]:
     return ((key.event_service_id, key.date),)
 
 
-def again_words(day: date) -> str:
-    return f"можно снова с {day:%d.%m}"
+def again_words(service_id: int, day: date) -> str:
+    """"не чаще раза в 7 дней, можно снова с 16.03"."""
+    every = {c.id: c.limit_days for c in cached_catalog()}.get(service_id)
+    return (f"не чаще раза в {days_words(every)}, " if every else "") + f"можно снова с {day:%d.%m}"
 
 
 def places_word(count: int) -> str:
@@ -260,9 +262,9 @@ def render(
     found, again = load_offers(visitor_id, place_ids)
     names = list(dict.fromkeys(o.session.service_name for o in found if o.is_open))
     _done(key_prefix)
-    limited = {o.session.service_name: again[o.session.service_id] for o in found if o.session.service_id in again}
+    limited = {o.session.service_name: o.session.service_id for o in found if o.session.service_id in again}
     if limited:
-        st.caption("Не чаще раза в несколько дней: " + "; ".join(f"{md(n)} — {again_words(d)}" for n, d in limited.items()))
+        st.caption("; ".join(f"{md(n)}: {again_words(i, again[i])}" for n, i in limited.items()))
     if not names:
         st.info(NO_DATES)
         return
@@ -315,7 +317,7 @@ def render_catalog(
             if mine:
                 st.markdown("✅ Вы записаны: " + ", ".join(ru_day_short(d) for d in mine))
             if service_id in again:
-                st.markdown(f"🔁 Эту услугу — не чаще раза в несколько дней: {again_words(again[service_id])}")
+                st.markdown(f"🔁 Эту услугу — {again_words(service_id, again[service_id])}")
             if free_by_day:
                 nearest = "; ".join(f"{ru_day_short(d)} — {places_word(n)}" for d, n in sorted(free_by_day.items())[:3])
                 st.markdown(f"Ближайшие даты: {nearest}")

@@ -33,7 +33,7 @@ def test_a_limited_service_says_when_it_can_be_booked_again(booked, db_engine): 
     visitor, _, key = booked
     limit(db_engine, "Стирка", 3)
     at = as_visitor(visitor)
-    assert f"можно снова с {key.date + timedelta(days=3):%d.%m}" in texts(at)
+    assert f"Эту услугу — не чаще раза в 3 дня, можно снова с {key.date + timedelta(days=3):%d.%m}" in texts(at)
     click(at, f"vb_pick_{service_id(db_engine, 'Стирка')}")
     dates = at.pills(key="vb_date").options
     too_soon = [f"{key.date + timedelta(days=n):%d.%m} ·" for n in range(-2, 3)]
@@ -127,3 +127,25 @@ def test_a_service_full_at_the_chosen_place_shows_where_else_it_is_free(newcomer
     assert not {f"vb_alt_{o.session.event_service_id}:{o.session.date.isoformat()}" for o in washing} & set(offered)
     click(at, offered[0])
     assert at.session_state[BOOKED] == [bookings_of(db_engine, newcomer.id)[0].id]
+
+
+def test_the_desk_says_when_a_limited_service_can_be_booked_again(app, db_engine):
+    from core.booking import SessionKey
+    from core.service_limits import next_allowed
+    from tests.pages.test_desk import visitor_id
+    from tests.pages.test_sessions import upcoming
+
+    person = visitor_id(db_engine, "100001")
+    limit(db_engine, "Стирка", 30)
+    with db_engine.connect() as conn:
+        again = next_allowed(conn, person, today()).get(service_id(db_engine, "Стирка"))
+    if again is None:
+        target = next(s for s in upcoming(db_engine) if s.service_name == "Стирка" and not s.is_full and s.date > today())
+        from core.booking import book
+        from ui.clock import now
+
+        book(db_engine, person, [SessionKey(target.event_service_id, target.date)], VOLUNTEER, now())
+        with db_engine.connect() as conn:
+            again = next_allowed(conn, person, today())[service_id(db_engine, "Стирка")]
+    at = find(app("desk", "volunteer"), "Толстихин", db_engine, "100001")
+    assert f"Стирка: не чаще раза в 30 дней, можно снова с {again:%d.%m}" in texts(at)
