@@ -12,6 +12,7 @@ from core.catalog import (
 )
 from core.errors import DomainError
 from core.recurrence import plural
+from core.service_limits import days_words
 from ui.auth import as_signed_in, require_role
 from ui.clock import now, today
 from ui.db import after_write, cached_catalog, cached_events, get_engine
@@ -20,7 +21,7 @@ from ui.forms import clear_errors, field_error, remember_error, show_once
 
 actor = require_role("admin")
 FORM = "cat_form"
-FIELDS = ("cat_name", "cat_description", "cat_capacity", "cat_window", "cat_duration")
+FIELDS = ("cat_name", "cat_description", "cat_capacity", "cat_window", "cat_duration", "cat_limit")
 ROW_COLUMNS = [3.4, 2.2, 1.2]
 
 
@@ -32,10 +33,10 @@ def open_form(service: CatalogService | None = None) -> None:
     st.session_state["cat_editing"] = "new" if service is None else service.id
     st.session_state["cat_confirm"] = None
     if service is None:
-        values = ("", "", 10, 7, 60)
+        values = ("", "", 10, 7, 60, "")
     else:
         values = (service.name, service.description, service.default_capacity, service.default_window_days,
-                  service.default_duration_min)
+                  service.default_duration_min, "" if service.limit_days is None else str(service.limit_days))
     st.session_state.update(dict(zip(FIELDS, values)))
     clear_errors(FORM)
 
@@ -50,7 +51,7 @@ def save() -> None:
     """Call core; a refusal stays under its fields, a success closes the form."""
     s = st.session_state
     clear_errors(FORM)
-    fields = ServiceFields(s.cat_name, s.cat_description, s.cat_capacity, s.cat_window, s.cat_duration)
+    fields = ServiceFields(s.cat_name, s.cat_description, s.cat_capacity, s.cat_window, s.cat_duration, s.cat_limit)
     editing = s.get("cat_editing")
     try:
         if editing == "new":
@@ -87,6 +88,9 @@ def service_form(title: str) -> None:
         with cols[2]:
             st.number_input("Длительность, минут", key="cat_duration", step=5)
             field_error(FORM, "default_duration_min", s.cat_duration)
+        st.text_input("Не чаще раза в N дней", key="cat_limit", max_chars=3, placeholder="без ограничения",
+                      help="Для одного человека во всех местах: например, 30 — одежду выдают раз в месяц. Пусто — без ограничения.")
+        field_error(FORM, "limit_days", s.cat_limit)
         field_error(FORM, "_form")
         buttons = st.columns(2)
         buttons[0].button("Сохранить", key="cat_save", type="primary", on_click=save, width="stretch")
@@ -152,6 +156,7 @@ def service_row(service: CatalogService) -> None:
             f"👥 {service.default_capacity} {plural(service.default_capacity, 'место', 'места', 'мест')}  \n"
             f"🗓️ запись за {service.default_window_days} {plural(service.default_window_days, 'день', 'дня', 'дней')}  \n"
             f"⏱️ {service.default_duration_min} мин."
+            + (f"  \n🔁 не чаще раза в {days_words(service.limit_days)}" if service.limit_days else "")
         )
         with cols[2]:
             st.badge("Действует" if service.active else "Выведена", color="green" if service.active else "gray")

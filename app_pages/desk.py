@@ -7,10 +7,13 @@ from core.booking_changes import cancel
 from core.errors import DomainError
 from core.visitors import find_visitors, get_visitor, reset_pin
 from core.participants import bookings_made_by
+from core.ticket import ticket
+from core.visits import visits_of
 from ui import booking_flow, mks_people, registration
 from ui.auth import as_signed_in, require_role
 from ui.clock import now, today
 from ui.db import after_write, get_engine
+from ui.export_view import download_button
 from ui.forms import show_once
 from ui.format import md, ru_day_short, ru_time
 
@@ -20,11 +23,32 @@ st.session_state.setdefault("dk_tab", "find")
 
 
 def choose_visitor(visitor_id: int) -> None:
-    st.session_state.update(dk_visitor=visitor_id, dk_tab="find", dk_pin=None, dk_ask=None)
+    st.session_state.update(dk_visitor=visitor_id, dk_tab="find", dk_pin=None, dk_ask=None, dk_booked=None)
 
 
 def forget_visitor() -> None:
-    st.session_state.update(dk_visitor=None, dk_pin=None, dk_q="", dk_ask=None)
+    st.session_state.update(dk_visitor=None, dk_pin=None, dk_q="", dk_ask=None, dk_booked=None)
+
+
+def booked(booking_ids: list[int]) -> None:
+    """The booking flow's on_booked: say what was booked, with the talon to print."""
+    st.session_state["dk_booked"] = booking_ids
+
+
+def booked_note(visitor_id: int) -> None:
+    """«Записано: …» and «Распечатать талон» for the bookings just made for this person."""
+    booking_ids = st.session_state.get("dk_booked")
+    if not booking_ids:
+        return
+    with get_engine().connect() as conn:
+        person = get_visitor(conn, visitor_id)
+        made = visits_of(conn, visitor_id, booking_ids=booking_ids)
+    if not made:
+        return
+    st.success("Записано: " + "; ".join(md(booking_flow.phrase(v.service_name, v.date, v.start_time, v.place_name)) for v in made) + ".")
+    slip = ticket(person.first_name, person.last_name, person.card_number, made, now())
+    download_button("Распечатать талон", slip, key="dk_ticket", icon="🖨️")
+    st.caption("Талон для того, у кого нет телефона: что, когда, где и как отменить. Откройте файл и нажмите «Печать».")
 
 
 def ask(action: str, target: int) -> None:
@@ -82,7 +106,8 @@ def visitor_card(visitor_id: int) -> None:
             st.metric("Новый PIN — передайте посетителю", st.session_state["dk_pin"])
         mks_people.link_box(visitor_id, actor, "dk")
     st.subheader("Записать на услугу")
-    booking_flow.render(visitor_id, actor, key_prefix="desk")
+    booked_note(visitor_id)
+    booking_flow.render(visitor_id, actor, key_prefix="desk", on_booked=booked)
 
 
 def find_section() -> None:

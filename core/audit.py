@@ -61,6 +61,7 @@ DETAIL_LABELS = {
     "booked_period": "даты записи", "start": "с", "end": "по", "place_id": "место", "service_id": "услуга",
     "added": "добавлено", "linked": "связано по названию", "renamed": "переименовано", "retired": "выведено",
     "conflicts": "не переименовано (название занято)", "to": "на место",
+    "limit_override": "вопреки «не чаще раза в N дней», причина",
 }
 
 _APPEND = audit_log.insert()  # built once: every write of the app appends through it

@@ -11,7 +11,7 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from core import audit, statuses
+from core import audit, service_limits, statuses
 from core.actors import Actor
 from core.booking_queue import queue_of
 from core.booking_window import window_refusal
@@ -40,7 +40,7 @@ class SessionKey:
 # rows by an IN list far faster.
 # with the catalog's retirement: a retired service is offered nowhere, so it is booked nowhere
 _SERVICES_OF = (
-    sa.select(event_services, services.c.retired_at.label("service_retired_at"))
+    sa.select(event_services, services.c.retired_at.label("service_retired_at"), services.c.limit_days.label("service_limit_days"))
     .join(services, services.c.id == event_services.c.service_id)
     .where(event_services.c.id.in_(sa.bindparam("es_ids", expanding=True)))
 )
@@ -78,6 +78,8 @@ class BookingRequest:
     # a person who came to the door without a booking, booked onto today's session (core.door):
     # the booking window's "before the start" does not apply, the capacities do
     walk_in: bool = False
+    # an admin's reason for booking past «не чаще раза в N дней» (core.service_limits), or None
+    limit_override: str | None = None
 
     @property
     def day(self) -> date:
@@ -150,8 +152,16 @@ def _sessions_of_days(conn: Connection, wanted: list[tuple[sa.Row, list[sa.Row],
     return session_of, state, {row.id for row in created}
 
 
-def _refusal(request: BookingRequest, event, es_rows, occurrence, session_of: dict, day_state: _Day) -> BookingRefused | None:
-    """The rules of SPEC §3.3–3.4 for one request, against the day as it stands."""
+def _limited(es_rows) -> list[tuple[int, int]]:
+    """(catalog service id, N) of each session booked whose service is «не чаще раза в N дней»."""
+    return [(es.service_id, es.service_limit_days) for es in es_rows if es.service_limit_days]
+
+
+def _refusal(
+    request: BookingRequest, event, es_rows, occurrence, session_of: dict, day_state: _Day, counted: service_limits.CountedDates
+) -> BookingRefused | None:
+    """The rules of SPEC §3.3–3.4 and the per-person limit for one request, against the day and
+    the person's bookings as they stand."""
     day, visitor_id = request.day, request.visitor_id
     if occurrence.cancelled_at is not None:
         return BookingRefused("session_cancelled")
@@ -170,6 +180,10 @@ def _refusal(request: BookingRequest, event, es_rows, occurrence, session_of: di
     # "already booked" is the more useful answer, so it wins over "full" whatever the order
     if any((session_of[es.id, day].id, visitor_id) in day_state.held for es in es_rows):
         return BookingRefused("already_booked")
+    if request.limit_override is None:
+        refusal = service_limits.request_refusal(visitor_id, day, _limited(es_rows), counted)
+        if refusal:
+            return refusal
     for es in es_rows:
         row = session_of[es.id, day]
         if day_state.booked[row.id] + 1 > (row.capacity or es.capacity):
@@ -205,16 +219,23 @@ def book_together(conn: Connection, requests: list[BookingRequest]) -> list[Book
 
     occurrence_of, new_occurrences = lock_days(conn, {(event.id, day) for event, _, day in wanted.values()})
     session_of, day_state, new_sessions = _sessions_of_days(conn, list(wanted.values()))
+    # a person booking two events at once is not under one event or day lock: a limited
+    # service takes the person's own lock (core.service_limits) before their dates are read
+    counted = service_limits.lock_and_read(
+        conn, {(requests[index].visitor_id, service_id) for index, (_, es_rows, _) in wanted.items() for service_id, _ in _limited(es_rows)}
+    )
     accepted: list[tuple[int, list[sa.Row]]] = []
     for index, (event, es_rows, day) in wanted.items():
         request = requests[index]
         state = day_state[event.id, day]
-        refusal = _refusal(request, event, es_rows, occurrence_of[event.id, day], session_of, state)
+        refusal = _refusal(request, event, es_rows, occurrence_of[event.id, day], session_of, state, counted)
         if refusal:
             outcomes[index] = refusal
             continue
         for es in es_rows:
             state.add(session_of[es.id, day].id, request.visitor_id)
+        for service_id, _ in _limited(es_rows):
+            counted.add(request.visitor_id, service_id, day)
         accepted.append((index, [session_of[es.id, day] for es in es_rows]))
 
     used_sessions = {row.id for _, rows in accepted for row in rows}
@@ -254,8 +275,11 @@ def _write_bookings(conn: Connection, requests: list[BookingRequest], accepted: 
             history.append(
                 {"booking_id": new_id, "status": statuses.EXPECTED, "comment": None, "changed_at": request.now, "changed_by": request.actor.audit_name}
             )
+        override = {"limit_override": request.limit_override} if request.limit_override is not None else {}
         entries.append(
-            audit.entry(request.actor, request.now, "book", "booking", ",".join(map(str, sorted(ids_by_service.values()))), sessions=len(rows))
+            audit.entry(
+                request.actor, request.now, "book", "booking", ",".join(map(str, sorted(ids_by_service.values()))), sessions=len(rows), **override
+            )
         )
     conn.execute(_NEW_HISTORY, history)
     audit.record_all(conn, entries)
@@ -293,11 +317,14 @@ def book(
     actor: Actor,
     now: datetime,
     comment: str | None = None,
+    limit_override: str | None = None,
 ) -> list[int]:
     """Book one person onto one or several sessions of the same event day, all or nothing.
 
     Visitors and volunteers book inside the booking window; an admin may book outside it, but
-    never past a capacity. Returns the new booking ids, one per key, in the order of `keys`.
+    never past a capacity. An admin may book past «не чаще раза в N дней» by giving a reason
+    (`limit_override`, written in the audit log). Returns the new booking ids, one per key, in
+    the order of `keys`.
     """
     if not keys:
         raise ValidationError("nothing_selected", field="sessions")
@@ -305,7 +332,13 @@ def book(
         raise NotAllowed()
     if actor.role == "coordinator":
         raise NotAllowed()
-    request = BookingRequest(visitor_id, tuple(dict.fromkeys(keys)), actor, now, clean_text(comment, "comment"))
+    if limit_override is not None:
+        if actor.role != "admin":
+            raise NotAllowed()
+        limit_override = clean_text(limit_override, "limit_override", maximum=200)
+        if limit_override is None:
+            raise ValidationError("required", field="limit_override")
+    request = BookingRequest(visitor_id, tuple(dict.fromkeys(keys)), actor, now, clean_text(comment, "comment"), limit_override)
     if is_duckdb(engine):
         outcome = queue_of(engine).submit(request, lambda batch: _book_in_transaction(engine, batch))
     else:

@@ -26,12 +26,14 @@ from core.validation import (
     catalog_key,
     clean_capacity,
     clean_duration,
+    clean_int,
     clean_service_name,
     clean_text,
     clean_window_days,
 )
 
 DESCRIPTION_MAX = 500
+LIMIT_DAYS_MAX = 365
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,8 @@ class CatalogService:
     default_window_days: int
     default_duration_min: int
     retired_at: datetime | None = None
+    # «не чаще раза в N дней» for one person at every place (core.service_limits); None: no limit
+    limit_days: int | None = None
 
     @property
     def active(self) -> bool:
@@ -59,13 +63,14 @@ class ServiceFields:
     default_capacity: int | str
     default_window_days: int | str
     default_duration_min: int | str
+    limit_days: int | str | None = ""
 
 
 # --- reading ----------------------------------------------------------------------------
 
 _CATALOG_ROWS = sa.select(
     services.c.id, services.c.name, services.c.description, services.c.default_capacity,
-    services.c.default_window_days, services.c.default_duration_min, services.c.retired_at,
+    services.c.default_window_days, services.c.default_duration_min, services.c.retired_at, services.c.limit_days,
 ).order_by(services.c.name, services.c.id)
 
 
@@ -87,8 +92,15 @@ def retired_service_ids(conn: Connection) -> set[int]:
 # --- validation -------------------------------------------------------------------------
 
 
+def clean_limit_days(value, field: str = "limit_days") -> int | None:
+    """«Не чаще раза в N дней»: empty means no limit, otherwise 1 to 365."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    return clean_int(value, field, 1, LIMIT_DAYS_MAX, "limit_days_range")
+
+
 def validate_fields(fields: ServiceFields) -> dict:
-    """The table's values for the five fields; every bad field is refused at once (FieldErrors)."""
+    """The table's values for the six fields; every bad field is refused at once (FieldErrors)."""
     checks = FieldChecks()
     name = checks.clean(clean_service_name, fields.name)
     description = checks.clean(clean_text, fields.description, field="description", maximum=DESCRIPTION_MAX)
@@ -101,6 +113,7 @@ def validate_fields(fields: ServiceFields) -> dict:
         default_capacity=checks.clean(clean_capacity, fields.default_capacity, field="default_capacity"),
         default_window_days=checks.clean(clean_window_days, fields.default_window_days, field="default_window_days"),
         default_duration_min=checks.clean(clean_duration, fields.default_duration_min, field="default_duration_min"),
+        limit_days=checks.clean(clean_limit_days, fields.limit_days),
     )
     checks.done()
     return values

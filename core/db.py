@@ -331,6 +331,13 @@ def _booking_released_at(conn: Connection) -> None:
         conn.execute(sa.text("ALTER TABLE bookings ADD COLUMN released_at TIMESTAMP"))
 
 
+def _service_limit_days(conn: Connection) -> None:
+    # a database created by migration 1 from today's metadata has the column already
+    if _has_column(conn, "services", "limit_days"):
+        return
+    conn.execute(sa.text("ALTER TABLE services ADD COLUMN limit_days INTEGER"))
+
+
 MIGRATIONS: list[Callable[[Connection], None]] = [
     _create_initial_schema,
     _create_visitor_photos,
@@ -343,6 +350,7 @@ MIGRATIONS: list[Callable[[Connection], None]] = [
     _place_address_metro_directions,
     _create_waitlist,
     _booking_released_at,
+    _service_limit_days,
 ]
 
 

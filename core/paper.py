@@ -31,8 +31,8 @@ def display(value) -> str:
     return str(value)
 
 
-# every value in a template is escaped: user text can never become markup
-_TEMPLATES = jinja2.Environment(
+# every value in a template is escaped: user text can never become markup (the talon, core.ticket, too)
+TEMPLATES = jinja2.Environment(
     loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
     autoescape=True,
     undefined=jinja2.StrictUndefined,
@@ -53,7 +53,7 @@ def print_form(
     page numbers come from CSS paged media, and the header row repeats on every printed page.
     """
     landscape = len(columns) > 6
-    return _TEMPLATES.get_template("print_form.html").render(
+    return TEMPLATES.get_template("print_form.html").render(
         title=title,
         printed_on=format_ru_date(printed_at.date()),
         printed_time=f"{printed_at:%H:%M}",
@@ -89,7 +89,7 @@ def sign_in_sheet(session: Session, place: Place | None, participants: Iterable,
     `participants` are the rows of core.participants.participants_of; cancelled ones are left out.
     """
     lines = [_sheet_line(r) for r in participants if r.status in statuses.ACTIVE]
-    page = _TEMPLATES.get_template("sign_in_sheet.html").render(
+    page = TEMPLATES.get_template("sign_in_sheet.html").render(
         title=SIGN_IN_TITLE,
         service=session.service_name,
         event=session.event_title if session.event_title != session.service_name else "",

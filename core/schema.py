@@ -64,6 +64,9 @@ services = sa.Table(
     # retired from the catalog by an admin: gone from the event form and from visitors' offers,
     # kept by the events, bookings and history that name it (migration 4)
     sa.Column("retired_at", sa.DateTime),
+    # «не чаще раза в N дней» for one person across every place and event (migration 12);
+    # NULL: no limit (core/service_limits.py)
+    sa.Column("limit_days", sa.Integer),
 )
 
 events = sa.Table(
@@ -337,7 +340,7 @@ mks_state = sa.Table(
     sa.Column("last_error_at", sa.DateTime),
 )
 
-# The waiting list of a full session (core.waitlist), in line order. Migration 11.
+# The waiting list of a full session (core.waitlist), in line order. Migration 10.
 waitlist = sa.Table(
     "waitlist",
     metadata,

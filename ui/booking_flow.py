@@ -11,16 +11,20 @@ and tests can set them; what a person reads comes from format_func.
 
 from collections import defaultdict
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import date, time
 
 import streamlit as st
 
 from core.actors import Actor
+from core.alternatives import within_limits
 from core.booking import SessionKey, book
 from core.errors import DomainError
 from core.recurrence import plural
+from core.service_limits import days_words, next_allowed
 from core.sessions import SessionFilter
 from core.visits import Offer, offers
+from ui import alternatives
 from ui.clock import now
 from ui.db import after_write, cached_catalog, cached_events, get_engine
 from ui.format import md, ru_day_short, ru_time, time_range
@@ -30,12 +34,30 @@ from ui import waitlist as waitlist_view
 
 NO_DATES = "Свободных мест в ближайшие дни нет."
 OnBooked = Callable[[list[int]], None]  # called with the new booking ids after a booking went through
+# refusals after which the same service elsewhere or on another day may still be open
+WHERE_ELSE = {"session_full", "event_full", "service_limit", "window_closed", "session_started", "session_cancelled"}
 
 
-def load_offers(visitor_id: int, place_ids: tuple[int, ...] = ()) -> list[Offer]:
-    """Sessions bookable right now for this person (open or full), nearest first."""
+def load_offers(visitor_id: int, place_ids: tuple[int, ...] = ()) -> tuple[list[Offer], dict[int, date]]:
+    """Sessions bookable right now for this person (open or full), nearest first, without the
+    dates «не чаще раза в N дней» forbids them; and for each such limited service the first
+    date allowed («можно снова с …»)."""
     with get_engine().connect() as conn:
-        return offers(conn, cached_events(), visitor_id, SessionFilter(place_ids=place_ids), now())
+        found = offers(conn, cached_events(), visitor_id, SessionFilter(place_ids=place_ids), now())
+        allowed = {id(o) for o in within_limits(conn, visitor_id, found)}
+        # a forbidden date stays in the list, closed, so its service still shows «можно снова с …»
+        return [o if id(o) in allowed else replace(o, free=0) for o in found], next_allowed(conn, visitor_id, now().date())
+
+
+def _skip(value: str) -> tuple[tuple[int, date]]:
+    key = _key(value)
+    return ((key.event_service_id, key.date),)
+
+
+def again_words(service_id: int, day: date) -> str:
+    """"не чаще раза в 7 дней, можно снова с 16.03"."""
+    every = {c.id: c.limit_days for c in cached_catalog()}.get(service_id)
+    return (f"не чаще раза в {days_words(every)}, " if every else "") + f"можно снова с {day:%d.%m}"
 
 
 def places_word(count: int) -> str:
@@ -81,26 +103,23 @@ def choose_service(prefix: str, service: str | None) -> None:
         f"{prefix}_comment": "",
         f"{prefix}_error": None,
         f"{prefix}_done": None,
+        f"{prefix}_where_else": None,
     })
 
 
 def _clear_error(prefix: str) -> None:
     st.session_state[f"{prefix}_error"] = None
+    st.session_state[f"{prefix}_where_else"] = None
 
 
-@as_signed_in
-def _confirm(visitor_id: int, actor: Actor, prefix: str, on_booked: OnBooked | None = None) -> None:
+def _book(visitor_id: int, actor: Actor, prefix: str, chosen: list[str], comment: str | None, on_booked: OnBooked | None) -> None:
+    """Book the chosen slots; a refusal stays in words, with where else to go when that can help."""
     s = st.session_state
-    slot = _state(prefix, "slot")
-    if not slot:
-        s[f"{prefix}_error"] = "Выберите время."
-        return
-    extras = [v for v in _state(prefix, "extras_shown") or [] if s.get(f"{prefix}_extra_{v}")]
-    chosen = [slot, *extras]
     try:
-        booked = book(get_engine(), visitor_id, [_key(v) for v in chosen], actor, now(), _state(prefix, "comment"))
+        booked = book(get_engine(), visitor_id, [_key(v) for v in chosen], actor, now(), comment)
     except DomainError as refusal:
         s[f"{prefix}_error"] = refusal.message
+        s[f"{prefix}_where_else"] = chosen[0] if refusal.code in WHERE_ELSE else None
         return
     words = _state(prefix, "words") or {}
     lead = "Вы записаны" if actor.role == "visitor" else "Записано"
@@ -111,6 +130,37 @@ def _confirm(visitor_id: int, actor: Actor, prefix: str, on_booked: OnBooked | N
     else:
         on_booked(booked)
     after_write()
+
+
+@as_signed_in
+def _confirm(visitor_id: int, actor: Actor, prefix: str, on_booked: OnBooked | None = None) -> None:
+    s = st.session_state
+    slot = _state(prefix, "slot")
+    if not slot:
+        s[f"{prefix}_error"] = "Выберите время."
+        return
+    extras = [v for v in _state(prefix, "extras_shown") or [] if s.get(f"{prefix}_extra_{v}")]
+    _book(visitor_id, actor, prefix, [slot, *extras], _state(prefix, "comment"), on_booked)
+
+
+@as_signed_in
+def _book_elsewhere(offer: Offer, visitor_id: int, actor: Actor, prefix: str, service: str, on_booked: OnBooked | None) -> None:
+    """One tap on an alternative: that one session, no comment, the same answers as the steps."""
+    value = slot_value(offer)
+    st.session_state[f"{prefix}_service"] = service
+    st.session_state[f"{prefix}_words"] = {**(_state(prefix, "words") or {}), value: describe(offer)}
+    _book(visitor_id, actor, prefix, [value], None, on_booked)
+
+
+def where_else(visitor_id: int, actor: Actor, prefix: str, service: str, service_id: int, skip: tuple = (),
+               on_booked: OnBooked | None = None) -> None:
+    """The nearest sessions of this catalog service the person can book now, anywhere, one tap each."""
+    found = alternatives.load(visitor_id, service_id, skip)
+
+    def book_one(offer: Offer) -> None:
+        _book_elsewhere(offer, visitor_id, actor, prefix, service, on_booked)
+
+    alternatives.box(prefix, found, book_one)
 
 
 def _date_label(day_offers: dict[date, list[Offer]]):
@@ -139,8 +189,12 @@ def steps(
     # already booked) the steps below shrink, so it is shown here at the top instead.
     error = _state(prefix, "error")
     slot_gone = _state(prefix, "slot") not in s[f"{prefix}_words"]
+    refused = _state(prefix, "where_else")
+    service_id = next((o.session.service_id for o in found if o.session.service_name == service), None)
     if error and slot_gone:
         st.error(error, icon="⚠️")
+        if refused and service_id is not None:
+            where_else(visitor_id, actor, prefix, service, service_id, _skip(refused), on_booked)
     if not by_day:
         st.info(NO_DATES)
         st.button("Закрыть", key=f"{prefix}_close", on_click=choose_service, args=(prefix, None), width="stretch")
@@ -187,6 +241,8 @@ def steps(
     st.text_input("Комментарий (необязательно)", key=f"{prefix}_comment", max_chars=500)
     if error and not slot_gone:
         st.error(error, icon="⚠️")
+        if refused and service_id is not None:
+            where_else(visitor_id, actor, prefix, service, service_id, _skip(refused), on_booked)
     cols = st.columns(2)
     cols[0].button("Подтвердить запись", key=f"{prefix}_confirm", type="primary", on_click=_confirm,
                    args=(visitor_id, actor, prefix, on_booked), width="stretch")
@@ -199,11 +255,17 @@ def _done(prefix: str, service: str | None = None) -> None:
         st.success(done[1])
 
 
-def render(visitor_id: int, actor: Actor, key_prefix: str, place_ids: tuple[int, ...] = ()) -> None:
-    """The whole flow with a service list at the top (the desk, or any page without a catalog)."""
-    found = load_offers(visitor_id, place_ids)
+def render(
+    visitor_id: int, actor: Actor, key_prefix: str, place_ids: tuple[int, ...] = (), on_booked: OnBooked | None = None
+) -> None:
+    """The whole flow with a service list at the top (the desk, or any page without a catalog);
+    `on_booked` gets the new booking ids, or else a line says what was booked."""
+    found, again = load_offers(visitor_id, place_ids)
     names = list(dict.fromkeys(o.session.service_name for o in found if o.is_open))
     _done(key_prefix)
+    limited = {o.session.service_name: o.session.service_id for o in found if o.session.service_id in again}
+    if limited:
+        st.caption("; ".join(f"{md(n)}: {again_words(i, again[i])}" for n, i in limited.items()))
     if not names:
         st.info(NO_DATES)
         waitlist_view.offer_line(visitor_id, key_prefix, [o for o in found if not o.is_open and not o.mine], describe)
@@ -214,7 +276,7 @@ def render(visitor_id: int, actor: Actor, key_prefix: str, place_ids: tuple[int,
                  on_change=lambda: choose_service(key_prefix, st.session_state[f"{key_prefix}_service"]))
     service = _state(key_prefix, "service")
     if service:
-        steps(visitor_id, actor, key_prefix, service, found)
+        steps(visitor_id, actor, key_prefix, service, found, on_booked)
     waitlist_view.offer_line(visitor_id, key_prefix, [o for o in found if not o.is_open and not o.mine], describe)
 
 
@@ -233,7 +295,7 @@ def render_catalog(
     "Записаться" opens the steps inside that service's card, right where the person tapped;
     `on_booked` gets the new booking ids (the page confirms them where the person can see it).
     """
-    found = load_offers(visitor_id, place_ids)
+    found, again = load_offers(visitor_id, place_ids)
     if not found:
         st.info(NO_DATES)
         return
@@ -257,11 +319,17 @@ def render_catalog(
             mine = sorted({o.session.date for o in service_offers if o.mine})
             if mine:
                 st.markdown("✅ Вы записаны: " + ", ".join(ru_day_short(d) for d in mine))
+            if service_id in again:
+                st.markdown(f"🔁 Эту услугу — {again_words(service_id, again[service_id])}")
             if free_by_day:
                 nearest = "; ".join(f"{ru_day_short(d)} — {places_word(n)}" for d, n in sorted(free_by_day.items())[:3])
                 st.markdown(f"Ближайшие даты: {nearest}")
             else:
-                st.markdown("Других свободных дат нет." if mine else "Мест нет на все ближайшие даты.")
+                if mine or service_id not in again:
+                    st.markdown("Других свободных дат нет." if mine else "Мест нет на все ближайшие даты.")
+                if place_ids and chosen != name:
+                    # full here: the same service at the other places, one tap each
+                    where_else(visitor_id, actor, key_prefix, name, service_id, on_booked=on_booked)
             _done(key_prefix, name)
             if chosen == name:
                 steps(visitor_id, actor, key_prefix, name, found, on_booked)

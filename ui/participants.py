@@ -60,20 +60,24 @@ def _apply_status(booking_ids: list[int]) -> None:
 
 
 @as_signed_in
-def _add_person(session: Session) -> None:
+def _add_person(session: Session, override: bool = False) -> None:
     visitor_id = st.session_state.get("pp_add_choice")
     if visitor_id is None:
         st.session_state["pp_add_error"] = "Выберите человека из списка."
         return
+    # past «не чаще раза в N дней» only with a reason, which core writes in the audit log
+    reason = st.session_state.get("pp_override_reason", "") if override else None
     try:
         book(
             get_engine(), visitor_id, [SessionKey(session.event_service_id, session.date)],
-            st.session_state[ACTOR_KEY], now(),
+            st.session_state[ACTOR_KEY], now(), limit_override=reason,
         )
     except DomainError as refusal:
-        st.session_state["pp_add_error"] = refusal.message
+        st.session_state["pp_add_error"] = "Укажите причину." if refusal.field == "limit_override" else refusal.message
+        if refusal.code == "service_limit":
+            st.session_state["pp_add_limited"] = visitor_id
         return
-    st.session_state.update(pp_add_query="", pp_add_choice=None)
+    st.session_state.update(pp_add_query="", pp_add_choice=None, pp_add_limited=None, pp_override_reason="")
     st.session_state["pp_flash"] = "Участник добавлен."
     after_write()
 
@@ -137,6 +141,11 @@ def _add_form(session: Session) -> None:
         st.button("Добавить", key="pp_add", type="primary", on_click=_add_person, args=(session,), disabled=not matches)
         show_once("pp_flash")
         show_once("pp_add_error", "warning")
+        limited = st.session_state.get("pp_add_limited")
+        if limited is not None and limited == st.session_state.get("pp_add_choice") and st.session_state[ACTOR_KEY].is_admin:
+            st.text_input("Причина записи вопреки ограничению", key="pp_override_reason", max_chars=200,
+                          placeholder="Например: прежнюю одежду украли")
+            st.button("Записать вопреки ограничению", key="pp_override", on_click=_add_person, args=(session, True))
 
 
 def render(event_service_id: int, day: date) -> None:

@@ -200,3 +200,23 @@ def test_the_admin_menu_links_to_the_catalog(app, monkeypatch):
     menus = spy_on_menu(monkeypatch)
     app("catalog", "admin")
     assert "Справочник услуг" in menus[-1]
+
+
+def test_an_admin_sets_a_limit_per_person_and_the_row_shows_it(app, db_engine):
+    clothes = service_id(db_engine, "Душ")
+    at = click(app("catalog", "admin"), f"cat_edit_{clothes}")
+    assert at.text_input(key="cat_limit").value == ""
+    at.text_input(key="cat_limit").set_value("0")
+    click(at, "cat_save")
+    assert [e.value for e in at.error] == ["Не чаще раза в N дней: N — от 1 до 365; пусто — без ограничения."]
+
+    at.text_input(key="cat_limit").set_value("30")
+    click(at, "cat_save")
+    with db_engine.connect() as conn:
+        assert conn.execute(sa.select(services.c.limit_days).where(services.c.id == clothes)).scalar_one() == 30
+    assert "не чаще раза в 30 дней" in texts(at)
+    click(at, f"cat_edit_{clothes}")
+    at.text_input(key="cat_limit").set_value(" ")
+    click(at, "cat_save")
+    with db_engine.connect() as conn:
+        assert conn.execute(sa.select(services.c.limit_days).where(services.c.id == clothes)).scalar_one() is None

@@ -455,3 +455,35 @@ def test_a_place_keeps_its_calendar_colour_from_week_to_week(app, db_engine):
     assert "Марьино" in second and "Марьино" not in first
     assert first["Сокольники"] == second["Сокольники"]
     assert all(first[place] == second[place] for place in first.keys() & second.keys())
+
+
+def test_an_admin_adds_past_the_limit_per_person_only_with_a_reason(app, db_engine):
+    from core.audit import search
+    from core.booking import SessionKey, book
+    from core.schema import event_services, services
+
+    found = upcoming(db_engine)
+    first, second = next(
+        (a, b) for a in found for b in found
+        if a.service_id == b.service_id and a.date != b.date and not a.is_full and not b.is_full
+    )
+    with db_engine.begin() as conn:
+        conn.execute(services.update().where(services.c.id == first.service_id).values(limit_days=365))
+        busy = set(conn.execute(
+            sa.select(bookings.c.visitor_id)
+            .select_from(bookings.join(sessions, sessions.c.id == bookings.c.session_id).join(event_services, event_services.c.id == sessions.c.event_service_id))
+            .where(event_services.c.service_id == first.service_id)
+        ).scalars())
+        person, card = conn.execute(sa.select(visitors.c.id, visitors.c.card_number).where(visitors.c.id.not_in(busy)).limit(1)).one()
+    book(db_engine, person, [SessionKey(first.event_service_id, first.date)], ACTORS["admin"], now())
+
+    at = find_and_add(open_panel(second), card, person)
+    [warning] = at.warning
+    assert warning.value.startswith("Эту услугу можно получать не чаще раза в 365 дней: следующая запись возможна с ")
+    click(at, "pp_override")
+    assert [w.value for w in at.warning] == ["Укажите причину."]
+    at.text_input(key="pp_override_reason").input("Одежду украли").run()
+    click(at, "pp_override")
+    assert any("добавлен" in s.value for s in at.success)
+    with db_engine.connect() as conn:
+        assert "Одежду украли" in search(conn, action="book")[0].detail
