@@ -338,7 +338,7 @@ def book(
         limit_override = clean_text(limit_override, "limit_override", maximum=200)
         if limit_override is None:
             raise ValidationError("required", field="limit_override")
-    request = BookingRequest(visitor_id, tuple(dict.fromkeys(keys)), actor, now, clean_text(comment, "comment"), limit_override)
+    request = BookingRequest(visitor_id, tuple(dict.fromkeys(keys)), actor, now, clean_text(comment, "comment"), limit_override=limit_override)
     if is_duckdb(engine):
         outcome = queue_of(engine).submit(request, lambda batch: _book_in_transaction(engine, batch))
     else:

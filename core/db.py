@@ -173,7 +173,7 @@ retried_conflicts = _ConflictCounter()
 # The writes that take an event day's lock (core.locks: bookings, cancels that hand the place
 # to the waiting list) queue on that one row when a crowd comes at once: on DuckDB each later
 # writer conflicts and runs again, so they get more attempts than other writes.
-DAY_LOCK_ATTEMPTS = 30
+DAY_LOCK_ATTEMPTS = 100
 
 
 def run_in_transaction(

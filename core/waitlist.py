@@ -64,6 +64,7 @@ class MyEntry:
     entry_id: int
     state: str
     rank: int | None
+    service_id: int
     service_name: str
     place_name: str
     day: date
@@ -307,7 +308,8 @@ def entries_of_visitor(conn: Connection, visitor_id: int, now: datetime) -> list
     rows = conn.execute(
         sa.select(
             waitlist.c.id, waitlist.c.session_id, waitlist.c.state, waitlist.c.position, sessions.c.date,
-            SESSION_START.label("start_time"), services.c.name.label("service_name"), places.c.name.label("place_name"),
+            SESSION_START.label("start_time"), services.c.id.label("service_id"), services.c.name.label("service_name"),
+            places.c.name.label("place_name"),
         )
         .select_from(with_session_details(waitlist.join(sessions, sessions.c.id == waitlist.c.session_id)))
         .where(waitlist.c.visitor_id == visitor_id, waitlist.c.state.in_((WAITING, BOOKED, CLOSED)), sessions.c.date >= now.date())
@@ -323,7 +325,7 @@ def entries_of_visitor(conn: Connection, visitor_id: int, now: datetime) -> list
             r.id,
             CLOSED if r.state == WAITING and _started(r.date, r.start_time, now) else r.state,
             ranks.get(r.id) if r.state == WAITING else None,
-            r.service_name, r.place_name, r.date, r.start_time,
+            r.service_id, r.service_name, r.place_name, r.date, r.start_time,
         )
         for r in rows
     ]

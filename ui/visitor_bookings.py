@@ -16,7 +16,7 @@ from core.calendar_file import calendar_file_name, visits_calendar
 from core.errors import DomainError
 from core.visits import EventDay, Visit, event_days_of, history, visits_of
 from ui.auth import as_signed_in
-from ui.booking_flow import free_words, phrase
+from ui.booking_flow import free_words, phrase, where_else
 from ui.clock import now, timezone
 from ui.db import after_write, get_engine
 from ui.format import md, ru_day_short, ru_time, status_label, time_range
@@ -230,7 +230,8 @@ def _day_card(day: EventDay, actor: Actor, moment: datetime) -> None:
 def mine_section(actor: Actor) -> None:
     """What is ahead, nearest first; a booking cancelled here says so where its card was."""
     moment = now()
-    waitlist_view.my_lines(actor.id)
+    waitlist_view.my_lines(actor.id, lambda entry: where_else(
+        actor.id, actor, f"vp_wl_alt_{entry.entry_id}", entry.service_name, entry.service_id, on_booked=booked))
     with get_engine().connect() as conn:
         days = [d for d in event_days_of(conn, actor.id) if d.is_upcoming(moment)]
     gone = st.session_state.get(CANCELLED) or {}

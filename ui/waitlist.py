@@ -4,6 +4,7 @@ one's own places in lines (Мои записи), and a session's line in Уча�
 The rules are core.waitlist's; here a person's place is told in words («вы 2-й в очереди»).
 """
 
+from collections.abc import Callable
 from datetime import date
 
 import streamlit as st
@@ -87,8 +88,9 @@ def _entry_words(entry: waitlist.MyEntry) -> str:
     return f"{md(entry.service_name)}, {ru_day_short(entry.day)} в {ru_time(entry.start_time)}, {md(entry.place_name)}"
 
 
-def my_lines(visitor_id: int, prefix: str = "vp_wl") -> None:
-    """Bookings that came from a line (with the notice), places in lines, lines that closed."""
+def my_lines(visitor_id: int, offer_elsewhere: Callable[[waitlist.MyEntry], None], prefix: str = "vp_wl") -> None:
+    """Bookings that came from a line (with the notice), places in lines, lines that closed
+    (with `offer_elsewhere(entry)`: the same service on other dates and places)."""
     with get_engine().connect() as conn:
         entries = waitlist.entries_of_visitor(conn, visitor_id, now())
     show_once(f"{prefix}_flash")
@@ -104,8 +106,8 @@ def my_lines(visitor_id: int, prefix: str = "vp_wl") -> None:
             st.button("Выйти из листа ожидания", key=f"{prefix}_leave_{entry.entry_id}", on_click=_leave,
                       args=(entry.entry_id, prefix), width="stretch")
     for entry in closed:
-        st.info(f"Лист ожидания закрыт: {_entry_words(entry)}. Место так и не освободилось — выберите другую дату "
-                "в разделе «Доступные услуги».")
+        st.info(f"Лист ожидания закрыт: {_entry_words(entry)}. Место так и не освободилось.")
+        offer_elsewhere(entry)
 
 
 # --- a session's line (Участники) -----------------------------------------------------------

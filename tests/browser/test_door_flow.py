@@ -9,8 +9,10 @@ from playwright.sync_api import Page, expect
 
 from core.db import make_engine
 from core.schema import bookings, status_history
-from tests.browser.server import AppServer, choose, log_in, new_page, open_page, screenshot, wait_idle
-from tests.browser.test_visitor_flow import DOCS, assert_big_buttons, assert_russian_and_fits
+from tests.browser.server import ROOT, AppServer, choose, log_in, new_page, open_page, screenshot, wait_idle
+from tests.browser.test_visitor_flow import assert_big_buttons, assert_russian_and_fits
+
+DOCS = ROOT / "docs"
 
 ROW = "[class*='st-key-door_row_']"
 

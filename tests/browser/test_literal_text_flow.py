@@ -10,15 +10,17 @@ The export preview is looked at once more with every rule that hides something d
 download control may be there to un-hide (one would take names and phones past the audit log).
 """
 
+import contextlib
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from playwright.sync_api import Page, expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from core import demo
 from core.db import make_engine, migrate
-from tests.browser.server import AppServer, choose, log_in, open_page, wait_idle
+from tests.browser.server import AppServer, choose, log_in, open_page, wait_for, wait_idle
 from tests.pages.test_literal_text import BOLD, image, link, plant
 from ui.clock import now
 
@@ -105,6 +107,9 @@ def assert_literal(page: Page, outside: Outside, *texts: str) -> None:
     """The screen shows `texts` as typed; nothing on it reads markdown or points outside."""
     wait_idle(page)
     page.wait_for_timeout(300)  # a picture, had one been drawn, has been asked for by now
+    # a loaded machine may still be drawing a rerun's elements: give the screen a few seconds
+    with contextlib.suppress(PlaywrightTimeout):
+        wait_for(lambda: all(text in page.evaluate(SHOWN_TEXT) for text in texts), page, timeout_ms=10_000)
     shown = page.evaluate(SHOWN_TEXT)
     for text in texts:
         assert text in shown, f"{text!r} is not on the screen as typed"

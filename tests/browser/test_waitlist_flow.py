@@ -15,9 +15,11 @@ from core.schema import waitlist
 from core.session_changes import edit_session
 from core.sessions import get_session
 from core.visitors import register_visitor
-from tests.browser.server import AppServer, has_sign_in_cookie, new_page, wait_for, wait_idle
-from tests.browser.test_visitor_flow import DOCS, assert_russian_and_fits, washing_card
+from tests.browser.server import ROOT, AppServer, has_sign_in_cookie, new_page, wait_for, wait_idle
+from tests.browser.test_visitor_flow import assert_russian_and_fits, washing_card
 from tests.clock import suite_now
+
+DOCS = ROOT / "docs"
 
 PIN = "2580"
 

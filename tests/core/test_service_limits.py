@@ -238,7 +238,7 @@ def test_the_catalog_refuses_a_limit_out_of_range(engine, now, admin, value):
     assert caught.value.field == "limit_days"
 
 
-def test_migration_10_adds_the_limit_to_a_version_9_database_and_keeps_its_services(engine, now, admin):
+def test_migration_12_adds_the_limit_to_a_version_9_database_and_keeps_its_services(engine, now, admin):
     with engine.begin() as conn:
         conn.execute(sa.text("DROP TABLE services"))
         conn.execute(sa.text(
@@ -252,7 +252,7 @@ def test_migration_10_adds_the_limit_to_a_version_9_database_and_keeps_its_servi
         conn.execute(schema_version.delete())
         conn.execute(schema_version.insert().values(version=9))
 
-    assert db.MIGRATIONS.index(db._service_limit_days) + 1 == 10
+    assert db.MIGRATIONS.index(db._service_limit_days) + 1 == 12
     assert db.migrate(engine) == len(db.MIGRATIONS)
     update_service(engine, 1, ServiceFields("Стирка", "Стирка белья", 10, 7, 60, "14"), admin, now)
     with engine.connect() as conn:

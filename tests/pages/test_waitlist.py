@@ -90,3 +90,14 @@ def test_an_admin_sees_the_line_in_participants_and_moves_a_person_up(app, db_en
     assert line_of(db_engine, full_washing) == people[::-1]
     with db_engine.connect() as conn:
         assert conn.execute(sa.select(sa.func.count()).select_from(waitlist_table)).scalar() == 2
+
+
+def test_a_line_that_closed_offers_the_same_service_on_other_dates_and_places(newcomer, db_engine, full_washing):
+    waitlist.join(db_engine, newcomer.id, full_washing, newcomer, now())
+    with db_engine.begin() as conn:  # the session started and no place freed
+        conn.execute(waitlist_table.update().values(state="closed", reason="session_started"))
+    at = open_tab(as_visitor(newcomer), "Мои записи")
+
+    assert any(i.value.startswith("Лист ожидания закрыт: Стирка") for i in at.info)
+    assert "**Можно в другой день или в другом месте**" in texts(at)
+    assert any((b.key or "").startswith("vp_wl_alt_") and b.label == "Записаться" for b in at.button)
