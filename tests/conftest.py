@@ -1,6 +1,6 @@
 """Shared fixtures: a real database per test, a fixed clock, and factories for the domain rows.
 
-Every test gets its own DuckDB file (or, with TEST_DATABASE_URL set, a wiped PostgreSQL
+Every test gets its own DuckDB file (or, on the PostgreSQL pass, its own PostgreSQL
 database), so no test depends on another's rows. Time is one fixed `now`, passed in: no
 fixture or helper reads the wall clock.
 
@@ -10,10 +10,16 @@ tables where the use case is slow on purpose (argon2 hashing costs ~50 ms a call
 visitor, volunteer and staff row here shares hashes computed once per test session).
 """
 
+import atexit
+import functools
 import os
+import shutil
+import tempfile
+import uuid
 from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from itertools import count
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -25,9 +31,10 @@ from core.event_changes import EventSpec, ServiceSpec, create_event
 from core.events import get_event
 from core.passwords import hash_secret
 from core.visitors import FIRST_CARD_NUMBER
-from core.schema import metadata, places, services, staff, visitors, volunteers
+from core.schema import places, services, staff, visitors, volunteers
 from core.validation import search_key
 from tests.clock import suite_now
+from tests.postgres import create_database, drop_database
 from tests.mks_fixtures import mariadb_server, mks_db  # noqa: F401 - the МКС tests' server and database
 
 # Known secrets behind the precomputed hashes, for the tests that sign in.
@@ -63,24 +70,49 @@ def pytest_collection_modifyitems(config, items):
 # --- the database -----------------------------------------------------------------------
 
 
-def fresh_engine(tmp_path) -> sa.Engine:
-    """A migrated, empty database: a new DuckDB file, or TEST_DATABASE_URL wiped clean."""
-    url = os.environ.get("TEST_DATABASE_URL")
-    if url:
-        engine = db.make_engine(url)
-        with engine.begin() as conn:
-            metadata.drop_all(conn)
-    else:
-        engine = db.make_engine(f"duckdb:///{tmp_path / 'test.duckdb'}")
+@functools.cache
+def _migrated_duckdb_file() -> Path:
+    """One migrated, empty DuckDB file per test process, for fresh_engine to copy."""
+    folder = Path(tempfile.mkdtemp(prefix="migrated-"))
+    atexit.register(shutil.rmtree, folder, True)
+    engine = db.make_engine(f"duckdb:///{folder / 'migrated.duckdb'}")
     db.migrate(engine)
-    return engine
+    engine.dispose()
+    return folder / "migrated.duckdb"
+
+
+@functools.cache
+def _migrated_postgres_template(admin_url: str) -> str:
+    """One migrated, empty PostgreSQL database per test process, for fresh_engine to copy."""
+    engine = db.make_engine(create_database(admin_url, "migrated"))
+    db.migrate(engine)
+    engine.dispose()
+    return "migrated"
+
+
+def fresh_engine(tmp_path) -> sa.Engine:
+    """A migrated, empty database of its own: a copy of a migrated one, as a DuckDB file or a
+    PostgreSQL database. Migrating costs ~0.4 s on DuckDB and ~0.2 s on PostgreSQL, copying
+    ~0.05 s: over a thousand tests, minutes of `make test`."""
+    if admin_url := os.environ.get("TEST_POSTGRES_ADMIN_URL"):
+        name = f"test_{uuid.uuid4().hex[:12]}"
+        return db.make_engine(create_database(admin_url, name, template=_migrated_postgres_template(admin_url)))
+    shutil.copy(_migrated_duckdb_file(), tmp_path / "test.duckdb")
+    return db.make_engine(f"duckdb:///{tmp_path / 'test.duckdb'}")
+
+
+def throw_away(engine: sa.Engine) -> None:
+    """Close the engine; on PostgreSQL also drop its database (a thousand would fill the disk)."""
+    engine.dispose()
+    if admin_url := os.environ.get("TEST_POSTGRES_ADMIN_URL"):
+        drop_database(admin_url, engine.url.database)
 
 
 @pytest.fixture
 def engine(tmp_path):
     engine = fresh_engine(tmp_path)
     yield engine
-    engine.dispose()
+    throw_away(engine)
 
 
 @pytest.fixture
@@ -98,7 +130,7 @@ def demo_engine(tmp_path, now):
     engine = fresh_engine(tmp_path)
     demo.load(engine, now)
     yield engine
-    engine.dispose()
+    throw_away(engine)
 
 
 # --- secrets, hashed once ---------------------------------------------------------------

@@ -144,6 +144,8 @@ def try_password(page, base_url: str, password: str) -> str:
     page.get_by_label("Логин").fill("admin")
     page.get_by_label("Пароль").fill(password)
     page.get_by_role("button", name="Войти").click()
+    # on a busy machine the run that checks the password may start after wait_idle has looked
+    page.locator("[data-testid='stAlert']").first.wait_for()
     wait_idle(page)
     return page.locator("[data-testid='stAlert']").all_inner_texts()
 

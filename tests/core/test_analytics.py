@@ -11,8 +11,6 @@ The data set (today is Tuesday 10.03.2026; the period is 16.02–15.03.2026, fou
     20.03 (пт)  Цветной  Стирка 10:00       4         v4 expected                   after the period
 """
 
-import os
-import uuid
 from datetime import date, time, timedelta
 
 import pytest
@@ -33,13 +31,10 @@ from core.analytics import (
     visitors_by_month,
 )
 from core.actors import Actor
-from core.db import make_engine, migrate
 from core.errors import ValidationError
 from core.schema import audit_log, bookings, event_services, events, places, services, sessions, visitors
-from tests.backend import on_postgres
 from tests.clock import DEFAULT_NOW as NOW
-from tests.conftest import fresh_engine
-from tests.postgres import create_database
+from tests.conftest import fresh_engine, throw_away
 
 
 @pytest.fixture
@@ -96,16 +91,10 @@ def _known_rows(conn) -> dict[str, int]:
 
 @pytest.fixture
 def empty_engine(tmp_path):
-    """A migrated, empty database of its own. Not fresh_engine: on PostgreSQL that wipes the
-    suite's one database, which this module's `known` data lives in for the whole module."""
-    if on_postgres():
-        url = create_database(os.environ["TEST_POSTGRES_ADMIN_URL"], f"empty_{uuid.uuid4().hex[:12]}")
-    else:
-        url = f"duckdb:///{tmp_path / 'empty.duckdb'}"
-    engine = make_engine(url)
-    migrate(engine)
+    """A migrated, empty database of its own, beside the module's `known` one."""
+    engine = fresh_engine(tmp_path)
     yield engine
-    engine.dispose()
+    throw_away(engine)
 
 
 @pytest.fixture(scope="module")
