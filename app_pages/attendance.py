@@ -5,7 +5,8 @@ from functools import partial
 
 import streamlit as st
 
-from core.analytics import AnalyticsFilter, AttendanceReport, attendance_report, default_filter, record_download, records_begin
+from core.analytics import AttendanceReport, attendance_report, record_download, records_begin
+from core.attendance_filter import AnalyticsFilter, default_filter
 from core.errors import ValidationError
 from core.spreadsheet import XLSX_MIME, write_xlsx
 from ui import charts

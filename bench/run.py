@@ -225,7 +225,7 @@ def participants_panel_figures(url: str) -> list[Figure]:
 
 
 def query_figures(url: str, today: date) -> list[Figure]:
-    from core import analytics
+    from core import analytics, attendance_filter
     from core.db import make_engine
     from core.events import load_events
     from core.participants import participants_of
@@ -267,7 +267,7 @@ def query_figures(url: str, today: date) -> list[Figure]:
         versus_raw("прошедшие", lambda conn: list_sessions(conn, events, SessionFilter(), today, upcoming=False, limit=20)),
         versus_raw("по участнику", lambda conn: list_sessions(conn, events, SessionFilter(visitor_id=person), today, upcoming=True, limit=20)),
         versus_raw("участники", lambda conn: participants_of(conn, some_session.session_id)),
-        versus_raw("посещаемость", lambda conn: analytics.attendance_report(conn, analytics.default_filter(today), today)),
+        versus_raw("посещаемость", lambda conn: analytics.attendance_report(conn, attendance_filter.default_filter(today), today)),
     ]
     engine.dispose()
     return figures

@@ -76,6 +76,8 @@ def _follow_shift_file(clock: time_machine.Traveller, path: Path) -> None:
 
 
 if __name__ == "__main__":
+    import tests.hashing  # noqa: F401 - the suite's cheap argon2, in the servers it starts too
+
     module, sys.argv = sys.argv[1], sys.argv[1:]
     clock = travel(tick=True).start()
     if os.environ.get(SHIFT_FILE_VARIABLE):

@@ -6,8 +6,8 @@ fixture or helper reads the wall clock.
 
 Factories insert through the core use cases where that is cheap (events go through
 `create_event`, so they are validated exactly as the form would be) and straight into the
-tables where the use case is slow on purpose (argon2 hashing costs ~50 ms a call: every
-visitor, volunteer and staff row here shares hashes computed once per test session).
+tables where the use case is slow on purpose (argon2 hashing: every visitor, volunteer and
+staff row here shares hashes computed once per test session, at tests/hashing.py's cost).
 """
 
 import atexit

@@ -17,13 +17,11 @@ import pytest
 import sqlalchemy as sa
 
 from core.analytics import (
-    AnalyticsFilter,
     KeyFigures,
     attendance_over_time,
     attendance_report,
     by_place,
     by_service,
-    default_filter,
     fill_by_weekday_hour,
     key_figures,
     record_download,
@@ -31,6 +29,7 @@ from core.analytics import (
     visitors_by_month,
 )
 from core.actors import Actor
+from core.attendance_filter import AnalyticsFilter, default_filter
 from core.errors import ValidationError
 from core.schema import audit_log, bookings, event_services, events, places, services, sessions, visitors
 from tests.clock import DEFAULT_NOW as NOW

@@ -15,7 +15,8 @@ import pytest
 import sqlalchemy as sa
 from openpyxl import load_workbook
 
-from core.analytics import AnalyticsFilter, KeyFigures, default_filter, key_figures, records_begin
+from core.analytics import KeyFigures, key_figures, records_begin
+from core.attendance_filter import AnalyticsFilter, default_filter
 from core.schema import bookings, places
 from core.spreadsheet import write_xlsx
 from ui import charts
