@@ -75,16 +75,21 @@ unexport PYTHONDONTWRITEBYTECODE
 # server (tests/browser/conftest.py says which); the screens (tests/pages, AppTest) reach the
 # database only through core and run in the DuckDB and calendar passes, so make test stays
 # within 15 minutes.
+#
+# xdist hands each worker its first quarter of the tests at once unless told otherwise: one
+# worker then held every browser test (they come first) and ran them one after another, the
+# longest chain of the run. At most 4 at a time spreads them; --durations names what costs most.
+XDIST := -n 2 --maxschedchunk=4 --durations=15
 test: dev-venv debian-packages
-	$(PY) -m pytest -q -n 2
-	TEST_BACKEND=postgresql $(PY) -m pytest -q -n 2 tests/core tests/browser tests/test_security.py \
+	$(PY) -m pytest -q $(XDIST)
+	TEST_BACKEND=postgresql $(PY) -m pytest -q $(XDIST) tests/core tests/browser tests/test_security.py \
 		$(addprefix --ignore=,$(WITHOUT_DATABASE))
 	$(MAKE) --no-print-directory test-calendar
 
 test-calendar: dev-venv
 	@for instant in $(CALENDAR_INSTANTS); do \
 		echo "calendar pass at $$instant (Moscow time)"; \
-		TEST_NOW=$$instant $(PY) -m pytest -q -n 2 -m calendar tests/core tests/pages || exit 1; \
+		TEST_NOW=$$instant $(PY) -m pytest -q -n 2 --maxschedchunk=4 -m calendar tests/core tests/pages || exit 1; \
 	done
 
 screenshots: dev-venv debian-packages

@@ -1,11 +1,11 @@
 """Real browser: every page of every role, at 320 and 1280 px, speaks Russian only.
 
-Each role walks its menu with its expanders open; at 1280 px it also opens a date picker's
-calendar, a select box and a multiselect on each page and types into the two a filter that
-matches nothing; it opens the participants dialog; the visitor chooses a profile photo; an
-unknown address gets our own page. What a person reads (the page's text, with the words our CSS
-draws and without the text it draws at size 0) and what a screen reader says for a visible
-element (placeholder of an empty field, title, aria-label) may hold no Latin word beyond ALLOWED.
+Each role walks its menu with its expanders open, opens a date picker's calendar, a select box
+and a multiselect on each page, types into the two a filter that matches nothing (and the
+participants dialog); the visitor chooses a profile photo; an unknown address gets our own page.
+What a person reads (the page's text, with the words our CSS draws and without the text it
+draws at size 0) and what a screen reader says for a visible element (placeholder of an empty
+field, title, aria-label) may hold no Latin word beyond ALLOWED.
 
 STREAMLIT_OWN is what Streamlit 1.67 itself says only to a screen reader and no option of it turns
 off or translates (its date fields and select boxes are pinned to the en-US locale): labels of its
@@ -100,20 +100,14 @@ def main(page: Page):
 
 
 def look_into_widgets(page: Page, where: str) -> None:
-    """Open every expander; on a wide screen then the first date picker's calendar, select box and
-    multiselect, one at a time, and into the two type a filter that matches nothing.
-
-    A drop-down or calendar says the same words at any width, and opening them doubled the cost
-    of this test: on a phone the page itself is read (its menu, and what CSS draws only there).
-    """
+    """Open every expander, then the first date picker's calendar, select box and multiselect, one at
+    a time; into the two a filter is typed that matches nothing."""
     summaries = main(page).locator("[data-testid='stExpander'] details:not([open]) > summary")
     for i in reversed(range(summaries.count())):
         if summaries.nth(i).is_visible():
             summaries.nth(i).click()
     page.wait_for_timeout(200)
     assert_russian(page, where)
-    if page.viewport_size["width"] < 600:
-        return
     for widget in ("stDateInputCalendarButton", "stSelectbox", "stMultiSelect"):
         first = main(page).locator(f"[data-testid='{widget}']").locator("visible=true").first
         if first.count() == 0:
