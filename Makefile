@@ -62,16 +62,21 @@ restore: venv
 # make test must stay within 15 minutes.
 CALENDAR_INSTANTS := 2027-01-01T00:00:30 2028-02-29T23:59:30
 
-# Tests with nothing to ask a database: the PostgreSQL pass leaves them to the DuckDB pass.
-WITHOUT_DATABASE := tests/core/test_recurrence.py tests/core/test_validation.py tests/core/test_calendar_file.py \
-	tests/core/test_photos_memory.py tests/core/test_ticket.py
+# The PostgreSQL pass leaves to the DuckDB pass the tests with nothing to ask a database, and
+# those whose SQL is the same plain reads and writes on both backends (no lock, no conflict, no
+# backend branch in the module they test: `grep is_duckdb core/` names the modules that have one).
+DUCKDB_PASS_ONLY := tests/core/test_recurrence.py tests/core/test_validation.py tests/core/test_calendar_file.py \
+	tests/core/test_photos_memory.py tests/core/test_ticket.py \
+	tests/core/test_catalog.py tests/core/test_places.py tests/core/test_events.py tests/core/test_statuses.py \
+	tests/core/test_alternatives.py tests/core/test_bad_input.py tests/core/test_demo.py \
+	tests/core/test_mks_catalog.py tests/core/test_mks_people.py
 
 # pytest rewrites the asserts of every test module on each start unless it may keep the result
 # in __pycache__: 6 s of every pass and every worker where the environment forbids bytecode files.
 unexport PYTHONDONTWRITEBYTECODE
 
-# The PostgreSQL pass runs every rule of core/ that reaches the database (where the backends
-# differ: locks, conflicts, transactions) and the browser flows that depend on the database
+# The PostgreSQL pass runs the rules of core/ where the backends differ (locks, conflicts,
+# transactions, SQL written per backend) and the browser flows that depend on the database
 # server (tests/browser/conftest.py says which); the screens (tests/pages, AppTest) reach the
 # database only through core and run in the DuckDB and calendar passes, so make test stays
 # within 15 minutes.
@@ -83,7 +88,7 @@ XDIST := -n 2 --maxschedchunk=4 --durations=15
 test: dev-venv debian-packages
 	$(PY) -m pytest -q $(XDIST)
 	TEST_BACKEND=postgresql $(PY) -m pytest -q $(XDIST) tests/core tests/browser tests/test_security.py \
-		$(addprefix --ignore=,$(WITHOUT_DATABASE))
+		$(addprefix --ignore=,$(DUCKDB_PASS_ONLY))
 	$(MAKE) --no-print-directory test-calendar
 
 test-calendar: dev-venv
