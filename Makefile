@@ -58,8 +58,8 @@ restore: venv
 # default instant; then the tests that lean on "today" (marked `calendar`) at instants where
 # dates bite: just after the Moscow midnight that starts a year (UTC is still on the last day
 # of the old one), and the last half minute of a leap day, which ends a month.
-# tests/clock.py freezes the clock there. Two, not more: each costs about 80 s on 2 cores, and
-# make test must stay within 15 minutes.
+# tests/clock.py freezes the clock there. Two, not more: each is a pass of its own, and make test
+# must stay within 15 minutes.
 CALENDAR_INSTANTS := 2027-01-01T00:00:30 2028-02-29T23:59:30
 
 # The PostgreSQL pass leaves to the DuckDB pass the tests with nothing to ask a database, and
@@ -72,7 +72,7 @@ DUCKDB_PASS_ONLY := tests/core/test_recurrence.py tests/core/test_validation.py 
 	tests/core/test_mks_catalog.py tests/core/test_mks_people.py
 
 # pytest rewrites the asserts of every test module on each start unless it may keep the result
-# in __pycache__: 6 s of every pass and every worker where the environment forbids bytecode files.
+# in __pycache__: seconds of every pass and every worker where the environment forbids bytecode files.
 unexport PYTHONDONTWRITEBYTECODE
 
 # The PostgreSQL pass runs the rules of core/ where the backends differ (locks, conflicts,
@@ -85,17 +85,17 @@ unexport PYTHONDONTWRITEBYTECODE
 # worker then held every browser test (they come first) and ran them one after another, the
 # longest chain of the run. At most 4 at a time spreads them; --durations names what costs most.
 # Browser tests first, so that the longest ones start early instead of ending the run.
-XDIST := -n 2 --maxschedchunk=4 --durations=15
+XDIST := -n 2 --maxschedchunk=4
 test: dev-venv debian-packages
-	$(PY) -m pytest -q $(XDIST)
-	TEST_BACKEND=postgresql $(PY) -m pytest -q $(XDIST) tests/browser tests/core tests/test_security.py \
+	$(PY) -m pytest -q $(XDIST) --durations=15
+	TEST_BACKEND=postgresql $(PY) -m pytest -q $(XDIST) --durations=15 tests/browser tests/core tests/test_security.py \
 		$(addprefix --ignore=,$(DUCKDB_PASS_ONLY))
 	$(MAKE) --no-print-directory test-calendar
 
 test-calendar: dev-venv
 	@for instant in $(CALENDAR_INSTANTS); do \
 		echo "calendar pass at $$instant (Moscow time)"; \
-		TEST_NOW=$$instant $(PY) -m pytest -q -n 2 --maxschedchunk=4 -m calendar tests/core tests/pages || exit 1; \
+		TEST_NOW=$$instant $(PY) -m pytest -q $(XDIST) -m calendar tests/core tests/pages || exit 1; \
 	done
 
 screenshots: dev-venv debian-packages

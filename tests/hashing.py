@@ -1,8 +1,8 @@
 """argon2id at its lowest cost, for the suite and the servers it starts.
 
-The app hashes passwords and PINs with RFC 9106's low-memory profile: about a fifth of a second
-of CPU a hash on purpose, to slow down a stolen table. The suite signs in, registers and tries
-wrong passwords thousands of times, and on 2 cores those seconds were minutes of `make test`.
+The app hashes passwords and PINs with RFC 9106's low-memory profile, slow on purpose, to slow
+down a stolen table. The suite signs in, registers and tries wrong passwords thousands of times,
+and on 2 cores that cost was minutes of `make test`.
 The same library with the smallest time and memory cost keeps every rule the tests check (a
 right secret passes, a wrong one fails, unknown logins are verified too); the benchmark and the
 app keep the real cost. Loaded first: a pytest plugin (pytest.ini) and the subprocess wrapper

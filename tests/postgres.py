@@ -4,6 +4,7 @@ Debian's `postgresql` package provides the binaries (the Makefile installs it). 
 runs as the `postgres` system user, because initdb refuses to run as root.
 """
 
+import functools
 import glob
 import os
 import shutil
@@ -69,23 +70,28 @@ def temporary_postgres(durable: bool = False):
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def create_database(admin_url: str, name: str, template: str | None = None) -> str:
-    """CREATE DATABASE (optionally from a template); returns its URL."""
+@functools.cache
+def _admin_engine(admin_url: str):
+    """One AUTOCOMMIT engine per server (CREATE and DROP DATABASE refuse a transaction): a test
+    creates and drops a database of its own, and a new engine each time was a new connection."""
     import sqlalchemy as sa
 
-    engine = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        clause = f' TEMPLATE "{template}"' if template else ""
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"{clause}'))
-    engine.dispose()
-    return admin_url.rsplit("/", 1)[0] + f"/{name}"
+    return sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
 
 
 def drop_database(admin_url: str, name: str) -> None:
     import sqlalchemy as sa
 
-    engine = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
+    with _admin_engine(admin_url).connect() as conn:
         conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    engine.dispose()
+
+
+def create_database(admin_url: str, name: str, template: str | None = None) -> str:
+    """CREATE DATABASE (optionally from a template, in place of any of that name); returns its URL."""
+    import sqlalchemy as sa
+
+    drop_database(admin_url, name)
+    clause = f' TEMPLATE "{template}"' if template else ""
+    with _admin_engine(admin_url).connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"{clause}'))
+    return admin_url.rsplit("/", 1)[0] + f"/{name}"

@@ -2,7 +2,7 @@
 
 Two rounds, one per event day: enough for every thread to meet full sessions, a full day and
 cancels that free places mid-storm. The 2,000-attempt storm with its figures is `make bench`'s
-(bench/results.md); here it cost 2.5 minutes of `make test`."""
+(bench/results.md), where its cost belongs."""
 
 import multiprocessing
 import os
