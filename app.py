@@ -8,7 +8,7 @@ import streamlit as st
 
 from core.actors import ROLE_LABELS
 from core.backup import backup_folder, is_stale
-from ui.auth import current_actor, sign_out
+from ui.auth import current_actor, page_run_as, sign_out
 from ui.backups import start_daily_backups
 from ui.clock import now
 from ui.db import get_engine
@@ -40,4 +40,5 @@ with st.sidebar:
         if st.button("Выйти", key="logout", width="stretch"):
             sign_out()
             st.stop()  # the browser goes to the start page, dropping its cookie on the way
-current.run()
+with page_run_as(actor):
+    current.run()

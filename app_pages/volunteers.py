@@ -3,13 +3,14 @@
 import streamlit as st
 
 from core.errors import DomainError
-from core.accounts import VOLUNTEER_STATUS_LABELS, list_volunteers, reset_password, set_volunteer_status
+from core.accounts import VOLUNTEER_STATUS_LABELS, list_volunteers, matching_volunteers, reset_password, set_volunteer_status
 from core.validation import format_phone
 from ui.auth import as_signed_in, require_role
 from ui.clock import now
 from ui.db import after_write, get_engine
 from ui.forms import show_once
 from ui.format import md, ru_date
+from ui.paging import current_page, pager
 
 actor = require_role("admin")
 STATUS_BADGE = {"pending": "orange", "active": "green", "deactivated": "gray"}
@@ -17,6 +18,8 @@ STATUS_BADGE = {"pending": "orange", "active": "green", "deactivated": "gray"}
 # the ID, phone and date cells never wrap (ui/style.py), so a copied ID or number stays as typed
 ROW_COLUMNS = [0.9, 2.0, 1.9, 2.3, 1.3, 0.9, 1.8]
 ROW_GAP = "xsmall"
+# a page at a time, as the other long lists: two hundred rows of buttons take a second to draw
+PAGE_SIZE = 20
 
 
 def ask_off(volunteer_id: int) -> None:
@@ -70,10 +73,19 @@ with get_engine().connect() as conn:
     people = list_volunteers(conn)
 pending = sum(1 for v in people if v.status == "pending")
 st.caption(f"Всего: {len(people)}. Ждут подтверждения: {pending}.")
-with st.container(key="table_header"):
-    for col, label in zip(st.columns(ROW_COLUMNS, gap=ROW_GAP), ["ID", "ФИО", "Телефон", "Статус", "Регистрация", "Записей", ""]):
-        col.caption(label)
-for volunteer in people:
+query = st.text_input("Найти волонтёра", key="vl_search", placeholder="ФИО, логин, телефон или ID")
+found = matching_volunteers(people, query)
+if st.session_state.get("vl_pages_query") != query:  # another search starts from its first page
+    st.session_state.update(vl_pages_query=query, vl_page=0)
+if not found:
+    st.info("Никого не нашли. Проверьте написание или сократите запрос.")
+else:
+    with st.container(key="table_header"):
+        for col, label in zip(st.columns(ROW_COLUMNS, gap=ROW_GAP), ["ID", "ФИО", "Телефон", "Статус", "Регистрация", "Записей", ""]):
+            col.caption(label)
+pages = -(-len(found) // PAGE_SIZE)
+page_number = current_page("vl_page", pages)
+for volunteer in found[page_number * PAGE_SIZE : (page_number + 1) * PAGE_SIZE]:
     with st.container(border=True, key=f"vl_row_{volunteer.id}"):
         cols = st.columns(ROW_COLUMNS, gap=ROW_GAP, vertical_alignment="center")
         # keyed cells: ui/style.py keeps them on one line and, on a phone (no column headings),
@@ -103,3 +115,5 @@ for volunteer in people:
             yes_no[0].button("Да, отключить", key=f"vl_yes_off_{volunteer.id}", type="primary", on_click=change,
                              args=(volunteer.id, "deactivated", volunteer.full_name), width="stretch")
             yes_no[1].button("Нет", key=f"vl_no_off_{volunteer.id}", on_click=forget_ask, width="stretch")
+if pages > 1:
+    pager("vl_page", page_number + 1 < pages, pages)

@@ -1,6 +1,7 @@
 """Accounts that sign in with a password: staff (admins, coordinators) and volunteers;
 volunteers' self-registration and approval; re-reading whoever is signed in."""
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -15,7 +16,7 @@ from core.passwords import DUMMY_HASH, hash_secret, temporary_password, verify_s
 from core.schema import bookings, staff, visitors, volunteers
 from core.sign_ins import end_all_for
 from core.throttle import LOCAL_ADDRESS
-from core.validation import FieldChecks, clean_login, clean_name, clean_password, clean_phone
+from core.validation import FieldChecks, clean_login, clean_name, clean_password, clean_phone, search_key
 
 
 STAFF_ROLES = ("admin", "coordinator")
@@ -122,21 +123,20 @@ def _find_account(conn: Connection, login: str) -> tuple[Actor | None, str | Non
 def load_actor(engine: Engine, kind: str, actor_id: int) -> Actor | None:
     """Re-read a signed-in account, so a deactivated one stops working at once."""
     with engine.connect() as conn:
-        if kind == "staff":
-            row = conn.execute(sa.select(staff).where(staff.c.id == actor_id, staff.c.active.is_(True))).first()
-            return row and Actor("staff", row.id, row.role, row.login, row.display_name)
-        if kind == "volunteer":
-            row = conn.execute(
-                sa.select(volunteers).where(volunteers.c.id == actor_id, volunteers.c.status == "active")
-            ).first()
-            return row and Actor("volunteer", row.id, "volunteer", volunteer_code(row.id), f"{row.first_name} {row.last_name}")
-        if kind == "visitor":
-            row = conn.execute(
-                sa.select(visitors).where(
-                    visitors.c.id == actor_id, visitors.c.erased_at.is_(None)
-                )
-            ).first()
-            return row and Actor("visitor", row.id, "visitor", row.card_number, f"{row.first_name} {row.last_name}")
+        return read_actor(conn, kind, actor_id)
+
+
+def read_actor(conn: Connection, kind: str, actor_id: int) -> Actor | None:
+    """load_actor on the caller's connection (the sign-in check reads its row on the same one)."""
+    if kind == "staff":
+        row = conn.execute(sa.select(staff).where(staff.c.id == actor_id, staff.c.active.is_(True))).first()
+        return row and Actor("staff", row.id, row.role, row.login, row.display_name)
+    if kind == "volunteer":
+        row = conn.execute(sa.select(volunteers).where(volunteers.c.id == actor_id, volunteers.c.status == "active")).first()
+        return row and Actor("volunteer", row.id, "volunteer", volunteer_code(row.id), f"{row.first_name} {row.last_name}")
+    if kind == "visitor":
+        row = conn.execute(sa.select(visitors).where(visitors.c.id == actor_id, visitors.c.erased_at.is_(None))).first()
+        return row and Actor("visitor", row.id, "visitor", row.card_number, f"{row.first_name} {row.last_name}")
     return None
 
 
@@ -203,6 +203,8 @@ class VolunteerRow:
         return f"{self.last_name} {self.first_name}"
 
 
+_PHONE_PART = re.compile(r"[\d()+\-]+")
+_PHONE_MARKS = re.compile(r"[()+\-]")
 VOLUNTEER_STATUS_LABELS = {"pending": "Ждёт подтверждения", "active": "Работает", "deactivated": "Отключён"}
 
 
@@ -223,6 +225,19 @@ def list_volunteers(conn: Connection) -> list[VolunteerRow]:
         VolunteerRow(r.id, volunteer_code(r.id), r.first_name, r.last_name, r.phone, r.login, r.status, r.created_at, r.made)
         for r in rows
     ]
+
+
+def matching_volunteers(people: list[VolunteerRow], query: str) -> list[VolunteerRow]:
+    """The volunteers whose ФИО, login, ID or phone holds every word of `query`; all for a blank
+    one. Case and ё/е do not matter, and a phone matches by its digits, typed 8 916 … or +7 (916) …"""
+    words = [_PHONE_MARKS.sub("", word) if _PHONE_PART.fullmatch(word) else word for word in search_key(query).split()]
+
+    def text_of(person: VolunteerRow) -> str:
+        digits = re.sub(r"\D", "", person.phone or "")
+        phone = f"{digits} 8{digits[1:]}" if digits else ""
+        return search_key(f"{person.full_name} {person.login} {person.code} {phone}")
+
+    return [p for p in people if all(word in text_of(p) for word in words)]
 
 
 def set_volunteer_status(engine: Engine, volunteer_id: int, status: str, actor: Actor, now: datetime) -> None:

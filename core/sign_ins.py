@@ -87,19 +87,19 @@ def start(engine: Engine, actor: Actor, now: datetime) -> tuple[int, str]:
     return sign_in_id, token
 
 
-# (engine, kind, account id) -> the account as it is now, or None if it may not sign in
-# (core.accounts.load_actor, passed in: accounts end sign-ins, so they import this module)
-AccountLoader = Callable[[Engine, str, int], Actor | None]
+# (connection, kind, account id) -> the account as it is now, or None if it may not sign in
+# (core.accounts.read_actor, passed in: accounts end sign-ins, so they import this module)
+AccountLoader = Callable[[Connection, str, int], Actor | None]
 
 
-def _current(engine: Engine, condition, now: datetime, load_actor: AccountLoader) -> tuple[int, Actor] | None:
+def _current(engine: Engine, condition, now: datetime, read_actor: AccountLoader) -> tuple[int, Actor] | None:
     """The sign-in matching `condition` and its account as it is now, or None (ending it when
     it has been idle too long or its account can no longer sign in)."""
     with engine.connect() as conn:
         row = conn.execute(sa.select(sign_ins).where(condition, sign_ins.c.ended_at.is_(None))).first()
+        actor = row and read_actor(conn, row.kind, row.account_id)
     if row is None:
         return None
-    actor = load_actor(engine, row.kind, row.account_id)
     if actor is None or now - row.last_seen_at > idle_limit(row.role):
         end(engine, row.id, now)
         return None
@@ -113,14 +113,14 @@ def _current(engine: Engine, condition, now: datetime, load_actor: AccountLoader
     return row.id, actor
 
 
-def resume(engine: Engine, token: str, now: datetime, load_actor: AccountLoader) -> tuple[int, Actor] | None:
+def resume(engine: Engine, token: str, now: datetime, read_actor: AccountLoader) -> tuple[int, Actor] | None:
     """The live sign-in a browser's token stands for, or None."""
-    return _current(engine, sign_ins.c.token_hash == _hash(token or ""), now, load_actor)
+    return _current(engine, sign_ins.c.token_hash == _hash(token or ""), now, read_actor)
 
 
-def check(engine: Engine, sign_in_id: int, now: datetime, load_actor: AccountLoader) -> Actor | None:
+def check(engine: Engine, sign_in_id: int, now: datetime, read_actor: AccountLoader) -> Actor | None:
     """The account of a live sign-in (re-read, so a disabled one stops at once), or None."""
-    found = _current(engine, sign_ins.c.id == sign_in_id, now, load_actor)
+    found = _current(engine, sign_ins.c.id == sign_in_id, now, read_actor)
     return found[1] if found else None
 
 

@@ -247,8 +247,9 @@ def history(visits: list[Visit], now: datetime) -> tuple[list[Visit], list[Visit
 def reminders(conn: Connection, visitor_id: int, now: datetime, missed_days: int = MISSED_DAYS) -> Reminders:
     """Planned bookings not over yet (nearest first) and no-shows of the last `missed_days` days (latest first)."""
     today = now.date()
-    upcoming = [v for v in visits_of(conn, visitor_id, start=today, only=(statuses.EXPECTED,)) if v.ends_at > now]
-    missed = visits_of(conn, visitor_id, start=today - timedelta(days=missed_days), end=today, only=(statuses.NO_SHOW,))
+    recent = visits_of(conn, visitor_id, start=today - timedelta(days=missed_days), only=(statuses.EXPECTED, statuses.NO_SHOW))
+    upcoming = [v for v in recent if v.status == statuses.EXPECTED and v.ends_at > now]
+    missed = [v for v in recent if v.status == statuses.NO_SHOW and v.date <= today]
     return Reminders(tuple(upcoming), tuple(reversed(missed)))
 
 

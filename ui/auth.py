@@ -6,8 +6,10 @@ keep the person signed in until the idle limit. Every run re-reads it: signing o
 limit passed or a disabled account end it on the next click.
 """
 
+import contextlib
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextvars import ContextVar
 from typing import ParamSpec
 from urllib.parse import quote, urlparse
 
@@ -18,7 +20,7 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 from core import sign_ins
 from core.actors import Actor
 from core.errors import DomainError
-from core.accounts import authenticate, load_actor
+from core.accounts import authenticate, read_actor
 from core.throttle import LOCAL_ADDRESS
 from ui.clock import now
 from ui.db import get_engine
@@ -27,6 +29,11 @@ from ui.navigation import start_page
 P = ParamSpec("P")
 ACTOR_KEY = "actor"
 SIGN_IN_KEY = "sign_in_id"
+_UNCHECKED = object()
+# who app.py found signed in at the start of this run, while it runs the page: the page's own
+# gate then asks without a second database read. Callbacks run before app.py, outside it, so
+# they check for themselves.
+_checked_this_run: ContextVar = ContextVar("checked_this_run", default=_UNCHECKED)
 
 
 def _send_browser_to(url: str) -> None:
@@ -80,9 +87,12 @@ def sign_out() -> None:
 
 def current_actor() -> Actor | None:
     """The signed-in person, or None after sign-out, idle timeout or deactivation."""
+    checked = _checked_this_run.get()
+    if checked is not _UNCHECKED:
+        return checked
     sign_in_id = st.session_state.get(SIGN_IN_KEY)
     if sign_in_id is not None:
-        actor = sign_ins.check(get_engine(), sign_in_id, now(), load_actor)
+        actor = sign_ins.check(get_engine(), sign_in_id, now(), read_actor)
         if actor is None:
             for key in list(st.session_state.keys()):
                 del st.session_state[key]
@@ -93,11 +103,21 @@ def current_actor() -> Actor | None:
     token = st.context.cookies.get(sign_ins.COOKIE) if st.context.cookies else None
     if not token:
         return None
-    found = sign_ins.resume(get_engine(), token, now(), load_actor)
+    found = sign_ins.resume(get_engine(), token, now(), read_actor)
     if found is None:
         return None
     st.session_state[SIGN_IN_KEY], st.session_state[ACTOR_KEY] = found
     return found[1]
+
+
+@contextlib.contextmanager
+def page_run_as(actor: Actor | None) -> Iterator[None]:
+    """Run the page of this run for the person app.py has just checked (current_actor())."""
+    token = _checked_this_run.set(actor)
+    try:
+        yield
+    finally:
+        _checked_this_run.reset(token)
 
 
 def as_signed_in(callback: Callable[P, None]) -> Callable[P, None]:

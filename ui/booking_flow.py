@@ -20,13 +20,14 @@ from core.actors import Actor
 from core.alternatives import within_limits
 from core.booking import SessionKey, book
 from core.errors import DomainError
+from core.places import Place
 from core.recurrence import plural
 from core.service_limits import days_words, next_allowed
 from core.sessions import SessionFilter
 from core.visits import Offer, offers
 from ui import alternatives
 from ui.clock import now
-from ui.db import after_write, cached_catalog, cached_events, get_engine
+from ui.db import after_write, cached_catalog, cached_events, cached_places, get_engine
 from ui.format import md, ru_day_short, ru_time, time_range
 from ui.auth import as_signed_in
 from ui.place_info import place_by_id, show_place
@@ -280,9 +281,8 @@ def render(
     waitlist_view.offer_line(visitor_id, key_prefix, [o for o in found if not o.is_open and not o.mine], describe)
 
 
-def _place_words(place_id: int, name: str) -> str:
+def _place_words(place: Place | None, name: str) -> str:
     """"Цветной (м. Цветной бульвар)": a place as the service list names it, the metro if known."""
-    place = place_by_id(place_id)
     metro = place.metro_label if place else None
     return f"{md(name)} ({md(metro)})" if metro else md(name)
 
@@ -300,6 +300,7 @@ def render_catalog(
         st.info(NO_DATES)
         return
     descriptions = {c.id: c.description for c in cached_catalog()}
+    places = {p.id: p for p in cached_places()}
     by_service: dict[str, list[Offer]] = defaultdict(list)
     for offer in found:
         by_service[offer.session.service_name].append(offer)
@@ -313,7 +314,7 @@ def render_catalog(
             for offer in service_offers:
                 if offer.is_open:
                     free_by_day[offer.session.date] += offer.free
-            where = ", ".join(_place_words(o.session.place_id, o.session.place_name) for o in
+            where = ", ".join(_place_words(places.get(o.session.place_id), o.session.place_name) for o in
                               {o.session.place_id: o for o in service_offers}.values())
             st.markdown(f"📍 {where}")
             mine = sorted({o.session.date for o in service_offers if o.mine})

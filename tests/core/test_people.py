@@ -3,13 +3,14 @@
 import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
 
 from core.errors import DomainError, ValidationError
-from core.accounts import authenticate, register_volunteer
+from core.accounts import VolunteerRow, authenticate, matching_volunteers, register_volunteer
+from core.actors import volunteer_code
 from core.visitors import find_visitors, get_visitor, register_visitor, reset_pin, visitor_sign_in, visitors_by_surname
 from core.schema import audit_log, throttles
 from core.validation import luhn_digit
@@ -473,3 +474,39 @@ def test_a_volunteer_signup_refuses_every_bad_field_and_a_taken_login_at_once(en
         ("name_too_short", "last_name"), ("phone_invalid", "phone"), ("password_too_short", "password"), ("login_taken", "login"),
     ]
     assert table_count("volunteers") == before
+
+
+# --- finding a volunteer on the Волонтёры page --------------------------------------------
+
+
+def volunteer_row(volunteer_id: int, first: str, last: str, phone: str | None, login: str) -> VolunteerRow:
+    return VolunteerRow(volunteer_id, volunteer_code(volunteer_id), first, last, phone, login, "active", datetime(2026, 1, 1), 0)
+
+
+CREW = [
+    volunteer_row(1, "Ксения", "Орлова", "+79165550000", "ksenia"),
+    volunteer_row(2, "Пётр", "Ёлкин", None, "petr"),
+    volunteer_row(12, "Анна", "Орлова", "+79031234567", "anna.o"),
+]
+
+
+@pytest.mark.parametrize(
+    "query, expected",
+    [
+        ("", [1, 2, 12]),
+        ("  ", [1, 2, 12]),
+        ("орлова", [1, 12]),
+        ("ОРЛОВА анна", [12]),
+        ("елкин", [2]),  # ё and е are one letter here
+        ("В-0012", [12]),
+        ("0002", [2]),
+        ("ksen", [1]),
+        ("8 916 555-00-00", [1]),
+        ("+7 (903) 123", [12]),
+        ("5550000", [1]),
+        ("8", [1, 12]),  # a volunteer without a phone has no digits to match
+        ("орлова пётр", []),
+    ],
+)
+def test_a_volunteer_is_found_by_any_part_of_name_login_id_or_phone(query, expected):
+    assert [v.id for v in matching_volunteers(CREW, query)] == expected

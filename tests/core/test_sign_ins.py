@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from core import sign_ins
 from core.errors import DomainError, NotAllowed
-from core.accounts import authenticate, load_actor, reset_password, set_volunteer_status
+from core.accounts import authenticate, read_actor, reset_password, set_volunteer_status
 from core.visitors import erase_visitor, reset_pin
 from core.schema import sign_ins as sign_ins_table
 from tests.conftest import STAFF_PASSWORD, VOLUNTEER_PASSWORD
@@ -24,7 +24,7 @@ def test_a_ticket_gives_one_token_once_and_the_database_keeps_only_hashes(engine
     with engine.connect() as conn:
         stored = " ".join(str(v) for row in conn.execute(sa.select(sign_ins_table)) for v in row)
     assert token not in stored and ticket not in stored
-    assert sign_ins.resume(engine, token, now + timedelta(seconds=7), load_actor)[1] == admin
+    assert sign_ins.resume(engine, token, now + timedelta(seconds=7), read_actor)[1] == admin
 
 
 def test_a_ticket_older_than_a_minute_or_made_up_gives_nothing(engine, now, admin):
@@ -44,35 +44,35 @@ def test_a_sign_in_ends_after_its_idle_limit_and_each_use_moves_it_on(engine, no
     sign_in_id, token = sign_ins.start(engine, actor, now)
 
     used = now + timedelta(minutes=limit - 1)
-    assert sign_ins.resume(engine, token, used, load_actor) == (sign_in_id, actor)
-    assert sign_ins.check(engine, sign_in_id, used + timedelta(minutes=limit - 1), load_actor) == actor
-    assert sign_ins.resume(engine, token, used + timedelta(minutes=3 * limit), load_actor) is None
+    assert sign_ins.resume(engine, token, used, read_actor) == (sign_in_id, actor)
+    assert sign_ins.check(engine, sign_in_id, used + timedelta(minutes=limit - 1), read_actor) == actor
+    assert sign_ins.resume(engine, token, used + timedelta(minutes=3 * limit), read_actor) is None
     # ended for good: coming back within the limit afterwards does not revive it
-    assert sign_ins.check(engine, sign_in_id, used, load_actor) is None
+    assert sign_ins.check(engine, sign_in_id, used, read_actor) is None
 
 
 def test_signing_out_makes_a_copied_token_worthless(engine, now, admin):
     sign_in_id, token = sign_ins.start(engine, admin, now)
     sign_ins.end(engine, sign_in_id, now)
-    assert sign_ins.resume(engine, token, now, load_actor) is None
+    assert sign_ins.resume(engine, token, now, read_actor) is None
 
 
 def test_disabling_a_volunteer_signs_them_out_on_every_device(engine, now, admin, volunteer_actor):
     phone, desk = (sign_ins.start(engine, volunteer_actor, now)[1] for _ in range(2))
     set_volunteer_status(engine, volunteer_actor.id, "deactivated", admin, now)
-    assert sign_ins.resume(engine, phone, now, load_actor) is None
-    assert sign_ins.resume(engine, desk, now, load_actor) is None
+    assert sign_ins.resume(engine, phone, now, read_actor) is None
+    assert sign_ins.resume(engine, desk, now, read_actor) is None
 
 
 def test_a_pin_reset_and_an_erasure_sign_the_visitor_out(engine, now, admin, make_visitor, visitor_actor):
     person = make_visitor()
     _, before_reset = sign_ins.start(engine, visitor_actor(person), now)
     reset_pin(engine, person, admin, now)
-    assert sign_ins.resume(engine, before_reset, now, load_actor) is None
+    assert sign_ins.resume(engine, before_reset, now, read_actor) is None
 
     _, before_erasure = sign_ins.start(engine, visitor_actor(person), now)
     erase_visitor(engine, person, admin, now)
-    assert sign_ins.resume(engine, before_erasure, now, load_actor) is None
+    assert sign_ins.resume(engine, before_erasure, now, read_actor) is None
     with engine.connect() as conn:
         assert conn.execute(sa.select(sa.func.count()).where(sign_ins_table.c.ended_at.is_(None))).scalar() == 0
 
@@ -86,8 +86,8 @@ def test_a_password_reset_signs_the_person_out_everywhere_and_only_the_new_passw
 
     password = reset_password(engine, kind, person.id, admin, now)
 
-    assert sign_ins.resume(engine, phone, now, load_actor) is None
-    assert sign_ins.resume(engine, desk, now, load_actor) is None
+    assert sign_ins.resume(engine, phone, now, read_actor) is None
+    assert sign_ins.resume(engine, desk, now, read_actor) is None
     assert authenticate(engine, login, password, now).id == person.id
     with pytest.raises(DomainError):
         authenticate(engine, login, old_password, now)

@@ -119,3 +119,48 @@ def test_an_admin_gives_a_volunteer_a_new_password_shown_once_and_only_it_works(
         authenticate(db_engine, "volunteer", "volunteer-demo", now())
     at.run()
     assert not [m for m in at.metric if m.label.startswith("Временный пароль")]
+
+
+def add_crew(engine, count: int) -> None:
+    """`count` active volunteers «Бригадова Анна 01»…, straight into the table (no sign-up limits)."""
+    with engine.begin() as conn:
+        conn.execute(volunteers.insert(), [
+            dict(first_name=f"Анна {n:02d}", last_name="Бригадова", phone=None, login=f"crew{n:02d}", password_hash="-",
+                 status="active", created_at=now(), approved_at=now())
+            for n in range(1, count + 1)
+        ])
+
+
+def shown_codes(at) -> list[str]:
+    return [m.value.strip("*") for m in at.markdown if m.value.startswith("**В-")]
+
+
+def test_a_long_list_comes_twenty_at_a_time_with_every_volunteer_reachable(app, db_engine):
+    add_crew(db_engine, 30)
+    with db_engine.connect() as conn:
+        total = conn.execute(sa.select(sa.func.count()).select_from(volunteers)).scalar()
+    at = app("volunteers", "admin")
+    first_page = shown_codes(at)
+    assert len(first_page) == 20
+    assert any(c.value == f"Страница 1 из {-(-total // 20)}" for c in at.caption)
+    click(at, "vl_page_next")
+    second_page = shown_codes(at)
+    assert len(first_page) + len(second_page) == total
+    assert not set(first_page) & set(second_page)
+
+
+def test_a_search_narrows_the_list_and_starts_from_its_first_page(app, db_engine):
+    add_crew(db_engine, 30)
+    at = app("volunteers", "admin")
+    click(at, "vl_page_next")
+    at.text_input(key="vl_search").input("Бригадова crew07").run()
+    assert [b.key for b in at.button if b.key.startswith("vl_off_")] == [f"vl_off_{volunteer_id_of(db_engine, 'crew07')}"]
+    assert not any(c.value.startswith("Страница") for c in at.caption)
+    at.text_input(key="vl_search").input("Петров").run()
+    assert [i.value for i in at.info] == ["Никого не нашли. Проверьте написание или сократите запрос."]
+    assert not shown_codes(at)
+
+
+def volunteer_id_of(engine, login: str) -> int:
+    with engine.connect() as conn:
+        return conn.execute(sa.select(volunteers.c.id).where(volunteers.c.login == login)).scalar()
