@@ -12,7 +12,7 @@ and tests can set them; what a person reads comes from format_func.
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import date, time
+from datetime import date, datetime, time
 
 import streamlit as st
 
@@ -43,11 +43,19 @@ def load_offers(visitor_id: int, place_ids: tuple[int, ...] = ()) -> tuple[list[
     """Sessions bookable right now for this person (open or full), nearest first, without the
     dates «не чаще раза в N дней» forbids them; and for each such limited service the first
     date allowed («можно снова с …»)."""
+    return _offers_at(visitor_id, place_ids, now().replace(second=0, microsecond=0))
+
+
+# every tap on the page reruns it: the offers are read once a minute (a session that has just
+# started drops out within it; booking checks the start again) and after every write here;
+# places taken through another app instance show within half a minute, as on Мероприятия
+@st.cache_data(show_spinner=False, ttl=30, max_entries=1000)
+def _offers_at(visitor_id: int, place_ids: tuple[int, ...], moment: datetime) -> tuple[list[Offer], dict[int, date]]:
     with get_engine().connect() as conn:
-        found = offers(conn, cached_events(), visitor_id, SessionFilter(place_ids=place_ids), now())
+        found = offers(conn, cached_events(), visitor_id, SessionFilter(place_ids=place_ids), moment)
         allowed = {id(o) for o in within_limits(conn, visitor_id, found)}
         # a forbidden date stays in the list, closed, so its service still shows «можно снова с …»
-        return [o if id(o) in allowed else replace(o, free=0) for o in found], next_allowed(conn, visitor_id, now().date())
+        return [o if id(o) in allowed else replace(o, free=0) for o in found], next_allowed(conn, visitor_id, moment.date())
 
 
 def _skip(value: str) -> tuple[tuple[int, date]]:

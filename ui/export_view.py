@@ -13,7 +13,7 @@ import streamlit as st
 from core.actors import Actor
 from core.errors import DomainError, ValidationError
 from core.downloads import ExportFile
-from core.export import FIELDS, STATUS_LABELS, ExportFilter, clean_fields, export_file, preview
+from core.export import FIELDS, STATUS_LABELS, ExportFilter, Preview, clean_fields, export_file, preview
 from ui.clock import now
 from ui.db import cached_catalog, get_engine
 from ui.format import md, ru_date, ru_datetime, ru_time
@@ -133,6 +133,14 @@ def _cell(value) -> str:
     return md("" if value is None else str(value))
 
 
+# every tick of a checkbox reruns the screen: the same filter and fields read the database once,
+# again after every write here, and within half a minute of one through another app instance
+@st.cache_data(show_spinner=False, ttl=30, max_entries=100)
+def _preview_of(actor: Actor, flt: ExportFilter, fields: tuple[str, ...]) -> Preview:
+    with get_engine().connect() as conn:
+        return preview(conn, actor, flt, fields)
+
+
 def _preview_table(rows: list[tuple], columns: tuple[str, ...]) -> None:
     # st.table, not st.dataframe: the grid's toolbar offers a raw CSV download that would skip both
     # the formula neutralisation and the audit log. A static table has no download to switch off
@@ -197,8 +205,7 @@ def render(actor: Actor) -> None:
     if fields is None or flt is None:
         return
     st.markdown(f"**Отбор:** {md(flt.describe(catalog))}")
-    with get_engine().connect() as conn:
-        shown = preview(conn, actor, flt, fields)
+    shown = _preview_of(actor, flt, fields)
     if shown.count == 0:
         st.info("Нет записей по выбранным фильтрам.")
     else:
