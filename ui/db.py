@@ -12,7 +12,7 @@ from core.catalog import list_catalog
 from core.events import Event, load_events, next_participants
 from core.manage import StartRefused, start_up
 from core.places import list_places
-from core.sessions import Session, SessionFilter, list_sessions
+from core.sessions import Session, SessionFilter, list_sessions, sessions_between
 from ui.clock import now
 
 
@@ -90,6 +90,13 @@ def cached_session_page(flt: SessionFilter, today: date, upcoming: bool, offset:
     """One page of Предстоящие / Прошедшие; reruns of the page (a click, a checkbox) reuse it."""
     with get_engine().connect() as conn:
         return list_sessions(conn, cached_events(), flt, today, upcoming=upcoming, offset=offset, limit=limit)
+
+
+@st.cache_data(show_spinner=False, ttl=30)
+def cached_sessions_between(flt: SessionFilter, start: date, end: date, today: date) -> list[Session]:
+    """The calendar's month or week; its buttons and arrows rerun the page."""
+    with get_engine().connect() as conn:
+        return sessions_between(conn, cached_events(), flt, start, end, today)
 
 
 @st.cache_data(show_spinner=False, ttl=30)

@@ -10,9 +10,9 @@ from datetime import date, timedelta
 import streamlit as st
 
 from core.recurrence import plural
-from core.sessions import Session, SessionFilter, sessions_between
+from core.sessions import Session, SessionFilter
 from ui.clock import today
-from ui.db import cached_events, get_engine
+from ui.db import cached_sessions_between
 from ui.format import MONTHS_GENITIVE, WEEKDAYS_SHORT, md, ru_date, ru_day_short, ru_time
 
 MARKERS = ("🟦", "🟩", "🟧", "🟪", "🟥", "🟫", "🟨", "⬛", "🔷", "🔶", "🟢", "🟣", "🔴")
@@ -136,8 +136,7 @@ def render(flt: SessionFilter, open_session: Callable[[Session], None]) -> None:
         end = start + timedelta(days=6)
         st.subheader(f"{start.day} {MONTHS_GENITIVE[start.month - 1]} — {end.day} {MONTHS_GENITIVE[end.month - 1]} {end.year}")
 
-    with get_engine().connect() as conn:
-        found = sessions_between(conn, cached_events(), flt, start, end, today())
+    found = cached_sessions_between(flt, start, end, today())
     by_day: dict[date, list[Session]] = {}
     for session in found:
         by_day.setdefault(session.date, []).append(session)
