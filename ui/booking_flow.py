@@ -27,7 +27,7 @@ from core.sessions import SessionFilter
 from core.visits import Offer, offers
 from ui import alternatives
 from ui.clock import now
-from ui.db import after_write, cached_catalog, cached_events, cached_places, get_engine
+from ui.db import after_write, cached_catalog, cached_events, cached_places, data_version, get_engine
 from ui.format import md, ru_day_short, ru_time, time_range
 from ui.auth import as_signed_in
 from ui.place_info import place_by_id, show_place
@@ -43,14 +43,17 @@ def load_offers(visitor_id: int, place_ids: tuple[int, ...] = ()) -> tuple[list[
     """Sessions bookable right now for this person (open or full), nearest first, without the
     dates «не чаще раза в N дней» forbids them; and for each such limited service the first
     date allowed («можно снова с …»)."""
-    return _offers_at(visitor_id, place_ids, now().replace(second=0, microsecond=0))
+    return _offers_at(visitor_id, place_ids, now().replace(second=0, microsecond=0), data_version())
 
 
 # every tap on the page reruns it: the offers are read once a minute (a session that has just
-# started drops out within it; booking checks the start again) and after every write here;
-# places taken through another app instance show within half a minute, as on Мероприятия
+# started drops out within it; booking checks the start again) and after every write here; an
+# event or a service changed through another app instance drops them within seconds, and places
+# taken there show within half a minute, as on Мероприятия
 @st.cache_data(show_spinner=False, ttl=30, max_entries=1000)
-def _offers_at(visitor_id: int, place_ids: tuple[int, ...], moment: datetime) -> tuple[list[Offer], dict[int, date]]:
+def _offers_at(
+    visitor_id: int, place_ids: tuple[int, ...], moment: datetime, version: tuple[int, int]
+) -> tuple[list[Offer], dict[int, date]]:
     with get_engine().connect() as conn:
         found = offers(conn, cached_events(), visitor_id, SessionFilter(place_ids=place_ids), moment)
         allowed = {id(o) for o in within_limits(conn, visitor_id, found)}

@@ -68,20 +68,22 @@ def _shared(what: str, version: tuple[int, int]) -> tuple:
         return tuple(_SHARED_READS[what](conn))
 
 
-def _version() -> tuple[int, int]:
+def data_version() -> tuple[int, int]:
+    """Moves on with every write in this process and, within SHARED_VERSION_TTL, with a change to
+    events, places or the catalog made by another app instance."""
     return writes_so_far(), database_version()
 
 
 def cached_events() -> tuple[Event, ...]:
-    return _shared("events", _version())
+    return _shared("events", data_version())
 
 
 def cached_places() -> tuple:
-    return _shared("places", _version())
+    return _shared("places", data_version())
 
 
 def cached_catalog() -> tuple:
-    return _shared("catalog", _version())
+    return _shared("catalog", data_version())
 
 
 # short-lived: bookings made by other app instances (PostgreSQL) show up within half a minute
