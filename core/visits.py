@@ -268,9 +268,10 @@ def _day_figures(conn: Connection, keys: set[tuple[int, date]]) -> dict[tuple[in
     return figures
 
 
-def event_days_of(conn: Connection, visitor_id: int) -> list[EventDay]:
-    """Every event day the person takes part in, earliest first, with how many take part in all."""
-    visits = visits_of(conn, visitor_id, only=statuses.ACTIVE)
+def event_days_of(conn: Connection, visitor_id: int, start: date | None = None) -> list[EventDay]:
+    """Every event day the person takes part in (from `start` on, if given), earliest first, with
+    how many take part in all."""
+    visits = visits_of(conn, visitor_id, start=start, only=statuses.ACTIVE)
 
     def day_key(visit: Visit) -> tuple[date, int]:
         return visit.date, visit.event_id

@@ -233,7 +233,8 @@ def mine_section(actor: Actor) -> None:
     waitlist_view.my_lines(actor.id, lambda entry: where_else(
         actor.id, actor, f"vp_wl_alt_{entry.entry_id}", entry.service_name, entry.service_id, on_booked=booked))
     with get_engine().connect() as conn:
-        days = [d for d in event_days_of(conn, actor.id) if d.is_upcoming(moment)]
+        # from today: a regular's years of past days would each be counted for nothing
+        days = [d for d in event_days_of(conn, actor.id, start=moment.date()) if d.is_upcoming(moment)]
     gone = st.session_state.get(CANCELLED) or {}
     items = [((d.date, d.start_time), d) for d in days]
     items += [((day, start), words) for day, start, words in gone.values() if datetime.combine(day, start) > moment]

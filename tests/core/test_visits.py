@@ -152,6 +152,16 @@ def test_an_event_day_gathers_the_persons_services_and_counts_participants_witho
     assert (found.start_time, found.end_time) == (time(10), time(13))
 
 
+def test_event_days_from_a_date_leave_the_earlier_ones_out(engine, today, make_event, make_visitor, add_booking):
+    event = make_event(freq="weekly", weekdays=(today.weekday(),), first_date=today - timedelta(days=14))
+    person = make_visitor()
+    for weeks in (-2, -1, 0, 1):
+        add_booking(key_of(event, today + timedelta(weeks=weeks)), person)
+    with engine.connect() as conn:
+        assert [d.date for d in event_days_of(conn, person, start=today)] == [today, today + timedelta(weeks=1)]
+        assert len(event_days_of(conn, person)) == 4
+
+
 def test_a_day_with_only_cancelled_bookings_is_no_participation(engine, make_event, make_visitor, add_booking):
     event = make_event()
     person = make_visitor()
