@@ -14,7 +14,7 @@ from ui.clock import now, today
 from ui.db import after_write, cached_catalog, cached_events, cached_next_participants, cached_places, get_engine
 from ui.format import ALL_PLACES, ALL_SERVICES, CHOOSE, id_of, md, ru_date, time_range
 from ui.forms import keep_widget_values, show_once
-from ui.paging import current_page, pager
+from ui.paging import current_page, from_first_page_when_changed, pager
 
 actor = require_role("admin")
 FILTER_KEYS = ("ef_text", "ef_from", "ef_to", "ef_kind", "ef_service", "ef_place", "ev_tab")
@@ -208,8 +208,7 @@ tab = st.radio(
     format_func=lambda t: f"Активные ({len(active)})" if t == "active" else f"Архивные ({len(archived)})",
 )
 shown = active if tab == "active" else archived
-if st.session_state.get("ev_pages_filter") != flt:  # another filter starts from its first page
-    st.session_state.update(ev_pages_filter=flt, ev_page_active=0, ev_page_archived=0)
+from_first_page_when_changed("ev_pages_filter", flt, "ev_page_active", "ev_page_archived")
 if not shown:
     st.info("Нет событий по выбранным фильтрам." if flt != EventFilter() else "Событий пока нет.")
 else:

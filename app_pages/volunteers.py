@@ -10,7 +10,7 @@ from ui.clock import now
 from ui.db import after_write, get_engine
 from ui.forms import show_once
 from ui.format import md, ru_date
-from ui.paging import current_page, pager
+from ui.paging import current_page, from_first_page_when_changed, pager
 
 actor = require_role("admin")
 STATUS_BADGE = {"pending": "orange", "active": "green", "deactivated": "gray"}
@@ -75,8 +75,7 @@ pending = sum(1 for v in people if v.status == "pending")
 st.caption(f"Всего: {len(people)}. Ждут подтверждения: {pending}.")
 query = st.text_input("Найти волонтёра", key="vl_search", placeholder="ФИО, логин, телефон или ID")
 found = matching_volunteers(people, query)
-if st.session_state.get("vl_pages_query") != query:  # another search starts from its first page
-    st.session_state.update(vl_pages_query=query, vl_page=0)
+from_first_page_when_changed("vl_pages_query", query, "vl_page")
 if not found:
     st.info("Никого не нашли. Проверьте написание или сократите запрос.")
 else:

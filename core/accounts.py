@@ -237,7 +237,7 @@ def matching_volunteers(people: list[VolunteerRow], query: str) -> list[Voluntee
         phone = f"{digits} 8{digits[1:]}" if digits else ""
         return search_key(f"{person.full_name} {person.login} {person.code} {phone}")
 
-    return [p for p in people if all(word in text_of(p) for word in words)]
+    return [person for person, text in ((p, text_of(p)) for p in people) if all(word in text for word in words)]
 
 
 def set_volunteer_status(engine: Engine, volunteer_id: int, status: str, actor: Actor, now: datetime) -> None:

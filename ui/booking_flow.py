@@ -26,7 +26,7 @@ from core.service_limits import days_words, next_allowed
 from core.sessions import SessionFilter
 from core.visits import Offer, offers
 from ui import alternatives
-from ui.clock import now
+from ui.clock import now, this_minute
 from ui.db import after_write, cached_catalog, cached_events, cached_places, data_version, get_engine
 from ui.format import md, ru_day_short, ru_time, time_range
 from ui.auth import as_signed_in
@@ -43,7 +43,7 @@ def load_offers(visitor_id: int, place_ids: tuple[int, ...] = ()) -> tuple[list[
     """Sessions bookable right now for this person (open or full), nearest first, without the
     dates «не чаще раза в N дней» forbids them; and for each such limited service the first
     date allowed («можно снова с …»)."""
-    return _offers_at(visitor_id, place_ids, now().replace(second=0, microsecond=0), data_version())
+    return _offers_at(visitor_id, place_ids, this_minute(), data_version())
 
 
 # every tap on the page reruns it: the offers are read once a minute (a session that has just

@@ -9,6 +9,11 @@ def now() -> datetime:
     return local_now(settings().timezone)
 
 
+def this_minute() -> datetime:
+    """now() to the minute: the key of reads that stay good for a minute (sessions start on a minute)."""
+    return now().replace(second=0, microsecond=0)
+
+
 def today() -> date:
     return now().date()
 

@@ -11,6 +11,13 @@ def current_page(key: str, pages: int | None = None) -> int:
     return number
 
 
+def from_first_page_when_changed(criteria_key: str, criteria, *page_keys: str) -> None:
+    """Another filter or search starts its list from the first page (`criteria` kept under `criteria_key`)."""
+    if st.session_state.get(criteria_key) != criteria:
+        st.session_state[criteria_key] = criteria
+        st.session_state.update(dict.fromkeys(page_keys, 0))
+
+
 def _turn(key: str, step: int) -> None:
     st.session_state[key] = st.session_state.get(key, 0) + step
 

@@ -16,7 +16,7 @@ from core.photos import delete_photo, load_photo, save_photo
 from core.visits import Reminders, reminders
 from ui import booking_flow, visitor_bookings
 from ui.auth import as_signed_in, sign_out
-from ui.clock import now
+from ui.clock import now, this_minute
 from ui.db import after_write, cached_places, get_engine
 from ui.format import ALL_PLACES, md
 from ui.place_info import show_place
@@ -94,7 +94,7 @@ def _reminders_at(visitor_id: int, moment: datetime) -> Reminders:
 
 def banner(visitor_id: int) -> None:
     """"Вы записаны: …" and "Вы пропустили: …" (no-shows of the last 30 days)."""
-    found = _reminders_at(visitor_id, now().replace(second=0, microsecond=0))
+    found = _reminders_at(visitor_id, this_minute())
     if found.upcoming:
         shown = "; ".join(md(describe(v)) for v in found.upcoming[:BANNER_LIMIT])
         more = len(found.upcoming) - BANNER_LIMIT
