@@ -45,10 +45,11 @@ def get_engine() -> Engine:
 
 # Events, places and the catalog are read on every page. They are immutable values, so they are
 # shared as they are (cache_resource) rather than copied out of a pickle on every read as
-# st.cache_data does (noticeable for the events of years of data). They are kept per version: a
-# write in this process moves writes_so_far() on at once, and a write in another app instance
-# moves the database's shared version on (core.db.note_shared_change), which this process reads
-# at most every SHARED_VERSION_TTL seconds.
+# st.cache_data does (noticeable for the events of years of data). They are kept per shared
+# version: every write to them, in any app instance, moves the database's version on in its own
+# transaction (core.db.note_shared_change). This process reads that version at most every
+# SHARED_VERSION_TTL seconds, and at once after its own writes (after_write clears it), so a
+# booking or a mark, which leaves the version alone, does not make every page read them again.
 SHARED_VERSION_TTL = 5
 
 
@@ -63,7 +64,7 @@ def database_version() -> int:
 
 
 @st.cache_resource(show_spinner=False, ttl=600, max_entries=3 * 4)
-def _shared(what: str, version: tuple[int, int]) -> tuple:
+def _shared(what: str, version: int) -> tuple:
     with get_engine().connect() as conn:
         return tuple(_SHARED_READS[what](conn))
 
@@ -75,15 +76,15 @@ def data_version() -> tuple[int, int]:
 
 
 def cached_events() -> tuple[Event, ...]:
-    return _shared("events", data_version())
+    return _shared("events", database_version())
 
 
 def cached_places() -> tuple:
-    return _shared("places", data_version())
+    return _shared("places", database_version())
 
 
 def cached_catalog() -> tuple:
-    return _shared("catalog", data_version())
+    return _shared("catalog", database_version())
 
 
 # short-lived: bookings made by other app instances (PostgreSQL) show up within half a minute

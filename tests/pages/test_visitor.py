@@ -13,6 +13,7 @@ from streamlit.testing.v1 import AppTest
 
 from core.actors import Actor
 from core.booking import SessionKey, book
+from core.catalog import retire_service
 from core.marks import set_status
 from core.events import load_events
 from core.accounts import load_actor
@@ -24,7 +25,7 @@ from core.sessions import get_session
 from core.visits import history, visits_of
 from tests.pages.conftest import ACTORS, ROOT, signed_in
 from ui.clock import now, today
-from ui.db import after_write
+from ui.db import after_write, cached_catalog, cached_events, cached_places
 from ui.format import md, ru_day_short
 
 ADMIN = ACTORS["admin"]
@@ -323,6 +324,22 @@ def test_a_booking_is_confirmed_in_a_dialog_with_what_when_where_and_a_calendar_
     click(at, "vp_booked_ok")
     assert not at.download_button
     assert f"vp_visit_{made[0].id}" in keys_in(at.main)
+
+
+def test_a_booking_leaves_events_places_and_catalog_shared_and_a_change_to_them_is_read_at_once(newcomer, db_engine):
+    """Every page reads events, places and the catalog; a booking leaves them as they were, so the
+    pages keep the copy they share instead of reading all three again after every tap."""
+    at = start_booking(as_visitor(newcomer), db_engine, "Стирка", today() + timedelta(days=1))
+    plan = (cached_events(), cached_places(), cached_catalog())
+    click(at, "vb_confirm")
+    assert [b.status for b in bookings_of(db_engine, newcomer.id)] == ["expected"]
+    assert all(now_read is before for now_read, before in zip((cached_events(), cached_places(), cached_catalog()), plan))
+
+    washing = service_id(db_engine, "Стирка")
+    retire_service(db_engine, washing, ACTORS["admin"], now())
+    after_write()  # what the admin's retiring does in the app
+    assert next(s for s in cached_catalog() if s.id == washing).active is False
+    assert cached_events() is not plan[0]
 
 
 def test_a_mistaken_booking_is_cancelled_from_the_confirmation_after_a_question(newcomer, db_engine):
