@@ -94,22 +94,25 @@ def _header(session: Session) -> None:
 
 def _person_row(row) -> None:
     """One compact row a person, a phone's width: the tick box (a 44 px square to a thumb, ui/style.py)
-    beside who it is and how to reach them, then the status, who booked and when; comments under it."""
+    beside who it is and how to reach them, the status, who booked and when, and the comments.
+    One block of text, not an element a line: the dialog is drawn again after every «Применить»,
+    and each element costs the server and the phone their share."""
     selectable = row.status in statuses.ACTIVE
     name = f"{row.last_name} {row.first_name}".strip() or ERASED_NAME
     # a number kept on one line: no break at its spaces and hyphens
     phone = (format_phone(row.phone) or "").replace(" ", "\u00a0").replace("-", "\u2011") or "без телефона"
-    with st.container(border=True, key=f"pp_row_{row.id}"):
-        with st.container(horizontal=True, vertical_alignment="center", gap="small"):
-            st.checkbox("Выбрать", key=f"pp_sel_{row.id}", label_visibility="collapsed", disabled=not selectable)
-            with st.container(gap=None, key=f"pp_who_{row.id}"):
-                st.markdown(f"**{md(name)}** :{statuses.BADGE[row.status]}-badge[{statuses.ADMIN_LABEL[row.status]}]")
-                st.caption(f"карта {row.card_number} · {phone} · {md(booked_by(row.created_by_kind, row.created_by_id, row.staff_name))}, "
-                           f"записан {ru_datetime(row.created_at)}")
-        if row.comment:
-            st.caption(f"💬 {md(row.comment)}")
-        if row.staff_comment:
-            st.caption(f"📝 Комментарий сотрудника: {md(row.staff_comment)}")
+    lines = [
+        f"**{md(name)}** :{statuses.BADGE[row.status]}-badge[{statuses.ADMIN_LABEL[row.status]}]",
+        f"карта {row.card_number} · {phone} · {md(booked_by(row.created_by_kind, row.created_by_id, row.staff_name))}, "
+        f"записан {ru_datetime(row.created_at)}",
+    ]
+    if row.comment:
+        lines.append(f"💬 {md(row.comment)}")
+    if row.staff_comment:
+        lines.append(f"📝 Комментарий сотрудника: {md(row.staff_comment)}")
+    with st.container(border=True, horizontal=True, vertical_alignment="top", gap="small", key=f"pp_row_{row.id}"):
+        st.checkbox("Выбрать", key=f"pp_sel_{row.id}", label_visibility="collapsed", disabled=not selectable)
+        st.markdown("  \n".join([lines[0], *(f":small[:gray[{line}]]" for line in lines[1:])]))
 
 
 def _sheet_button(session: Session, rows: list) -> None:
@@ -165,6 +168,10 @@ def render(event_service_id: int, day: date) -> None:
         for row in rows:
             _person_row(row)
         with st.container(border=True, key="pp_bulk"):
+            # in this box, over the button just tapped: the top of the list is screens away on a
+            # phone, and under the button the screen often ends
+            show_once("pp_status_flash")
+            show_once("pp_error", "error")
             cols = st.columns([2, 3, 1.4], vertical_alignment="bottom")
             role = st.session_state[ACTOR_KEY].role
             offered = [m for m in statuses.MARKS if statuses.can_mark(role, statuses.EXPECTED, m, session.date, today())]
@@ -173,9 +180,6 @@ def render(event_service_id: int, day: date) -> None:
             cols[0].selectbox("Новый статус", offered, key="pp_status", placeholder=CHOOSE, format_func=statuses.ADMIN_LABEL.get)
             cols[1].text_input("Комментарий (необязательно)", key="pp_comment", max_chars=500)
             cols[2].button("Применить", key="pp_apply", type="primary", on_click=_apply_status, args=(active_ids,), width="stretch")
-            # under the button just tapped: on a phone the top of the list is screens away
-            show_once("pp_status_flash")
-            show_once("pp_error", "error")
             if statuses.ATTENDED not in offered:
                 st.caption("Отметить «Присутствовал» или «Не пришел» можно с дня мероприятия.")
     waitlist_view.session_line(session.session_id, can_reorder=st.session_state[ACTOR_KEY].role == "admin")

@@ -19,9 +19,8 @@ button[data-testid^="stBaseButton"] {min-height: 2.75rem;}
   [data-testid="stSidebarNavLink"] {min-height: 2.75rem; align-items: center;}
 }
 /* the participants dialog: one compact row a person, a slim frame */
-[class*="st-key-pp_row_"] {padding: 0.3rem 0.6rem !important; gap: 0.2rem !important;}
-[class*="st-key-pp_row_"] [data-testid="stHorizontalBlock"], [class*="st-key-pp_row_"] [data-testid="stLayoutWrapper"] {gap: 0.4rem;}
-[class*="st-key-pp_who_"] p {overflow-wrap: anywhere; line-height: 1.35;}
+[class*="st-key-pp_row_"] {padding: 0.3rem 0.6rem !important; gap: 0.4rem !important; flex-wrap: nowrap !important;}
+[class*="st-key-pp_row_"] [data-testid="stMarkdownContainer"] p {overflow-wrap: anywhere; line-height: 1.2;}
 /* month view: a seventh of the page per day; a slim frame and smaller type so that words such
    as «консультация» keep to one line at 1280 px (the browser breaks a word only when it cannot fit) */
 .st-key-cal_grid [class*="st-key-cal_day_"] {padding: 0.4rem !important;}

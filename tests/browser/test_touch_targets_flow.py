@@ -9,12 +9,12 @@ from playwright.sync_api import Page, expect
 from tests.browser.server import choose, log_in, new_page, open_page, wait_idle
 
 THUMB = 44
-ROW_HEIGHT = 125  # px a person at 320 px, comments aside: four or five short lines (seven stacked cells took ~330)
+ROW_HEIGHT = 125  # px a person at 320 px with a short comment: five or six short lines (seven stacked cells took ~330)
 # every participant row: its height, and whether its tick box sits on the line of the name, to its left
 ROWS = """() => [...document.querySelectorAll("[data-testid=stDialog] [class*='st-key-pp_row_']")].map(row => {
   const tick = row.querySelector('[data-testid=stCheckbox]').getBoundingClientRect();
-  const who = row.querySelector("[class*='st-key-pp_who_']").getBoundingClientRect();
-  const name = row.querySelector("[class*='st-key-pp_who_'] p").getBoundingClientRect();
+  const who = row.querySelector('[data-testid=stMarkdown]').getBoundingClientRect();
+  const name = row.querySelector('[data-testid=stMarkdown] strong').getBoundingClientRect();
   return {height: Math.max(tick.bottom, who.bottom) - Math.min(tick.top, who.top),
           tick_beside_name: tick.right <= name.left && tick.top < name.bottom && name.top < tick.bottom};
 })"""

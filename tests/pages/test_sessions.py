@@ -239,8 +239,11 @@ def test_a_status_comment_is_kept_beside_the_visitors_own_comment(app, db_engine
     at.selectbox(key="pp_status").set_value("no_show")
     at.text_input(key="pp_comment").input("звонили, не ответил")
     click(at, "pp_apply")
-    captions = [c.value for c in at.caption]
-    assert "💬 Опоздаю на 10 минут" in captions and "📝 Комментарий сотрудника: звонили, не ответил" in captions
+    # the person's block: the name, then small grey lines, both comments among them
+    (block,) = at.get_by_key(f"pp_row_{booking_id}").markdown
+    lines = block.value.split("  \n")
+    assert ":small[:gray[💬 Опоздаю на 10 минут]]" in lines
+    assert ":small[:gray[📝 Комментарий сотрудника: звонили, не ответил]]" in lines
     with db_engine.connect() as conn:
         stored = conn.execute(sa.select(bookings.c.comment, bookings.c.staff_comment).where(bookings.c.id == booking_id)).one()
     assert tuple(stored) == ("Опоздаю на 10 минут", "звонили, не ответил")
