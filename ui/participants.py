@@ -103,8 +103,10 @@ def _person_row(row) -> None:
     phone = (format_phone(row.phone) or "").replace(" ", "\u00a0").replace("-", "\u2011") or "без телефона"
     lines = [
         f"**{md(name)}** :{statuses.BADGE[row.status]}-badge[{statuses.ADMIN_LABEL[row.status]}]",
-        f"карта {row.card_number} · {phone} · {md(booked_by(row.created_by_kind, row.created_by_id, row.staff_name))}, "
-        f"записан {ru_datetime(row.created_at)}",
+        (
+            f"карта {row.card_number} · {phone} · {md(booked_by(row.created_by_kind, row.created_by_id, row.staff_name))}, "
+            f"записан {ru_datetime(row.created_at)}"
+        ),
     ]
     if row.comment:
         lines.append(f"💬 {md(row.comment)}")
