@@ -17,7 +17,7 @@ from core.errors import DomainError
 from core.visits import EventDay, Visit, event_days_of, history, visits_of
 from ui.auth import as_signed_in
 from ui.booking_flow import free_words, phrase, where_else
-from ui.clock import now, timezone
+from ui.clock import now, this_minute, timezone
 from ui.db import after_write, get_engine
 from ui.format import md, ru_day_short, ru_time, status_label, time_range
 from ui.place_info import show_place
@@ -227,14 +227,21 @@ def _day_card(day: EventDay, actor: Actor, moment: datetime) -> None:
             _visit_row(visit, actor, visit.is_changeable(moment))
 
 
+# read as the reminders over it are (ui.visitor_profile._reminders_at): once a minute and after
+# every write; a tap that only opens a question («Отменить запись?») reads nothing again
+@st.cache_data(show_spinner=False, ttl=30, max_entries=1000)
+def _days_from(visitor_id: int, moment: datetime) -> list[EventDay]:
+    with get_engine().connect() as conn:
+        # from today: a regular's years of past days would each be counted for nothing
+        return event_days_of(conn, visitor_id, start=moment.date())
+
+
 def mine_section(actor: Actor) -> None:
     """What is ahead, nearest first; a booking cancelled here says so where its card was."""
     moment = now()
     waitlist_view.my_lines(actor.id, lambda entry: where_else(
         actor.id, actor, f"vp_wl_alt_{entry.entry_id}", entry.service_name, entry.service_id, on_booked=booked))
-    with get_engine().connect() as conn:
-        # from today: a regular's years of past days would each be counted for nothing
-        days = [d for d in event_days_of(conn, actor.id, start=moment.date()) if d.is_upcoming(moment)]
+    days = [d for d in _days_from(actor.id, this_minute()) if d.is_upcoming(moment)]
     gone = st.session_state.get(CANCELLED) or {}
     items = [((d.date, d.start_time), d) for d in days]
     items += [((day, start), words) for day, start, words in gone.values() if datetime.combine(day, start) > moment]

@@ -470,6 +470,19 @@ def test_my_bookings_show_the_day_the_place_the_status_and_one_way_to_cancel(boo
     assert "кто записал" not in shown and "сам" not in shown.split()  # nothing to say about one's own booking
 
 
+def test_my_bookings_are_read_once_a_minute_and_again_after_every_write_of_the_app(booked, db_engine):
+    """As the reminders over them: a tap that changes nothing («Отменить запись?», another tab)
+    reads nothing again; a write of the app reads them at once."""
+    actor, booking_id, _ = booked
+    at = open_tab(as_visitor(actor), "Мои записи")
+    assert f"vp_cancel_{booking_id}" in [b.key for b in at.button]
+    with db_engine.begin() as conn:  # another app instance on the same database cancels it
+        conn.execute(bookings.update().where(bookings.c.id == booking_id).values(status="cancelled"))
+    assert f"vp_cancel_{booking_id}" in [b.key for b in at.run().button], "this instance's copy, for now"
+    after_write()
+    assert f"vp_cancel_{booking_id}" not in [b.key for b in at.run().button]
+
+
 def test_my_bookings_say_how_many_places_are_free_never_a_count_of_others(booked, db_engine):
     actor, _, _ = booked
     at = open_tab(as_visitor(actor), "Мои записи")
