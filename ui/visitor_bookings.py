@@ -115,14 +115,26 @@ def _confirmation_buttons(visits: list[Visit], actor: Actor) -> None:
     st.button("Отменить запись", key="vp_undo", on_click=_ask_undo, args=(True,), width="stretch", type="tertiary")
 
 
+# the person's days from today, for «Мои записи» and the confirmation over them; read as the
+# reminders are (ui.visitor_profile._reminders_at): once a minute and after every write, so a
+# tap that only opens a question («Отменить запись?») reads nothing again
+@st.cache_data(show_spinner=False, ttl=30, max_entries=1000)
+def _days_from(visitor_id: int, moment: datetime) -> list[EventDay]:
+    with get_engine().connect() as conn:
+        # from today: a regular's years of past days would each be counted for nothing
+        return event_days_of(conn, visitor_id, start=moment.date())
+
+
 @st.dialog("Ваша запись", on_dismiss=_close_confirmation)
 def confirmation(actor: Actor) -> None:
     """What, when, where and how to get there, the calendar file; «Запись отменена» once undone."""
     if st.session_state.pop("vp_undo_page", False):
         st.rerun()  # a click inside a dialog reruns only the dialog: this runs the page (and the dialog) again
-    with get_engine().connect() as conn:
-        visits = visits_of(conn, actor.id, booking_ids=list(st.session_state.get(BOOKED) or []))
-    active = [v for v in visits if v.is_changeable(now())]
+    # what can still be changed is among the days «Мои записи» show (read once for both)
+    wanted = set(st.session_state.get(BOOKED) or [])
+    moment = now()
+    days = _days_from(actor.id, this_minute())
+    active = [v for day in days for v in day.visits if v.booking_id in wanted and v.is_changeable(moment)]
     with st.container(key="vp_confirmation"):
         if not active:
             if st.session_state.get("vp_undo_state") == "done":
@@ -225,15 +237,6 @@ def _day_card(day: EventDay, actor: Actor, moment: datetime) -> None:
         st.caption(free_words(day.free).capitalize())
         for visit in day.visits:
             _visit_row(visit, actor, visit.is_changeable(moment))
-
-
-# read as the reminders over it are (ui.visitor_profile._reminders_at): once a minute and after
-# every write; a tap that only opens a question («Отменить запись?») reads nothing again
-@st.cache_data(show_spinner=False, ttl=30, max_entries=1000)
-def _days_from(visitor_id: int, moment: datetime) -> list[EventDay]:
-    with get_engine().connect() as conn:
-        # from today: a regular's years of past days would each be counted for nothing
-        return event_days_of(conn, visitor_id, start=moment.date())
 
 
 def mine_section(actor: Actor) -> None:
