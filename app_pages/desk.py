@@ -5,7 +5,7 @@ import streamlit as st
 from core import statuses
 from core.booking_changes import cancel
 from core.errors import DomainError
-from core.visitors import find_visitors, get_visitor, reset_pin
+from core.visitors import get_visitor, reset_pin
 from core.participants import bookings_made_by
 from core.ticket import ticket
 from core.visits import visits_of
@@ -121,9 +121,7 @@ def find_section() -> None:
     if not query:
         st.caption("Начните вводить — появятся подсказки.")
         return
-    with get_engine().connect() as conn:
-        matches = find_visitors(conn, query)
-        linked = mks_people.mks_suffixes(conn, matches)
+    matches, linked = mks_people.visitors_found(query)
     if not matches:
         st.info("Никого не нашли. Проверьте написание или зарегистрируйте нового посетителя.")
     for person in matches:

@@ -5,7 +5,7 @@ from datetime import date
 import streamlit as st
 
 from core.errors import DomainError
-from core.visitors import find_visitors, get_visitor
+from core.visitors import VisitorRow
 from core.session_changes import delete_session, edit_session
 from core.sessions import Session, SessionFilter
 from ui import export_view, participants, session_calendar
@@ -20,7 +20,7 @@ from ui.db import (
 )
 from ui.format import ALL_PLACES, ALL_SERVICES, CHOOSE, id_of, md, ru_date, time_range
 from ui.forms import keep_widget_values, show_once
-from ui.mks_people import mks_suffixes
+from ui.mks_people import visitors_found
 from ui.paging import current_page, pager
 
 actor = require_role("admin")
@@ -56,9 +56,7 @@ def person_filter() -> int | None:
     query = (st.session_state.get("sf_person_q") or "").strip()
     if not query:
         return None
-    with get_engine().connect() as conn:
-        matches = find_visitors(conn, query)
-        linked = mks_suffixes(conn, matches)
+    matches, linked = visitors_found(query)
     if not matches:
         st.caption("Никого не нашли.")
         return NOBODY
@@ -67,6 +65,12 @@ def person_filter() -> int | None:
         st.session_state["sf_person"] = next(iter(labels))
     st.selectbox("Участник", list(labels), key="sf_person", placeholder=CHOOSE)
     return labels[st.session_state["sf_person"]]
+
+
+def chosen_person(visitor_id: int) -> VisitorRow:
+    """The participant the filter chose: one of its search's own answers."""
+    matches, _ = visitors_found((st.session_state.get("sf_person_q") or "").strip())
+    return next(v for v in matches if v.id == visitor_id)
 
 
 def reset_filters() -> None:
@@ -212,8 +216,7 @@ if tab == "export":
 else:
     flt = filters()
     if flt.visitor_id not in (None, NOBODY):
-        with get_engine().connect() as conn:
-            person = get_visitor(conn, flt.visitor_id)
+        person = chosen_person(flt.visitor_id)
         st.caption(f"Только мероприятия, где участвует {md(person.full_name)} (карта {person.card_number}).")
     if tab == "calendar":
         session_calendar.render(flt, open_participants)

@@ -7,7 +7,7 @@ from core import mks
 from core.actors import Actor
 from core.errors import DomainError
 from core.mks_people import links_of, link_visitor, take_over, unlink_visitor, visitors_of_clients
-from core.visitors import CONSENT_TEXT
+from core.visitors import CONSENT_TEXT, VisitorRow, find_visitors
 from ui.auth import as_signed_in
 from ui.clock import now
 from ui.db import after_write, get_engine
@@ -41,6 +41,16 @@ def mks_suffixes(conn, people) -> dict[int, str]:
         visitor_id: f" · {link.label}" + (f", род. {ru_date(link.birth_date)}" if link.birth_date else "")
         for visitor_id, link in links.items()
     }
+
+
+# short-lived as the lists are: the page's reruns (a tap, the next pause in typing) reuse the
+# answer; any write of the app reads it again, a registration in another instance shows within 30 s
+@st.cache_data(show_spinner=False, ttl=30)
+def visitors_found(query: str) -> tuple[list[VisitorRow], dict[int, str]]:
+    """Visitors for a typed card, phone or name, and the «МКС №…» suffixes of the linked ones."""
+    with get_engine().connect() as conn:
+        matches = find_visitors(conn, query)
+        return matches, mks_suffixes(conn, matches)
 
 
 def card_line(visitor_id: int) -> None:

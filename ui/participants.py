@@ -15,7 +15,6 @@ from core.marks import set_status
 from core.errors import DomainError
 from core.paper import sign_in_sheet
 from core.actors import ERASED_NAME
-from core.visitors import find_visitors
 from core.participants import participants_of
 from core.sessions import Session, get_session
 from core.validation import format_phone
@@ -25,7 +24,7 @@ from ui.db import after_write, cached_events, cached_places, get_engine
 from ui.export_view import download_button
 from ui.forms import show_once
 from ui.format import CHOOSE, booked_by, md, ru_datetime, ru_day_short, time_range
-from ui.mks_people import mks_suffixes
+from ui.mks_people import visitors_found
 from ui import waitlist as waitlist_view
 
 
@@ -134,9 +133,7 @@ def _add_form(session: Session) -> None:
         st.markdown("**+ Добавить участника**")
         st.text_input("Поиск: фамилия и имя, номер карты или телефон", key="pp_add_query", placeholder="Например: Петрова или 100042")
         query = st.session_state.get("pp_add_query", "")
-        with get_engine().connect() as conn:
-            matches = find_visitors(conn, query) if query else []
-            linked = mks_suffixes(conn, matches)
+        matches, linked = visitors_found(query) if query else ([], {})
         if query and not matches:
             st.caption("Никого не нашли. Проверьте написание.")
         labels = {v.id: f"{v.last_name} {v.first_name} · карта {v.card_number}" + (f" · {v.phone_display}" if v.phone else "")

@@ -11,6 +11,7 @@ from core.participants import bookings_made_by
 from tests.pages.conftest import ACTORS
 from tests.pages.test_sessions import open_panel, upcoming
 from ui.clock import now, today
+from ui.db import after_write
 from ui.format import md, ru_day_short
 
 VOLUNTEER = ACTORS["volunteer"]
@@ -30,6 +31,25 @@ def visitor_id(engine, card: str) -> int:
 def find(at, query: str, engine, card: str):
     at.text_input(key="dk_q").input(query).run()
     return click(at, f"dk_pick_{visitor_id(engine, card)}")
+
+
+def test_the_search_is_answered_once_for_the_pages_reruns_and_again_after_a_write(app, db_engine):
+    """The desk, the participant filter and the participants dialog share one cached search."""
+    at = app("desk", "volunteer")
+    at.text_input(key="dk_q").input("Толстихин").run()
+    card = f"dk_pick_{visitor_id(db_engine, '100001')}"
+
+    def label() -> str:
+        return next(b.label for b in at.button if b.key == card)
+
+    assert "(999)" not in label()
+    with db_engine.begin() as conn:  # another app instance on the same database changes his phone
+        conn.execute(visitors.update().where(visitors.c.card_number == "100001").values(phone="+79990001122"))
+    at.run()
+    assert "(999)" not in label(), "this instance's answer, for now"
+    after_write()
+    at.run()
+    assert "+7 (999) 000-11-22" in label()
 
 
 def test_the_volunteer_finds_a_visitor_by_surname_and_books_them_as_themselves(app, db_engine):
