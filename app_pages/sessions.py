@@ -51,9 +51,13 @@ def participants_dialog(event_service_id: int, day: date) -> None:
     participants.render(event_service_id, day)
 
 
+def person_query() -> str:
+    return (st.session_state.get("sf_person_q") or "").strip()
+
+
 def person_filter() -> int | None:
     """The participant filter: type a card, surname and name or phone; pick from suggestions."""
-    query = (st.session_state.get("sf_person_q") or "").strip()
+    query = person_query()
     if not query:
         return None
     matches, linked = visitors_found(query)
@@ -69,7 +73,7 @@ def person_filter() -> int | None:
 
 def chosen_person(visitor_id: int) -> VisitorRow:
     """The participant the filter chose: one of its search's own answers."""
-    matches, _ = visitors_found((st.session_state.get("sf_person_q") or "").strip())
+    matches, _ = visitors_found(person_query())
     return next(v for v in matches if v.id == visitor_id)
 
 
