@@ -11,14 +11,18 @@ START_APP = $(PY) -m streamlit run ui/server.py --server.address $(HOST) --serve
 
 .PHONY: run serve serve-check test test-calendar demo restore screenshots bench venv dev-venv debian-packages clean
 
+# --no-compile: pip would turn every installed module into bytecode (half of a fresh install's
+# minute, mostly modules nothing imports); Python compiles what is imported on first use and keeps it.
+PIP_INSTALL = $(PY) -m pip install --quiet --no-compile --disable-pip-version-check
+
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements.txt
+	$(PIP_INSTALL) --upgrade pip
+	$(PIP_INSTALL) -r requirements.txt
 	touch $@
 
 $(VENV)/.installed-dev: requirements-dev.txt $(VENV)/.installed
-	$(PY) -m pip install --quiet -r requirements-dev.txt
+	$(PIP_INSTALL) -r requirements-dev.txt
 	touch $@
 
 venv: $(VENV)/.installed

@@ -22,7 +22,7 @@ import pytest
 from PIL import Image
 from playwright.sync_api import Page, expect
 
-from tests.browser.server import log_in, new_page, open_page, wait_idle
+from tests.browser.server import AppServer, log_in, new_page, open_page, wait_idle
 
 ALLOWED = {"Excel", "xlsx", "PIN", "ID", "JPEG", "PNG", "A4"}
 STREAMLIT_OWN = [
@@ -148,47 +148,71 @@ def sign_in_visitor(page: Page, base_url: str) -> None:
     wait_idle(page)
 
 
-@pytest.mark.parametrize("width", [320, 1280])
-def test_every_page_of_every_role_speaks_russian_only(server, browser, width):
-    for role, (account, titles) in ROLES.items():
-        page = new_page(browser, width)
-        try:
-            if role == "guest":
-                page.goto(server.url + "/no-such-page")
-                wait_idle(page)
-                expect(main(page).get_by_text("Такой страницы нет")).to_be_visible()
-                assert_russian(page, f"{width} px, an unknown address")
-                open_page(page, "Главная")
-            elif role == "visitor":
-                sign_in_visitor(page, server.url)
-                expect(page.get_by_text("Карта 100001")).to_be_visible()
-                look_into_widgets(page, f"{width} px, visitor")
-                choose_a_photo(page, f"{width} px, visitor")
-                for i in range(main(page).get_by_role("tab").count()):
-                    main(page).get_by_role("tab").nth(i).click()
-                    page.wait_for_timeout(150)
-                    assert_russian(page, f"{width} px, visitor, tab {i + 1}")
-            else:
-                log_in(page, server.url, *account)
-                sidebar = page.locator("[data-testid='stSidebar']")
-                if sidebar.is_visible():  # the staff person's name, not the login
-                    expect(sidebar).not_to_contain_text(account[0])
-            for title in titles:
-                open_page(page, title)
-                look_into_widgets(page, f"{width} px, {role}, {title}")
-            if role == "admin":
-                open_page(page, "Мероприятия")
-                main(page).get_by_role("button", name="Участники").first.click()
-                expect(page.get_by_role("dialog")).to_be_visible()
-                wait_idle(page)
-                assert_russian(page, f"{width} px, admin, Участники")
-                expect(page.get_by_role("dialog")).not_to_contain_text("admin")  # who booked: a name
-            if role == "coordinator" and width == 1280:
-                # a Cyrillic file name survives Streamlit's download in Chromium
-                open_page(page, "Посещаемость")
-                with page.expect_download() as caught:
-                    main(page).get_by_role("button", name="Скачать данные (Excel)").first.click()
-                assert re.fullmatch(r"посещаемость-[а-яё-]+-\d\d\.\d\d\.\d{4}-\d\d\.\d\d\.\d{4}\.xlsx",
-                                    caught.value.suggested_filename), caught.value.suggested_filename
-        finally:
-            page.context.close()
+@pytest.fixture(scope="module")
+def demo_server(tmp_path_factory):
+    """The demo data alone: a test sharing the suite's server may type Latin into an event's
+    title (test_schedule_flow.py types HTML) while this one reads Расписание."""
+    app = AppServer(tmp_path_factory.mktemp("russian") / "russian.duckdb", env={"DAILY_BACKUPS": "off"})
+    yield app
+    app.stop()
+
+
+def sign_in(page: Page, base_url: str, role: str) -> None:
+    account = ROLES[role][0]
+    if role == "visitor":
+        sign_in_visitor(page, base_url)
+        expect(page.get_by_text("Карта 100001")).to_be_visible()
+    elif account:
+        log_in(page, base_url, *account)
+        sidebar = page.locator("[data-testid='stSidebar']")
+        if sidebar.is_visible():  # the staff person's name, not the login
+            expect(sidebar).not_to_contain_text(account[0])
+
+
+def walk(page: Page, base_url: str, role: str, width: int) -> None:
+    """Every page of the role at the page's present width."""
+    if role == "guest":
+        page.goto(base_url + "/no-such-page")
+        wait_idle(page)
+        expect(main(page).get_by_text("Такой страницы нет")).to_be_visible()
+        assert_russian(page, f"{width} px, an unknown address")
+        open_page(page, "Главная")
+    if role == "visitor":
+        look_into_widgets(page, f"{width} px, visitor")
+        choose_a_photo(page, f"{width} px, visitor")
+        for i in range(main(page).get_by_role("tab").count()):
+            main(page).get_by_role("tab").nth(i).click()
+            page.wait_for_timeout(150)
+            assert_russian(page, f"{width} px, visitor, tab {i + 1}")
+    for title in ROLES[role][1]:
+        open_page(page, title)
+        look_into_widgets(page, f"{width} px, {role}, {title}")
+    if role == "admin":
+        open_page(page, "Мероприятия")
+        main(page).get_by_role("button", name="Участники").first.click()
+        expect(page.get_by_role("dialog")).to_be_visible()
+        wait_idle(page)
+        assert_russian(page, f"{width} px, admin, Участники")
+        expect(page.get_by_role("dialog")).not_to_contain_text("admin")  # who booked: a name
+        page.keyboard.press("Escape")
+        wait_idle(page)
+    if role == "coordinator" and width == 1280:
+        # a Cyrillic file name survives Streamlit's download in Chromium
+        open_page(page, "Посещаемость")
+        with page.expect_download() as caught:
+            main(page).get_by_role("button", name="Скачать данные (Excel)").first.click()
+        assert re.fullmatch(r"посещаемость-[а-яё-]+-\d\d\.\d\d\.\d{4}-\d\d\.\d\d\.\d{4}\.xlsx",
+                            caught.value.suggested_filename), caught.value.suggested_filename
+
+
+@pytest.mark.parametrize("role", list(ROLES))
+def test_every_page_of_every_role_speaks_russian_only_at_320_and_1280_px(demo_server, browser, role):
+    # one sign-in walks both widths: the phone first, then the same page turned into a desktop
+    page = new_page(browser, 320)
+    try:
+        sign_in(page, demo_server.url, role)
+        walk(page, demo_server.url, role, 320)
+        page.set_viewport_size({"width": 1280, "height": 900})
+        walk(page, demo_server.url, role, 1280)
+    finally:
+        page.context.close()
