@@ -246,11 +246,26 @@ def history(visits: list[Visit], now: datetime) -> tuple[list[Visit], list[Visit
 
 def reminders(conn: Connection, visitor_id: int, now: datetime, missed_days: int = MISSED_DAYS) -> Reminders:
     """Planned bookings not over yet (nearest first) and no-shows of the last `missed_days` days (latest first)."""
-    today = now.date()
-    recent = visits_of(conn, visitor_id, start=today - timedelta(days=missed_days), only=(statuses.EXPECTED, statuses.NO_SHOW))
+    return _reminders_among(_recent_visits(conn, visitor_id, now, missed_days), now)
+
+
+def _recent_visits(conn: Connection, visitor_id: int, now: datetime, missed_days: int = MISSED_DAYS) -> list[Visit]:
+    """The person's active bookings from `missed_days` days ago on: all the reminders and the days ahead need."""
+    return visits_of(conn, visitor_id, start=now.date() - timedelta(days=missed_days), only=statuses.ACTIVE)
+
+
+def _reminders_among(recent: list[Visit], now: datetime) -> Reminders:
     upcoming = [v for v in recent if v.status == statuses.EXPECTED and v.ends_at > now]
-    missed = [v for v in recent if v.status == statuses.NO_SHOW and v.date <= today]
+    missed = [v for v in recent if v.status == statuses.NO_SHOW and v.date <= now.date()]
     return Reminders(tuple(upcoming), tuple(reversed(missed)))
+
+
+def reminders_and_days_ahead(conn: Connection, visitor_id: int, now: datetime) -> tuple[Reminders, list[EventDay]]:
+    """The banner's reminders and the event days from today on (what the visitor's page shows),
+    from one read of the person's bookings."""
+    recent = _recent_visits(conn, visitor_id, now)
+    today = now.date()
+    return _reminders_among(recent, now), _event_days(conn, [v for v in recent if v.date >= today])
 
 
 def _day_figures(conn: Connection, keys: set[tuple[int, date]]) -> dict[tuple[int, date], tuple[int, int]]:
@@ -271,7 +286,11 @@ def _day_figures(conn: Connection, keys: set[tuple[int, date]]) -> dict[tuple[in
 def event_days_of(conn: Connection, visitor_id: int, start: date | None = None) -> list[EventDay]:
     """Every event day the person takes part in (from `start` on, if given), earliest first, with
     how many take part in all."""
-    visits = visits_of(conn, visitor_id, start=start, only=statuses.ACTIVE)
+    return _event_days(conn, visits_of(conn, visitor_id, start=start, only=statuses.ACTIVE))
+
+
+def _event_days(conn: Connection, visits: list[Visit]) -> list[EventDay]:
+    """`visits` (active ones) grouped by event day, earliest first, with each day's figures."""
 
     def day_key(visit: Visit) -> tuple[date, int]:
         return visit.date, visit.event_id

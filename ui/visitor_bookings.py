@@ -14,7 +14,7 @@ from core.actors import Actor, booked_by_for_visitor
 from core.booking_changes import cancel, set_comment
 from core.calendar_file import calendar_file_name, visits_calendar
 from core.errors import DomainError
-from core.visits import EventDay, Visit, event_days_of, history, visits_of
+from core.visits import EventDay, Reminders, Visit, history, reminders_and_days_ahead, visits_of
 from ui.auth import as_signed_in
 from ui.booking_flow import free_words, phrase, where_else
 from ui.clock import now, this_minute, timezone
@@ -115,14 +115,17 @@ def _confirmation_buttons(visits: list[Visit], actor: Actor) -> None:
     st.button("Отменить запись", key="vp_undo", on_click=_ask_undo, args=(True,), width="stretch", type="tertiary")
 
 
-# the person's days from today, for «Мои записи» and the confirmation over them; read as the
-# reminders are (ui.visitor_profile._reminders_at): once a minute and after every write, so a
-# tap that only opens a question («Отменить запись?») reads nothing again
+# The banner's reminders and the person's days from today («Мои записи» and the confirmation over
+# them), from one read: once a minute and after every write, as the offers under them
+# (booking_flow._offers_at), so a tap that only opens a question («Отменить запись?») reads nothing again.
 @st.cache_data(show_spinner=False, ttl=30, max_entries=1000)
-def _days_from(visitor_id: int, moment: datetime) -> list[EventDay]:
+def reminders_and_days_at(visitor_id: int, moment: datetime) -> tuple[Reminders, list[EventDay]]:
     with get_engine().connect() as conn:
-        # from today: a regular's years of past days would each be counted for nothing
-        return event_days_of(conn, visitor_id, start=moment.date())
+        return reminders_and_days_ahead(conn, visitor_id, moment)
+
+
+def days_ahead(visitor_id: int) -> list[EventDay]:
+    return reminders_and_days_at(visitor_id, this_minute())[1]
 
 
 @st.dialog("Ваша запись", on_dismiss=_close_confirmation)
@@ -133,7 +136,7 @@ def confirmation(actor: Actor) -> None:
     # what can still be changed is among the days «Мои записи» show (read once for both)
     wanted = set(st.session_state.get(BOOKED) or [])
     moment = now()
-    days = _days_from(actor.id, this_minute())
+    days = days_ahead(actor.id)
     active = [v for day in days for v in day.visits if v.booking_id in wanted and v.is_changeable(moment)]
     with st.container(key="vp_confirmation"):
         if not active:
@@ -244,7 +247,7 @@ def mine_section(actor: Actor) -> None:
     moment = now()
     waitlist_view.my_lines(actor.id, lambda entry: where_else(
         actor.id, actor, f"vp_wl_alt_{entry.entry_id}", entry.service_name, entry.service_id, on_booked=booked))
-    days = [d for d in _days_from(actor.id, this_minute()) if d.is_upcoming(moment)]
+    days = [d for d in days_ahead(actor.id) if d.is_upcoming(moment)]
     gone = st.session_state.get(CANCELLED) or {}
     items = [((d.date, d.start_time), d) for d in days]
     items += [((day, start), words) for day, start, words in gone.values() if datetime.combine(day, start) > moment]

@@ -5,15 +5,12 @@ Phone first: one column, short words, full-width buttons; every change asks core
 in a line what happened, right where the person tapped.
 """
 
-from datetime import datetime
-
 import streamlit as st
 
 from core.actors import Actor
 from core.errors import DomainError
 from core.visitors import get_visitor
 from core.photos import delete_photo, load_photo, save_photo
-from core.visits import Reminders, reminders
 from ui import booking_flow, visitor_bookings
 from ui.auth import as_signed_in, sign_out
 from ui.clock import now, this_minute
@@ -85,16 +82,9 @@ def header(actor: Actor) -> None:
         show_note("photo")
 
 
-# read as the offers under it are (booking_flow._offers_at): once a minute and after every write
-@st.cache_data(show_spinner=False, ttl=30, max_entries=1000)
-def _reminders_at(visitor_id: int, moment: datetime) -> Reminders:
-    with get_engine().connect() as conn:
-        return reminders(conn, visitor_id, moment)
-
-
 def banner(visitor_id: int) -> None:
     """"Вы записаны: …" and "Вы пропустили: …" (no-shows of the last 30 days)."""
-    found = _reminders_at(visitor_id, this_minute())
+    found = visitor_bookings.reminders_and_days_at(visitor_id, this_minute())[0]
     if found.upcoming:
         shown = "; ".join(md(describe(v)) for v in found.upcoming[:BANNER_LIMIT])
         more = len(found.upcoming) - BANNER_LIMIT

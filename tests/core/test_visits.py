@@ -13,7 +13,7 @@ from core.events import load_events
 from core.photos import MAX_UPLOAD_BYTES, delete_photo, load_photo, prepare_photo, save_photo
 from core.schema import occurrences, places, visitor_photos
 from core.sessions import SessionFilter
-from core.visits import event_days_of, history, offers, reminders, visits_of
+from core.visits import event_days_of, history, offers, reminders, reminders_and_days_ahead, visits_of
 from tests.conftest import key_of
 
 
@@ -168,6 +168,27 @@ def test_a_day_with_only_cancelled_bookings_is_no_participation(engine, make_eve
     add_booking(key_of(event), person, status="cancelled")
     with engine.connect() as conn:
         assert event_days_of(conn, person) == []
+
+
+def test_the_visitors_page_gets_its_reminders_and_days_ahead_from_one_read_of_the_bookings(
+    engine, now, today, make_event, make_visitor, add_booking
+):
+    event = make_event(freq="daily", first_date=today - timedelta(days=40))
+    person = make_visitor()
+    for days, status in ((-31, "no_show"), (-30, "no_show"), (-3, "attended"), (-1, "no_show"), (0, "expected"),
+                         (1, "expected"), (2, "cancelled"), (3, "attended")):
+        add_booking(key_of(event, today + timedelta(days=days)), person, status=status)
+    statements = []
+    sa.event.listen(engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+
+    with engine.connect() as conn:
+        found_reminders, found_days = reminders_and_days_ahead(conn, person, now)
+    bookings_read = [sql for sql in statements if sql.lstrip().startswith("SELECT bookings.id,")]
+    with engine.connect() as conn:
+        assert found_reminders == reminders(conn, person, now)
+        assert found_days == event_days_of(conn, person, start=today)
+    assert len(found_days) == 3 and found_reminders.upcoming and len(found_reminders.missed) == 2
+    assert len(bookings_read) == 1, bookings_read
 
 
 # --- offers -----------------------------------------------------------------------------

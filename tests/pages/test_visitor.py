@@ -480,7 +480,16 @@ def test_my_bookings_are_read_once_a_minute_and_again_after_every_write_of_the_a
         conn.execute(bookings.update().where(bookings.c.id == booking_id).values(status="cancelled"))
     assert f"vp_cancel_{booking_id}" in [b.key for b in at.run().button], "this instance's copy, for now"
     after_write()
-    assert f"vp_cancel_{booking_id}" not in [b.key for b in at.run().button]
+    statements = []
+    record = lambda *args: statements.append(args[2])  # noqa: E731
+    sa.event.listen(sa.engine.Engine, "before_cursor_execute", record)  # the app's engine is its own
+    try:
+        assert f"vp_cancel_{booking_id}" not in [b.key for b in at.run().button]
+    finally:
+        sa.event.remove(sa.engine.Engine, "before_cursor_execute", record)
+    # the banner over the tabs and «Мои записи» under them, from one read of the person's bookings
+    assert "Вы записаны" not in texts(at)
+    assert len([sql for sql in statements if sql.lstrip().startswith("SELECT bookings.id,")]) == 1
 
 
 def test_my_bookings_say_how_many_places_are_free_never_a_count_of_others(booked, db_engine):
