@@ -167,18 +167,12 @@ def attendance_marking(browser, server, runs: int) -> float:
 
 def visitor_booking(browser, server, runs: int) -> float:
     """A visitor signs in with card and PIN, taps Записаться on the first open service and a date; timed: Подтвердить запись."""
-    from tests.browser.server import has_sign_in_cookie, new_page, wait_for, wait_idle
+    from tests.browser.server import new_page, sign_in_visitor, wait_idle
 
     def measure(run: int) -> float:
         page = new_page(browser, 1280)
         try:
-            page.goto(server.url + "/visitor")
-            wait_idle(page)
-            page.get_by_label("Номер карты").fill(VISITOR_CARDS[run])
-            page.get_by_label("PIN (4 цифры)").fill(VISITOR_PIN)
-            page.get_by_role("button", name="Войти").click()
-            wait_for(lambda: has_sign_in_cookie(page), page)
-            wait_idle(page)
+            sign_in_visitor(page, server.url, VISITOR_CARDS[run], VISITOR_PIN)
             page.get_by_role("tab", name="Доступные услуги").wait_for()
             open_card = page.locator("[class*='st-key-vb_svc_']").filter(
                 has=page.get_by_role("button", name="Записаться", disabled=False)).first

@@ -120,6 +120,17 @@ def log_in(page: Page, base_url: str, login: str, password: str) -> None:
     wait_idle(page)
 
 
+def sign_in_visitor(page: Page, base_url: str, card: str, pin: str) -> None:
+    """A visitor signs in with card and PIN on /visitor; the page then holds their sign-in cookie."""
+    page.goto(base_url + "/visitor")
+    wait_idle(page)
+    page.get_by_label("Номер карты").fill(card)
+    page.get_by_label("PIN (4 цифры)").fill(pin)
+    page.get_by_role("button", name="Войти").click()
+    wait_for(lambda: has_sign_in_cookie(page), page)
+    wait_idle(page)
+
+
 def open_page(page: Page, title: str) -> None:
     """Go to a page through the menu, as a person would (a reload would start a new session)."""
     expand = page.locator("[data-testid='stExpandSidebarButton']")

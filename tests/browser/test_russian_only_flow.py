@@ -22,7 +22,7 @@ import pytest
 from PIL import Image
 from playwright.sync_api import Page, expect
 
-from tests.browser.server import AppServer, log_in, new_page, open_page, wait_idle
+from tests.browser.server import AppServer, log_in, new_page, open_page, sign_in_visitor, wait_idle
 
 ALLOWED = {"Excel", "xlsx", "PIN", "ID", "JPEG", "PNG", "A4"}
 STREAMLIT_OWN = [
@@ -138,16 +138,6 @@ def choose_a_photo(page: Page, where: str) -> None:
     wait_idle(page)
 
 
-def sign_in_visitor(page: Page, base_url: str) -> None:
-    # as tests/browser/test_literal_text_flow.py does; a shared helper waits for server.py to be free
-    page.goto(base_url + "/visitor")
-    wait_idle(page)
-    page.get_by_label("Номер карты").fill("100001")
-    page.get_by_label("PIN (4 цифры)").fill("1111")
-    page.get_by_role("button", name="Войти").click()
-    wait_idle(page)
-
-
 @pytest.fixture(scope="module")
 def demo_server(tmp_path_factory):
     """The demo data alone: a test sharing the suite's server may type Latin into an event's
@@ -160,7 +150,7 @@ def demo_server(tmp_path_factory):
 def sign_in(page: Page, base_url: str, role: str) -> None:
     account = ROLES[role][0]
     if role == "visitor":
-        sign_in_visitor(page, base_url)
+        sign_in_visitor(page, base_url, "100001", "1111")
         expect(page.get_by_text("Карта 100001")).to_be_visible()
     elif account:
         log_in(page, base_url, *account)

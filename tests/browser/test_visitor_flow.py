@@ -14,7 +14,7 @@ from pathlib import Path
 
 from playwright.sync_api import Locator, Page, expect
 
-from tests.browser.server import ROOT, has_sign_in_cookie, new_page, screenshot, wait_for, wait_idle
+from tests.browser.server import ROOT, has_sign_in_cookie, new_page, screenshot, sign_in_visitor, wait_for, wait_idle
 
 # a test's pictures, git-ignored: a test run leaves docs/ as it was
 PICTURES = ROOT / "screenshots" / "tests"
@@ -240,12 +240,7 @@ def test_a_booking_shows_in_my_bookings_and_cancelling_there_says_so_in_view(ser
 
     # the same person on a desktop, signing in with the card and PIN just issued
     desk = new_page(browser, 1280)
-    desk.goto(server.url + "/visitor")
-    wait_idle(desk)
-    desk.get_by_label("Номер карты").fill(card)
-    desk.get_by_label("PIN (4 цифры)").fill(pin)
-    desk.get_by_role("button", name="Войти").click()
-    wait_idle(desk)
+    sign_in_visitor(desk, server.url, card, pin)
     expect(desk.get_by_text(f"Карта {card}")).to_be_visible()
     assert_russian_and_fits(desk, 1280)
     desk.get_by_role("tab", name="История").click()

@@ -15,7 +15,7 @@ from core.schema import waitlist
 from core.session_changes import edit_session
 from core.sessions import get_session
 from core.visitors import register_visitor
-from tests.browser.server import ROOT, AppServer, has_sign_in_cookie, new_page, wait_for, wait_idle
+from tests.browser.server import ROOT, AppServer, new_page, sign_in_visitor, wait_idle
 from tests.browser.test_visitor_flow import assert_russian_and_fits, washing_card
 from tests.clock import suite_now
 
@@ -55,16 +55,6 @@ def demo_admin(engine):
     return Actor("staff", row.id, "admin", row.login, row.display_name)
 
 
-def sign_in(page: Page, base_url: str, card: str) -> None:
-    page.goto(base_url + "/visitor")
-    wait_idle(page)
-    page.get_by_label("Номер карты").fill(card)
-    page.get_by_label("PIN (4 цифры)").fill(PIN)
-    page.get_by_role("button", name="Войти").click()
-    wait_for(lambda: has_sign_in_cookie(page), page)
-    wait_idle(page)
-
-
 def open_mine(page: Page) -> None:
     page.get_by_role("tab", name="Мои записи").click()
     wait_idle(page)
@@ -76,7 +66,7 @@ def test_a_visitor_in_line_is_booked_when_another_cancels_and_sees_it_at_320_px(
     server = AppServer(path, env={"DAILY_BACKUPS": "off"})
     try:
         waiting = new_page(browser, 320)
-        sign_in(waiting, server.url, waiting_card)
+        sign_in_visitor(waiting, server.url, waiting_card, PIN)
         washing = washing_card(waiting)
         washing.get_by_role("button", name="Встать в лист ожидания").click()
         wait_idle(waiting)
@@ -88,7 +78,7 @@ def test_a_visitor_in_line_is_booked_when_another_cancels_and_sees_it_at_320_px(
         assert_russian_and_fits(waiting, 320)
 
         holder = browser.new_context(viewport={"width": 320, "height": 640}).new_page()
-        sign_in(holder, server.url, holder_card)
+        sign_in_visitor(holder, server.url, holder_card, PIN)
         open_mine(holder)
         holder.get_by_role("button", name="Отменить запись").first.click()
         wait_idle(holder)
