@@ -6,7 +6,7 @@ import pytest
 from playwright.sync_api import sync_playwright
 
 from tests.backend import on_postgres
-from tests.browser.server import ROOT, AppServer, launch_chromium
+from tests.browser.server import ROOT, AppServer, Tabs, launch_chromium
 from tests.postgres import create_database
 
 SHOTS = ROOT / "screenshots" / "tests"
@@ -44,6 +44,14 @@ def browser():
         chromium = launch_chromium(playwright)
         yield chromium
         chromium.close()
+
+
+@pytest.fixture(scope="session")
+def tabs(browser, server):
+    """Tabs of one context, one person at a time, for the flows on this worker's servers (all on 127.0.0.1)."""
+    opened = Tabs(browser, server.url + "/_stcore/health")
+    yield opened
+    opened.close()
 
 
 @pytest.fixture

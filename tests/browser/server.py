@@ -24,6 +24,8 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--disable-quic",
     "--no-first-run",
+    # the tabs of a context on one site share a renderer process (class Tabs)
+    "--process-per-site",
 ]
 WIDTHS = {"desktop": 1280, "phone": 320}
 
@@ -78,11 +80,59 @@ def launch_chromium(playwright: Playwright) -> Browser:
     return playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
 
 
+def viewport(width: int) -> dict:
+    return {"width": width, "height": 900 if width > 600 else 740}
+
+
 def new_page(browser: Browser, width: int) -> Page:
-    context = browser.new_context(viewport={"width": width, "height": 900 if width > 600 else 740}, locale="ru-RU")
+    """A page in a private context of its own: for a second person at the same time, or a context option."""
+    context = browser.new_context(viewport=viewport(width), locale="ru-RU")
     page = context.new_page()
     page.set_default_timeout(20_000)
     return page
+
+
+# Run in every new document of a tab before the page's scripts: the first document of an address
+# in the tab forgets what an earlier tab left in that address's localStorage (Streamlit keeps the
+# menu's state there), as a new visitor's browser would have nothing.
+_FORGET_EARLIER_TABS = """
+if (location.protocol.startsWith('http') && !sessionStorage.getItem('testTabStarted')) {
+    localStorage.clear();
+    sessionStorage.setItem('testTabStarted', '1');
+}
+"""
+
+
+class Tabs:
+    """Tabs of one browser context for a whole test worker, one person at a time.
+
+    A new context starts a renderer process of its own, which parses and compiles Streamlit's
+    JavaScript from nothing: most of the CPU a browser test costs. Here a tab stays open on the
+    app's site, and Chromium keeps one renderer process per site (`--process-per-site`), so each
+    new tab joins that warm process (README, «Время прогона тестов»: the figures). A tab starts as
+    a new visitor's would: no cookies, nothing in localStorage. Opening a tab closes the ones left
+    open (by a test that failed half-way): a test that needs two people at once takes a private
+    page (`new_page`) for the second one.
+    """
+
+    def __init__(self, browser: Browser, site_url: str):
+        self.context = browser.new_context(locale="ru-RU")
+        self.context.add_init_script(_FORGET_EARLIER_TABS)
+        self._keeper = self.context.new_page()
+        self._keeper.goto(site_url)
+
+    def open(self, width: int) -> Page:
+        page = self.context.new_page()
+        for left_open in self.context.pages:
+            if left_open not in (page, self._keeper):
+                left_open.close()
+        self.context.clear_cookies()
+        page.set_viewport_size(viewport(width))
+        page.set_default_timeout(20_000)
+        return page
+
+    def close(self) -> None:
+        self.context.close()
 
 
 def wait_idle(page: Page) -> None:

@@ -4,11 +4,11 @@ import re
 
 from playwright.sync_api import expect
 
-from tests.browser.server import choose, log_in, new_page, screenshot, wait_idle
+from tests.browser.server import choose, log_in, screenshot, wait_idle
 
 
-def test_a_volunteer_books_a_visitor_on_a_phone(server, browser, shots):
-    page = new_page(browser, 320)
+def test_a_volunteer_books_a_visitor_on_a_phone(server, tabs, shots):
+    page = tabs.open(320)
     log_in(page, server.url, "volunteer", "volunteer-demo")
     main = page.locator("[data-testid='stMain']")
     expect(main.get_by_text("Стойка волонтёра")).to_be_visible()
@@ -26,11 +26,11 @@ def test_a_volunteer_books_a_visitor_on_a_phone(server, browser, shots):
     overflow = page.evaluate("() => document.querySelector('[data-testid=stMain]').scrollWidth")
     assert overflow <= 320
     screenshot(page, str(shots / "desk-320.png"))
-    page.context.close()
+    page.close()
 
 
-def test_the_desk_search_suggests_visitors_as_one_types_with_no_enter(server, browser):
-    page = new_page(browser, 320)
+def test_the_desk_search_suggests_visitors_as_one_types_with_no_enter(server, tabs):
+    page = tabs.open(320)
     log_in(page, server.url, "volunteer", "volunteer-demo")
     main = page.locator("[data-testid='stMain']")
     expect(main.get_by_text("Начните вводить — появятся подсказки.")).to_be_visible()
@@ -38,4 +38,4 @@ def test_the_desk_search_suggests_visitors_as_one_types_with_no_enter(server, br
     # no Enter, no leaving the field: the suggestion comes while the field still has the focus
     expect(main.get_by_role("button", name="Толстихин Виктор").first).to_be_visible(timeout=10_000)
     assert main.get_by_label("Карта, фамилия и имя или телефон").evaluate("e => e === document.activeElement")
-    page.context.close()
+    page.close()

@@ -9,7 +9,7 @@ from playwright.sync_api import Page, expect
 
 from core.db import make_engine
 from core.schema import bookings, status_history
-from tests.browser.server import ROOT, AppServer, choose, log_in, new_page, open_page, screenshot, wait_idle
+from tests.browser.server import ROOT, AppServer, choose, log_in, open_page, screenshot, wait_idle
 from tests.browser.test_visitor_flow import assert_big_buttons, assert_russian_and_fits
 
 DOCS = ROOT / "docs"
@@ -24,11 +24,11 @@ def first_row_to_mark(page: Page):
     return page.locator(f".st-key-door_row_{key}"), int(key)
 
 
-def test_a_volunteer_marks_a_person_arrived_and_takes_a_mark_back_on_a_phone(browser, tmp_path):
+def test_a_volunteer_marks_a_person_arrived_and_takes_a_mark_back_on_a_phone(tabs, tmp_path):
     database = tmp_path / "door.duckdb"
     server = AppServer(database, env={"DAILY_BACKUPS": "off"})
     try:
-        page = new_page(browser, 320)
+        page = tabs.open(320)
         log_in(page, server.url, "volunteer", "volunteer-demo")
         open_page(page, "Отметка у входа")
         main = page.locator("[data-testid='stMain']")
@@ -51,7 +51,7 @@ def test_a_volunteer_marks_a_person_arrived_and_takes_a_mark_back_on_a_phone(bro
         wait_idle(page)
         expect(mistaken.get_by_role("button", name="Пришёл", exact=True)).to_be_visible()
         expect(mistaken.get_by_text("Ожидается")).to_be_visible()
-        page.context.close()
+        page.close()
     finally:
         server.stop()
 

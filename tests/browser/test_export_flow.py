@@ -6,7 +6,7 @@ import openpyxl
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 
-from tests.browser.server import log_in, new_page, open_page, screenshot, wait_idle
+from tests.browser.server import log_in, open_page, screenshot, wait_idle
 
 
 def make_and_download(page, button_name: str):
@@ -27,9 +27,9 @@ def make_and_download(page, button_name: str):
     return waiting.value
 
 
-def test_coordinator_downloads_no_shows_as_excel_and_as_a_print_form(server, browser, shots, tmp_path):
+def test_coordinator_downloads_no_shows_as_excel_and_as_a_print_form(server, tabs, shots, tmp_path):
     for width in (1280, 320):
-        page = new_page(browser, width)
+        page = tabs.open(width)
         log_in(page, server.url, "coordinator", "coordinator-demo")
         open_page(page, "Экспорт данных")
         statuses = page.locator(".st-key-ex_statuses input")
@@ -43,7 +43,7 @@ def test_coordinator_downloads_no_shows_as_excel_and_as_a_print_form(server, bro
         assert page.evaluate("() => document.querySelector('[data-testid=stMain]').scrollWidth") <= width
         screenshot(page, str(shots / f"export-{width}.png"))
         if width == 320:
-            page.context.close()
+            page.close()
             continue
 
         download = make_and_download(page, "Скачать Excel")
@@ -66,4 +66,5 @@ def test_coordinator_downloads_no_shows_as_excel_and_as_a_print_form(server, bro
         printed.screenshot(path=str(shots / "export-print-form.png"), full_page=True)
         printed.emulate_media(media="print")
         printed.pdf(path=str(shots / "export-print-form.pdf"), prefer_css_page_size=True)
-        page.context.close()
+        printed.close()
+        page.close()

@@ -5,7 +5,7 @@ from datetime import date, timedelta
 
 from playwright.sync_api import Page
 
-from tests.browser.server import log_in, new_page, open_page, screenshot, wait_idle
+from tests.browser.server import log_in, open_page, screenshot, wait_idle
 from tests.clock import suite_now
 
 # [text, left, top, right, bottom] of each x-axis label of a plotly chart
@@ -67,8 +67,8 @@ def open_month_calendar(page: Page) -> None:
     wait_idle(page)
 
 
-def test_on_a_phone_week_labels_calendar_navigation_and_volunteers_fit(server, browser, shots):
-    page = new_page(browser, 320)
+def test_on_a_phone_week_labels_calendar_navigation_and_volunteers_fit(server, tabs, shots):
+    page = tabs.open(320)
     log_in(page, server.url, "admin", "admin-demo")
 
     open_page(page, "Посещаемость")
@@ -99,11 +99,11 @@ def test_on_a_phone_week_labels_calendar_navigation_and_volunteers_fit(server, b
     assert labels == ['"Регистрация: "', '"Записей: "']
     assert page_width(page) <= 320
     screenshot(page, str(shots / "volunteers-320.png"))
-    page.context.close()
+    page.close()
 
 
-def test_on_a_wide_screen_month_words_and_volunteer_badges_are_whole(server, browser, shots):
-    page = new_page(browser, 1280)
+def test_on_a_wide_screen_month_words_and_volunteer_badges_are_whole(server, tabs, shots):
+    page = tabs.open(1280)
     log_in(page, server.url, "admin", "admin-demo")
 
     open_month_calendar(page)
@@ -117,4 +117,4 @@ def test_on_a_wide_screen_month_words_and_volunteer_badges_are_whole(server, bro
     assert page.evaluate(CUT_OFF, VOLUNTEER_BADGES_AND_BUTTONS) == []
     whole = page.evaluate(LINES, VOLUNTEER_WHOLE)
     assert whole and {lines for _, lines in whole} == {1}
-    page.context.close()
+    page.close()

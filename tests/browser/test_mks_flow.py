@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 from core import demo, statuses
 from core.db import make_engine, migrate
 from core.schema import bookings, event_services, mks_clients, services, sessions, visitors
-from tests.browser.server import AppServer, choose, log_in, new_page, open_page, wait_idle
+from tests.browser.server import AppServer, choose, log_in, open_page, wait_idle
 from tests.mks_fixtures import MKS_USER_ID
 from ui.clock import now
 
@@ -32,7 +32,7 @@ def past_unmarked_booking(engine) -> sa.Row:
         ).one()
 
 
-def test_a_mark_in_participants_reaches_mks_as_one_service_row(browser, mks_db, tmp_path):
+def test_a_mark_in_participants_reaches_mks_as_one_service_row(tabs, mks_db, tmp_path):
     database = tmp_path / "mks.duckdb"
     engine = make_engine(f"duckdb:///{database}")
     migrate(engine)
@@ -46,7 +46,7 @@ def test_a_mark_in_participants_reaches_mks_as_one_service_row(browser, mks_db, 
 
     app = AppServer(database, env={"DAILY_BACKUPS": "off", "MKS_DATABASE_URL": mks_db.url, "MKS_USER_ID": str(MKS_USER_ID)})
     try:
-        page = new_page(browser, 1280)
+        page = tabs.open(1280)
         log_in(page, app.url, "admin", "admin-demo")
         open_page(page, "Мероприятия")
         page.get_by_text("Прошедшие", exact=True).click()
@@ -74,6 +74,6 @@ def test_a_mark_in_participants_reaches_mks_as_one_service_row(browser, mks_db, 
         assert (row.client_id, row.sync_id, row.created_by_id) == (client, -booking.id, MKS_USER_ID)
         assert re.fullmatch(rf"Запись на помощь: .+, {booking.date:%d\.%m\.%Y} \d\d:\d\d", row.comment)
         assert row.created_at.date() == booking.date
-        page.context.close()
+        page.close()
     finally:
         app.stop()

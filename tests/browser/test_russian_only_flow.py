@@ -22,7 +22,7 @@ import pytest
 from PIL import Image
 from playwright.sync_api import Page, expect
 
-from tests.browser.server import AppServer, log_in, new_page, open_page, sign_in_visitor, wait_idle
+from tests.browser.server import AppServer, log_in, open_page, sign_in_visitor, wait_idle
 
 ALLOWED = {"Excel", "xlsx", "PIN", "ID", "JPEG", "PNG", "A4"}
 STREAMLIT_OWN = [
@@ -196,13 +196,13 @@ def walk(page: Page, base_url: str, role: str, width: int) -> None:
 
 
 @pytest.mark.parametrize("role", list(ROLES))
-def test_every_page_of_every_role_speaks_russian_only_at_320_and_1280_px(demo_server, browser, role):
+def test_every_page_of_every_role_speaks_russian_only_at_320_and_1280_px(demo_server, tabs, role):
     # one sign-in walks both widths: the phone first, then the same page turned into a desktop
-    page = new_page(browser, 320)
+    page = tabs.open(320)
     try:
         sign_in(page, demo_server.url, role)
         walk(page, demo_server.url, role, 320)
         page.set_viewport_size({"width": 1280, "height": 900})
         walk(page, demo_server.url, role, 1280)
     finally:
-        page.context.close()
+        page.close()

@@ -2,22 +2,22 @@
 
 from playwright.sync_api import expect
 
-from tests.browser.server import choose, log_in, new_page, screenshot, wait_idle
+from tests.browser.server import choose, log_in, screenshot, wait_idle
 
 
-def test_demo_admin_signs_in_and_sees_demo_events_at_both_widths(server, browser, shots):
+def test_demo_admin_signs_in_and_sees_demo_events_at_both_widths(server, tabs, shots):
     for width in (1280, 320):
-        page = new_page(browser, width)
+        page = tabs.open(width)
         log_in(page, server.url, "admin", "admin-demo")
         main = page.locator("[data-testid='stMain']")
         expect(main.get_by_text("Стирка и душ", exact=True)).to_be_visible()
         expect(main.get_by_text("Активные (6)")).to_be_visible()
         screenshot(page, str(shots / f"schedule-{width}.png"))
-        page.context.close()
+        page.close()
 
 
-def test_admin_creates_a_weekly_event_with_two_services_and_sees_it_on_a_phone(server, browser, shots):
-    page = new_page(browser, 1280)
+def test_admin_creates_a_weekly_event_with_two_services_and_sees_it_on_a_phone(server, tabs, shots):
+    page = tabs.open(1280)
     log_in(page, server.url, "admin", "admin-demo")
     page.get_by_role("button", name="+ Создать событие").click()
     wait_idle(page)
@@ -35,9 +35,9 @@ def test_admin_creates_a_weekly_event_with_two_services_and_sees_it_on_a_phone(s
     screenshot(page, str(shots / "event-form-1280.png"))
     form.get_by_role("button", name="Сохранить", exact=True).click()
     expect(page.get_by_text("Событие «Субботняя стирка» создано.")).to_be_visible()
-    page.context.close()
+    page.close()
 
-    phone = new_page(browser, 320)
+    phone = tabs.open(320)
     log_in(phone, server.url, "admin", "admin-demo")
     title = phone.locator("[data-testid='stMain']").get_by_text("Субботняя стирка", exact=True)
     title.scroll_into_view_if_needed()
@@ -47,12 +47,12 @@ def test_admin_creates_a_weekly_event_with_two_services_and_sees_it_on_a_phone(s
     overflow = phone.evaluate("() => document.querySelector('[data-testid=stMain]').scrollWidth")
     assert overflow <= 320
     screenshot(phone, str(shots / "schedule-after-create-320.png"))
-    phone.context.close()
+    phone.close()
 
 
-def test_html_in_user_text_shows_as_text_and_never_runs(server, browser, shots):
+def test_html_in_user_text_shows_as_text_and_never_runs(server, tabs, shots):
     payload = "<img src=x onerror=alert(1)> **жирный** [ссылка](javascript:alert(2))"
-    page = new_page(browser, 1280)
+    page = tabs.open(1280)
     alerts = []
     page.on("dialog", lambda dialog: (alerts.append(dialog.message), dialog.dismiss()))
     log_in(page, server.url, "admin", "admin-demo")
@@ -72,4 +72,4 @@ def test_html_in_user_text_shows_as_text_and_never_runs(server, browser, shots):
     assert main.locator("img[src='x']").count() == 0
     assert main.locator("a[href^='javascript']").count() == 0
     assert alerts == []
-    page.context.close()
+    page.close()

@@ -2,11 +2,11 @@
 
 from playwright.sync_api import expect
 
-from tests.browser.server import choose, log_in, new_page, open_page, screenshot, wait_idle
+from tests.browser.server import choose, log_in, open_page, screenshot, wait_idle
 
 
-def test_admin_marks_three_participants_present_and_sees_green(server, browser, shots):
-    page = new_page(browser, 1280)
+def test_admin_marks_three_participants_present_and_sees_green(server, tabs, shots):
+    page = tabs.open(1280)
     log_in(page, server.url, "admin", "admin-demo")
     open_page(page, "Мероприятия")
     # attendance is marked from the session's day on: a past session
@@ -34,12 +34,12 @@ def test_admin_marks_three_participants_present_and_sees_green(server, browser, 
     red, green_channel, blue = [int(x) for x in colour[colour.index("(") + 1 : colour.index(")")].split(",")[:3]]
     assert green_channel > red and green_channel > blue
     page.screenshot(path=str(shots / "participants-1280.png"))
-    page.context.close()
+    page.close()
 
 
-def test_calendar_week_with_a_busy_day_at_both_widths(server, browser, shots):
+def test_calendar_week_with_a_busy_day_at_both_widths(server, tabs, shots):
     for width in (1280, 320):
-        page = new_page(browser, width)
+        page = tabs.open(width)
         log_in(page, server.url, "admin", "admin-demo")
         open_page(page, "Мероприятия")
         page.get_by_text("Календарь", exact=True).click()
@@ -54,4 +54,4 @@ def test_calendar_week_with_a_busy_day_at_both_widths(server, browser, shots):
         overflow = page.evaluate("() => document.querySelector('[data-testid=stMain]').scrollWidth")
         assert overflow <= width
         screenshot(page, str(shots / f"calendar-{width}.png"))
-        page.context.close()
+        page.close()

@@ -22,8 +22,8 @@ def shows_sign_in_form(page) -> bool:
     return offered and "Администратор" not in sidebar_text(page)
 
 
-def test_f5_and_a_new_tab_keep_the_admin_signed_in_and_the_cookie_is_out_of_scripts_reach(server, browser):
-    page = new_page(browser, 1280)
+def test_f5_and_a_new_tab_keep_the_admin_signed_in_and_the_cookie_is_out_of_scripts_reach(server, tabs):
+    page = tabs.open(1280)
     log_in(page, server.url, "admin", "admin-demo")
     assert "Администратор" in sidebar_text(page)
 
@@ -38,15 +38,16 @@ def test_f5_and_a_new_tab_keep_the_admin_signed_in_and_the_cookie_is_out_of_scri
     cookie = next(c for c in page.context.cookies() if c["name"] == COOKIE)
     assert cookie["httpOnly"] and cookie["sameSite"] == "Strict"
     assert COOKIE not in page.evaluate("document.cookie")
-    page.context.close()
+    tab.close()
+    page.close()
 
 
-def test_sign_out_then_back_shows_the_sign_in_form_and_a_copied_cookie_stops_working(server, browser):
-    page = new_page(browser, 1280)
+def test_sign_out_then_back_shows_the_sign_in_form_and_a_copied_cookie_stops_working(server, tabs, browser):
+    page = tabs.open(1280)
     log_in(page, server.url, "admin", "admin-demo")
     open_page(page, "Мероприятия")
     stolen = [c for c in page.context.cookies() if c["name"] == COOKIE]
-    thief = new_page(browser, 1280)
+    thief = new_page(browser, 1280)  # another browser, at the same time
     thief.context.add_cookies(stolen)
     thief.goto(server.url + "/")
     wait_idle(thief)
@@ -64,16 +65,16 @@ def test_sign_out_then_back_shows_the_sign_in_form_and_a_copied_cookie_stops_wor
     thief.reload()
     wait_idle(thief)
     assert shows_sign_in_form(thief)
-    page.context.close()
+    page.close()
     thief.context.close()
 
 
-def test_thirty_idle_minutes_sign_the_admin_out(tmp_path, browser):
+def test_thirty_idle_minutes_sign_the_admin_out(tmp_path, tabs):
     shift = tmp_path / "clock-shift"
     shift.write_text("0")
     server = AppServer(tmp_path / "idle.duckdb", env={"DAILY_BACKUPS": "off", "TEST_CLOCK_SHIFT_FILE": str(shift)})
     try:
-        page = new_page(browser, 1280)
+        page = tabs.open(1280)
         log_in(page, server.url, "admin", "admin-demo")
         shift.write_text(str(29 * 60))
         page.wait_for_timeout(500)
@@ -88,7 +89,7 @@ def test_thirty_idle_minutes_sign_the_admin_out(tmp_path, browser):
         page.reload()
         wait_idle(page)
         assert shows_sign_in_form(page)
-        page.context.close()
+        page.close()
     finally:
         server.stop()
 
@@ -114,25 +115,23 @@ class NoRedirect(urllib.request.HTTPRedirectHandler):
         return response
 
 
-def test_no_page_breaks_the_content_security_policy(server, browser):
+def test_no_page_breaks_the_content_security_policy(server, tabs):
     violations = []
-    page = new_page(browser, 1280)
+    page = tabs.open(1280)
     page.on("console", lambda message: violations.append(message.text) if "Content Security Policy" in message.text else None)
     log_in(page, server.url, "admin", "admin-demo")
     for title in ADMIN_PAGES:
         open_page(page, title)
         assert not page.locator("[data-testid='stException']").count()
     assert violations == []
-    page.context.close()
+    page.close()
 
 
-def page_from(browser, address: str):
-    """A browser behind the deployment's proxy, which names the client in X-Forwarded-For (the
+def page_from(tabs, address: str):
+    """A tab behind the deployment's proxy, which names the client in X-Forwarded-For (the
     app trusts that header from this machine only: uvicorn's FORWARDED_ALLOW_IPS)."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="ru-RU",
-                                  extra_http_headers={"X-Forwarded-For": address})
-    page = context.new_page()
-    page.set_default_timeout(20_000)
+    page = tabs.open(1280)
+    page.set_extra_http_headers({"X-Forwarded-For": address})
     return page
 
 
@@ -150,33 +149,32 @@ def try_password(page, base_url: str, password: str) -> str:
     return page.locator("[data-testid='stAlert']").all_inner_texts()
 
 
-def test_a_strangers_wrong_passwords_slow_down_their_address_and_never_the_admin_elsewhere(server, browser):
-    stranger = page_from(browser, "203.0.113.5")
+def test_a_strangers_wrong_passwords_slow_down_their_address_and_never_the_admin_elsewhere(server, tabs):
+    stranger = page_from(tabs, "203.0.113.5")
     for _ in range(5):
         assert try_password(stranger, server.url, "wrong-password-1") == ["Неверный логин или пароль."]
     slowed = try_password(stranger, server.url, "admin-demo")
     assert slowed == ["Слишком много неудачных попыток. Подождите 15 мин. и попробуйте снова."]
     assert not has_sign_in_cookie(stranger)
 
-    owner = page_from(browser, "198.51.100.7")
+    owner = page_from(tabs, "198.51.100.7")
     log_in(owner, server.url, "admin", "admin-demo")
     assert "Администратор" in sidebar_text(owner)
-    stranger.context.close()
-    owner.context.close()
+    owner.close()
 
 
-def test_an_x_forwarded_for_from_an_untrusted_peer_is_not_believed(tmp_path, browser):
+def test_an_x_forwarded_for_from_an_untrusted_peer_is_not_believed(tmp_path, tabs):
     # nobody is a trusted proxy: the header is the client's own claim, and changing it must not
     # buy a stranger five fresh tries
     server = AppServer(tmp_path / "untrusted.duckdb", env={"DAILY_BACKUPS": "off", "FORWARDED_ALLOW_IPS": ""})
     try:
         for claimed in ("203.0.113.5", "203.0.113.6", "203.0.113.7", "203.0.113.8", "203.0.113.9"):
-            stranger = page_from(browser, claimed)
+            stranger = page_from(tabs, claimed)
             assert try_password(stranger, server.url, "wrong-password-1") == ["Неверный логин или пароль."]
-            stranger.context.close()
-        disguised = page_from(browser, "198.51.100.77")
+            stranger.close()
+        disguised = page_from(tabs, "198.51.100.77")
         slowed = try_password(disguised, server.url, "admin-demo")
         assert slowed == ["Слишком много неудачных попыток. Подождите 15 мин. и попробуйте снова."]
-        disguised.context.close()
+        disguised.close()
     finally:
         server.stop()

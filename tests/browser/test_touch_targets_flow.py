@@ -6,7 +6,7 @@ import re
 
 from playwright.sync_api import Page, expect
 
-from tests.browser.server import choose, log_in, new_page, open_page, wait_idle
+from tests.browser.server import choose, log_in, open_page, wait_idle
 
 THUMB = 44
 ROW_HEIGHT = 125  # px a person at 320 px with a short comment: five or six short lines (seven stacked cells took ~330)
@@ -33,8 +33,8 @@ def too_short(page: Page, selector: str) -> list:
     return [box for box in boxes(page, selector) if box[2] < THUMB - 0.5]
 
 
-def test_on_a_phone_the_desks_tabs_date_pills_and_main_buttons_are_44_px_tall(server, browser):
-    page = new_page(browser, 320)
+def test_on_a_phone_the_desks_tabs_date_pills_and_main_buttons_are_44_px_tall(server, tabs):
+    page = tabs.open(320)
     log_in(page, server.url, "volunteer", "volunteer-demo")
     main = page.locator("[data-testid='stMain']")
     expect(main.get_by_text("Стойка волонтёра")).to_be_visible()
@@ -54,11 +54,11 @@ def test_on_a_phone_the_desks_tabs_date_pills_and_main_buttons_are_44_px_tall(se
     assert too_short(page, ".st-key-desk_date button") == []
     assert too_short(page, "[data-testid='stMain'] button[data-testid^='stBaseButton-primary']") == []
     assert too_short(page, "[data-testid='stMain'] button[data-testid^='stBaseButton-secondary']") == []
-    page.context.close()
+    page.close()
 
 
-def test_on_a_phone_the_participants_are_one_compact_row_each_with_44_px_tick_boxes(server, browser):
-    page = new_page(browser, 320)
+def test_on_a_phone_the_participants_are_one_compact_row_each_with_44_px_tick_boxes(server, tabs):
+    page = tabs.open(320)
     log_in(page, server.url, "admin", "admin-demo")
     open_page(page, "Мероприятия")
     # attendance is marked from the session's day on: a past session (test_sessions_flow.py marks
@@ -83,15 +83,15 @@ def test_on_a_phone_the_participants_are_one_compact_row_each_with_44_px_tick_bo
     dialog.get_by_role("button", name="Применить").click()
     wait_idle(page)
     expect(dialog.get_by_text(re.compile(r"Статус «.+» отмечен: 1\."))).to_be_in_viewport()
-    page.context.close()
+    page.close()
 
 
-def test_on_a_phone_the_menus_links_are_44_px_tall(server, browser):
-    page = new_page(browser, 320)
+def test_on_a_phone_the_menus_links_are_44_px_tall(server, tabs):
+    page = tabs.open(320)
     log_in(page, server.url, "admin", "admin-demo")
     page.locator("[data-testid='stExpandSidebarButton']").click()
     page.wait_for_timeout(400)
     links = boxes(page, "[data-testid='stSidebar'] [data-testid='stSidebarNavLink']")
     assert len(links) >= 7  # the admin's pages
     assert too_short(page, "[data-testid='stSidebar'] [data-testid='stSidebarNavLink']") == []
-    page.context.close()
+    page.close()

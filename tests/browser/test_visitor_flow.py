@@ -14,7 +14,7 @@ from pathlib import Path
 
 from playwright.sync_api import Locator, Page, expect
 
-from tests.browser.server import ROOT, has_sign_in_cookie, new_page, screenshot, sign_in_visitor, wait_for, wait_idle
+from tests.browser.server import ROOT, has_sign_in_cookie, screenshot, sign_in_visitor, wait_for, wait_idle
 
 # a test's pictures, git-ignored: a test run leaves docs/ as it was
 PICTURES = ROOT / "screenshots" / "tests"
@@ -132,8 +132,8 @@ def washing_card(page: Page) -> Locator:
     return page.locator("[class*='st-key-vb_svc_']").filter(has_text="Стирка и сушка")
 
 
-def test_sign_in_book_with_a_comment_see_it_and_cancel_take_at_most_nine_taps_at_320_px(server, browser, shots):
-    page = new_page(browser, 320)
+def test_sign_in_book_with_a_comment_see_it_and_cancel_take_at_most_nine_taps_at_320_px(server, tabs, shots):
+    page = tabs.open(320)
     card, pin = register(page, server.url, shots)
     sign_out(page)
 
@@ -203,11 +203,11 @@ def test_sign_in_book_with_a_comment_see_it_and_cancel_take_at_most_nine_taps_at
 
     assert len(taps.done) <= TAP_LIMIT, taps.done
     print(f"\nthe visitor's way: {len(taps.done)} taps: {', '.join(taps.done)}")
-    page.context.close()
+    page.close()
 
 
-def test_a_booking_shows_in_my_bookings_and_cancelling_there_says_so_in_view(server, browser, shots):
-    page = new_page(browser, 320)
+def test_a_booking_shows_in_my_bookings_and_cancelling_there_says_so_in_view(server, tabs, shots):
+    page = tabs.open(320)
     card, pin = register(page, server.url, shots)
     washing = washing_card(page)
     washing.get_by_role("button", name="Записаться").click()
@@ -236,14 +236,14 @@ def test_a_booking_shows_in_my_bookings_and_cancelling_there_says_so_in_view(ser
     assert_in_view(page, gone)
     expect(page.locator("[data-testid='stAlert']").filter(has_text="Вы записаны:")).to_have_count(0)
     assert_russian_and_fits(page, 320)
-    page.context.close()
+    page.close()
 
     # the same person on a desktop, signing in with the card and PIN just issued
-    desk = new_page(browser, 1280)
+    desk = tabs.open(1280)
     sign_in_visitor(desk, server.url, card, pin)
     expect(desk.get_by_text(f"Карта {card}")).to_be_visible()
     assert_russian_and_fits(desk, 1280)
     desk.get_by_role("tab", name="История").click()
     wait_idle(desk)
     expect(desk.get_by_text("Прошедших записей пока нет.")).to_be_visible()  # the cancelled booking is ahead, not past
-    desk.context.close()
+    desk.close()

@@ -60,12 +60,12 @@ def open_mine(page: Page) -> None:
     wait_idle(page)
 
 
-def test_a_visitor_in_line_is_booked_when_another_cancels_and_sees_it_at_320_px(tmp_path, browser):
+def test_a_visitor_in_line_is_booked_when_another_cancels_and_sees_it_at_320_px(tmp_path, tabs, browser):
     path = tmp_path / "waitlist.duckdb"
     holder_card, waiting_card, key, places = prepared_database(path)
     server = AppServer(path, env={"DAILY_BACKUPS": "off"})
     try:
-        waiting = new_page(browser, 320)
+        waiting = tabs.open(320)
         sign_in_visitor(waiting, server.url, waiting_card, PIN)
         washing = washing_card(waiting)
         washing.get_by_role("button", name="Встать в лист ожидания").click()
@@ -77,7 +77,7 @@ def test_a_visitor_in_line_is_booked_when_another_cancels_and_sees_it_at_320_px(
         expect(waiting.get_by_text("Вы следующий в очереди.")).to_be_visible()
         assert_russian_and_fits(waiting, 320)
 
-        holder = browser.new_context(viewport={"width": 320, "height": 640}).new_page()
+        holder = new_page(browser, 320)  # another person, at the same time
         sign_in_visitor(holder, server.url, holder_card, PIN)
         open_mine(holder)
         holder.get_by_role("button", name="Отменить запись").first.click()
