@@ -115,8 +115,8 @@ class Tabs:
     page (`new_page`) for the second one.
     """
 
-    def __init__(self, browser: Browser, site_url: str):
-        self.context = browser.new_context(locale="ru-RU")
+    def __init__(self, browser: Browser, site_url: str, **context_options):
+        self.context = browser.new_context(locale="ru-RU", **context_options)
         self.context.add_init_script(_FORGET_EARLIER_TABS)
         self._keeper = self.context.new_page()
         self._keeper.goto(site_url)

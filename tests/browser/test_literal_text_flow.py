@@ -20,7 +20,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from core import demo
 from core.db import make_engine, migrate
-from tests.browser.server import AppServer, choose, log_in, open_page, wait_for, wait_idle
+from tests.browser.server import AppServer, Tabs, choose, log_in, open_page, wait_for, wait_idle
 from tests.pages.test_literal_text import BOLD, image, link, plant
 from ui.clock import now
 
@@ -94,13 +94,18 @@ def planted_app(outside, tmp_path_factory):
     app.stop()
 
 
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="ru-RU", bypass_csp=True)
-    opened = context.new_page()
-    opened.set_default_timeout(20_000)
+@pytest.fixture(scope="module")
+def csp_blind_tabs(browser, planted_app):
+    opened = Tabs(browser, planted_app.url + "/_stcore/health", bypass_csp=True)
     yield opened
-    context.close()
+    opened.close()
+
+
+@pytest.fixture
+def page(csp_blind_tabs):
+    opened = csp_blind_tabs.open(1280)
+    yield opened
+    opened.close()
 
 
 def assert_literal(page: Page, outside: Outside, *texts: str) -> None:
