@@ -32,13 +32,19 @@ DEFAULTS = {
     "ex_format": "xlsx",
 }
 SAVED_KEY, FILE_KEY = "ex_saved", "ex_file"
+# A required segmented control can still come back empty from a browser under load (a full
+# test run met it: no format lit, and «Сформировать файл» then made a print form). The format is
+# never left empty: it goes back to the saved one, and the screen shows it again.
+NEVER_EMPTY = ("ex_format",)
 PREVIEW_HEIGHT = 420  # px; the 50 preview rows scroll under a fixed header
 
 
 def _restore() -> None:
     saved = st.session_state.get(SAVED_KEY, {})
     for key, default in DEFAULTS.items():
-        if key not in st.session_state:
+        if key in NEVER_EMPTY and st.session_state.get(key) is None:
+            st.session_state[key] = saved.get(key) or default
+        elif key not in st.session_state:
             st.session_state[key] = saved.get(key, default)
 
 

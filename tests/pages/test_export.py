@@ -147,6 +147,18 @@ def test_the_print_form_downloads_as_an_html_page(app, downloads):
     assert "Фильтры: Все услуги; статус: Не пришел" in data.decode("utf-8")
 
 
+def test_a_format_the_browser_sent_back_empty_is_excel_again_and_makes_an_excel_file(app, downloads):
+    at = app("export", "coordinator")
+    at.segmented_control(key="ex_format").set_value(None)  # what a browser under load once sent
+    run(at)
+    assert at.segmented_control(key="ex_format").value == "xlsx"
+    at.button(key="ex_make").click()
+    run(at)
+    data, mime, name = downloads[-1]
+    assert name.endswith(".xlsx") and mime.endswith("spreadsheetml.sheet")
+    assert at.get("download_button")[0].proto.label.startswith("Скачать Excel")
+
+
 def test_a_file_made_for_other_filters_is_not_offered(app, downloads):
     at = app("export", "coordinator")
     at.button(key="ex_make").click()
