@@ -107,7 +107,7 @@ class Tabs:
     """Tabs of one browser context for a whole test worker, one person at a time.
 
     A new context starts a renderer process of its own, which parses and compiles Streamlit's
-    JavaScript from nothing: most of the CPU a browser test costs. Here a tab stays open on the
+    JavaScript from nothing, for every page a test opens. Here a tab stays open on the
     app's site, and Chromium keeps one renderer process per site (`--process-per-site`), so each
     new tab joins that warm process (README, «Время прогона тестов»: the figures). A tab starts as
     a new visitor's would: no cookies, nothing in localStorage. Opening a tab closes the ones left
