@@ -156,6 +156,7 @@ def test_a_format_the_browser_sent_back_empty_is_excel_again_and_makes_an_excel_
     run(at)
     data, mime, name = downloads[-1]
     assert name.endswith(".xlsx") and mime.endswith("spreadsheetml.sheet")
+    assert openpyxl.load_workbook(io.BytesIO(data)).active.max_row > 2
     assert at.get("download_button")[0].proto.label.startswith("Скачать Excel")
 
 
