@@ -162,21 +162,22 @@ def log_in(page: Page, base_url: str, login: str, password: str) -> None:
     # the start page puts visitors first: the staff sign-in is behind its own door
     page.get_by_role("button", name="Я сотрудник или волонтёр").click()
     wait_idle(page)
-    page.get_by_label("Логин").fill(login)
-    page.get_by_label("Пароль").fill(password)
-    page.get_by_role("button", name="Войти").click()
-    # the page fetches its sign-in cookie through /_app/sign-in and loads again
-    wait_for(lambda: has_sign_in_cookie(page), page)
-    wait_idle(page)
+    _submit_sign_in(page, {"Логин": login, "Пароль": password})
 
 
 def sign_in_visitor(page: Page, base_url: str, card: str, pin: str) -> None:
     """A visitor signs in with card and PIN on /visitor; the page then holds their sign-in cookie."""
     page.goto(base_url + "/visitor")
     wait_idle(page)
-    page.get_by_label("Номер карты").fill(card)
-    page.get_by_label("PIN (4 цифры)").fill(pin)
+    _submit_sign_in(page, {"Номер карты": card, "PIN (4 цифры)": pin})
+
+
+def _submit_sign_in(page: Page, fields: dict[str, str]) -> None:
+    """Fill the sign-in form (label: text), press «Войти», wait for the page to load again signed in."""
+    for label, text in fields.items():
+        page.get_by_label(label).fill(text)
     page.get_by_role("button", name="Войти").click()
+    # the page fetches its sign-in cookie through /_app/sign-in and loads again
     wait_for(lambda: has_sign_in_cookie(page), page)
     wait_idle(page)
 
