@@ -21,7 +21,6 @@ MONTH_NAMES = (
     "Июль", "Август", "Сентябрь", "Октябрь", "Ноябрь", "Декабрь",
 )
 MONTH_CELL_LIMIT = 4
-AGENDA_COLUMNS = 3
 
 
 def _shift(months: int = 0, days: int = 0) -> None:
@@ -100,11 +99,11 @@ def _week_agenda(start: date, by_day, colour_by: str, legend: dict, open_session
         sessions = by_day.get(current, [])
         with week.container(border=True, key=f"cal_day_{current:%Y%m%d}"):
             st.markdown(f"**{_day_title(current)}** · {len(sessions)} {plural(len(sessions), 'мероприятие', 'мероприятия', 'мероприятий')}")
-            for chunk_start in range(0, len(sessions), AGENDA_COLUMNS):
-                cols = st.columns(AGENDA_COLUMNS)
-                for col, session in zip(cols, sessions[chunk_start : chunk_start + AGENDA_COLUMNS]):
-                    with col:
-                        _session_button(session, _marker_of(session, colour_by, legend), open_session)
+            # one wrapping row a day, three buttons wide (ui/style.py), one on a phone: a row of
+            # st.columns per three sessions drew four more elements each, a busy week ~250
+            with st.container(horizontal=True, key=f"cal_sessions_{current:%Y%m%d}"):
+                for session in sessions:
+                    _session_button(session, _marker_of(session, colour_by, legend), open_session)
 
 
 def render(flt: SessionFilter, open_session: Callable[[Session], None]) -> None:

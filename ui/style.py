@@ -26,6 +26,12 @@ button[data-testid^="stBaseButton"] {min-height: 2.75rem;}
 .st-key-cal_grid [class*="st-key-cal_day_"] {padding: 0.4rem !important;}
 .st-key-cal_grid [class*="st-key-cal_day_"] [data-testid="stCaptionContainer"] p {font-size: 0.8rem;}
 .st-key-cal_grid [data-testid="stHorizontalBlock"] {gap: 0.4rem;}
+/* week view: three sessions a row, one on a phone (ui/session_calendar.py) */
+[class*="st-key-cal_sessions_"] > [data-testid="stElementContainer"] {flex: 0 0 calc((100% - 2rem) / 3) !important;
+  max-width: calc((100% - 2rem) / 3); min-width: 0 !important;}
+@media (max-width: 640px) {
+  [class*="st-key-cal_sessions_"] > [data-testid="stElementContainer"] {flex-basis: 100% !important; max-width: 100%;}
+}
 .st-key-cal_week button {justify-content: flex-start; text-align: left; height: 100%;}
 .st-key-cal_week button * {white-space: normal !important; overflow: visible !important; text-overflow: clip !important;}
 .st-key-archived_rows [data-testid="stVerticalBlock"] {opacity: 0.75;}

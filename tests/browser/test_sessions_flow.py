@@ -51,6 +51,12 @@ def test_calendar_week_with_a_busy_day_at_both_widths(server, tabs, shots):
             page.get_by_role("button", name="←").click()
             wait_idle(page)
         expect(page.get_by_text("11 мероприятий")).to_be_visible()
+        # the day's sessions as a grid: three a row on a computer, one a row on a phone
+        day = page.locator("[class*='st-key-cal_day_']").filter(has_text="11 мероприятий")
+        sessions = day.locator("[class*='st-key-cal_sessions_'] > [data-testid='stElementContainer']")
+        tops = [round(sessions.nth(n).bounding_box()["y"]) for n in range(sessions.count())]
+        per_row = [tops.count(top) for top in sorted(set(tops))]
+        assert per_row == ([3, 3, 3, 2] if width == 1280 else [1] * 11)
         overflow = page.evaluate("() => document.querySelector('[data-testid=stMain]').scrollWidth")
         assert overflow <= width
         screenshot(page, str(shots / f"calendar-{width}.png"))
