@@ -8,6 +8,7 @@ import streamlit as st
 from core import audit
 from core.backup import is_stale, list_backups, take_backup
 from core.errors import DomainError
+from core.private_logs import private_logger
 from core.visitors import erase_visitor, find_visitors
 from ui.auth import as_signed_in, require_role
 from core.backup import backup_folder
@@ -18,6 +19,7 @@ from ui.forms import show_once
 from ui.format import CHOOSE, audit_actor, audit_detail, md, ru_datetime
 from ui.mks import mks_panel
 
+log = private_logger(__name__)
 actor = require_role("admin")
 
 
@@ -26,6 +28,7 @@ def make_backup() -> None:
     try:
         backup = take_backup(get_engine(), backup_folder(), now(), actor)
     except Exception:  # disk full, permissions: the admin gets words, the log gets the traceback
+        log.exception("backup on request failed")
         st.session_state["sv_error"] = "Не удалось создать резервную копию. Проверьте место на диске."
         return
     st.session_state["sv_flash"] = f"Резервная копия создана: {ru_datetime(backup.taken_at)}."

@@ -118,7 +118,10 @@ def duckdb_path(engine: Engine) -> Path | None:
 
 
 def make_engine(url: str | None = None) -> Engine:
-    """An engine for the URL (default: DATABASE_URL or the local DuckDB file)."""
+    """An engine for the URL (default: DATABASE_URL or the local DuckDB file).
+
+    Its errors leave the statement's values out: names and phone numbers have no place in an
+    error message, which may end in a log."""
     url = url or database_url()
     if sa.engine.make_url(url).get_backend_name() == "duckdb":
         if (file := duckdb_file_of(url)) is not None:
@@ -126,7 +129,7 @@ def make_engine(url: str | None = None) -> Engine:
         # No rollback when a connection goes back to the pool: SQLAlchemy's Connection has ended
         # its transaction by then, and DuckDB answers the extra one with an exception that
         # duckdb_engine swallows, a quarter of a millisecond on every checkout.
-        engine = sa.create_engine(url, pool_size=8, max_overflow=32, pool_reset_on_return=None)
+        engine = sa.create_engine(url, pool_size=8, max_overflow=32, pool_reset_on_return=None, hide_parameters=True)
         path = duckdb_path(engine)
         if path is not None:
             gate = file_gate(path)
@@ -135,7 +138,7 @@ def make_engine(url: str | None = None) -> Engine:
             sa.event.listen(engine, "checkout", lambda *_: gate.enter())
             sa.event.listen(engine, "checkin", lambda *_: gate.leave())
         return engine
-    return sa.create_engine(url, pool_size=8, max_overflow=16, pool_pre_ping=True)
+    return sa.create_engine(url, pool_size=8, max_overflow=16, pool_pre_ping=True, hide_parameters=True)
 
 
 def is_duckdb(engine_or_conn: Engine | Connection) -> bool:

@@ -4,7 +4,6 @@ erasure's postponed rewrite (core.storage) and expired throttle counts.
 Every instance runs the thread; core.backup.take_daily_backup lets only one of them take the copy.
 """
 
-import logging
 import threading
 import time
 
@@ -13,10 +12,11 @@ import streamlit as st
 from core import storage, throttle
 from core.backup import backup_folder, take_daily_backup
 from core.config import settings
+from core.private_logs import private_logger
 from ui.clock import now
 from ui.db import get_engine
 
-log = logging.getLogger(__name__)
+log = private_logger(__name__)
 CHECK_EVERY_SECONDS = 1800
 
 

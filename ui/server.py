@@ -24,6 +24,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from core import sign_ins
 from core.db import make_engine
+from core.private_logs import private_logger
 from ui.clock import now
 from ui.navigation import PAGES
 from ui.not_found import NOT_FOUND
@@ -154,8 +155,27 @@ async def sign_out_route(request: Request) -> RedirectResponse:
     return response
 
 
+UNEXPECTED_FAILURE = (
+    "Что-то пошло не так на сервере. Обновите страницу и попробуйте ещё раз; "
+    "если не получится снова, сообщите администратору."
+)
+
+
+# Streamlit writes an uncaught error's traceback to this logger, before show_unexpected_failure
+private_logger("streamlit.error_util")
+
+
+def show_unexpected_failure(error: Exception) -> bool:
+    """What a person sees when a page or a button's callback fails unexpectedly (the database
+    gone, a bug): Russian words in place of Streamlit's English notice. Streamlit has written
+    the traceback to the server log before calling this."""
+    st.error(UNEXPECTED_FAILURE, icon="⚠️")
+    return True  # no notice of Streamlit's own
+
+
 app = st.App(
     ROOT / "app.py",
     routes=[Route(sign_ins.SIGN_IN_ROUTE, sign_in_route), Route(sign_ins.SIGN_OUT_ROUTE, sign_out_route)],
     middleware=[Middleware(SecurityHeaders), Middleware(UnknownAddresses)],
+    on_script_error=show_unexpected_failure,
 )

@@ -52,6 +52,33 @@ def test_the_audit_log_and_the_logs_never_hold_personal_values(engine, canary, c
         assert text.lower() not in caplog.text.lower()
 
 
+def test_an_unexpected_database_error_reaches_the_server_log_without_personal_values(engine, canary):
+    import ui.server  # noqa: F401 - the app's server module puts the filter on Streamlit's logger
+    from streamlit.error_util import handle_uncaught_app_exception
+
+    # a write the database refuses, quoting what it refused: a second visitor on the same card
+    try:
+        with engine.begin() as conn:
+            row = conn.execute(sa.select(visitors).where(visitors.c.id == canary.visitor_id)).one()._asdict()
+            conn.execute(visitors.insert().values(row | {"id": canary.visitor_id + 1}))
+    except sa.exc.IntegrityError as error:
+        refused = error
+    # the statement's values stay out of the error itself (core.db.make_engine)
+    assert CANARY_PHONE not in str(refused) and CANARY_LAST not in str(refused)
+    logged = io.StringIO()
+    handler = logging.StreamHandler(logged)
+    streamlit_log = logging.getLogger("streamlit.error_util")  # where Streamlit logs an uncaught error
+    streamlit_log.addHandler(handler)
+    try:
+        handle_uncaught_app_exception(refused)
+    finally:
+        streamlit_log.removeHandler(handler)
+    text = logged.getvalue()
+    assert "IntegrityError" in text and "test_privacy.py" in text  # what finding the fault needs
+    for value in (canary.card_number, CANARY_FIRST, CANARY_LAST, CANARY_PHONE):
+        assert value not in text
+
+
 def test_erasure_leaves_no_personal_value_in_any_table(engine, canary, admin, now):
     assert "канарейкина" in every_text_in_the_database(engine)
     erase_visitor(engine, canary.visitor_id, admin, now)
