@@ -79,6 +79,16 @@ button[data-testid^="stBaseButton"] {min-height: 2.75rem;}
 [data-testid="stDateInputField"] [role="spinbutton"][data-placeholder][data-type="day"]::after {content: "ДД";}
 [data-testid="stDateInputField"] [role="spinbutton"][data-placeholder][data-type="month"]::after {content: "ММ";}
 [data-testid="stDateInputField"] [role="spinbutton"][data-placeholder][data-type="year"]::after {content: "ГГГГ";}
+/* Streamlit's notice of a lost connection (a phone's network drops, the server restarts) is
+   English and not configurable (streamlit/streamlit#12661): its words are drawn over in Russian.
+   It is a dialog holding bare text; a dialog of ours always holds a block of elements. */
+[data-testid="stDialog"]:not(:has([data-testid="stVerticalBlock"])) section > h2,
+[data-testid="stDialog"]:not(:has([data-testid="stVerticalBlock"])) section > div {font-size: 0; visibility: hidden;}
+[data-testid="stDialog"]:not(:has([data-testid="stVerticalBlock"])) section > h2::after {
+  content: "Нет связи"; font-size: 1.5rem; visibility: visible;}
+[data-testid="stDialog"]:not(:has([data-testid="stVerticalBlock"])) section > div::after {
+  content: "Проверьте интернет. Страница подключится сама, как только связь вернётся; если долго не получается, обновите её.";
+  font-size: 1rem; line-height: 1.6; visibility: visible;}
 /* the file picker's own words are English: hide them, the caption above says it in Russian */
 [class*="st-key-vp_photo_file"] [data-testid="stFileUploaderDropzoneInstructions"] {display: none;}
 [class*="st-key-vp_photo_file"] button[data-testid="stBaseButton-secondary"] [data-testid="stMarkdownContainer"] {display: none;}
