@@ -6,7 +6,7 @@ from core.errors import DomainError
 from core.accounts import register_volunteer
 from ui.auth import client_address
 from ui.clock import now
-from ui.db import get_engine
+from ui.db import after_write, get_engine
 from ui.forms import clear_errors, field_error, remember_error
 
 FORM = "vs_form"
@@ -20,6 +20,7 @@ def submit() -> None:
     except DomainError as refusal:
         remember_error(FORM, refusal)
         return
+    after_write()  # the admin's Волонтёры shows the new request at once
     st.session_state["vs_done"] = True
 
 

@@ -3,11 +3,11 @@
 import streamlit as st
 
 from core.errors import DomainError
-from core.accounts import VOLUNTEER_STATUS_LABELS, list_volunteers, matching_volunteers, reset_password, set_volunteer_status
+from core.accounts import VOLUNTEER_STATUS_LABELS, matching_volunteers, reset_password, set_volunteer_status
 from core.validation import format_phone
 from ui.auth import as_signed_in, require_role
 from ui.clock import now
-from ui.db import after_write, get_engine
+from ui.db import after_write, cached_volunteers, get_engine
 from ui.forms import show_once
 from ui.format import md, ru_date
 from ui.paging import current_page, from_first_page_when_changed, pager
@@ -69,8 +69,7 @@ show_once("vl_flash")
 show_once("vl_error", "error")
 show_new_password()
 
-with get_engine().connect() as conn:
-    people = list_volunteers(conn)
+people = cached_volunteers()
 pending = sum(1 for v in people if v.status == "pending")
 st.caption(f"Всего: {len(people)}. Ждут подтверждения: {pending}.")
 query = st.text_input("Найти волонтёра", key="vl_search", placeholder="ФИО, логин, телефон или ID")

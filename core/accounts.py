@@ -231,6 +231,8 @@ def matching_volunteers(people: list[VolunteerRow], query: str) -> list[Voluntee
     """The volunteers whose ФИО, login, ID or phone holds every word of `query`; all for a blank
     one. Case and ё/е do not matter, and a phone matches by its digits, typed 8 916 … or +7 (916) …"""
     words = [_PHONE_MARKS.sub("", word) if _PHONE_PART.fullmatch(word) else word for word in search_key(query).split()]
+    if not words:
+        return list(people)
 
     def text_of(person: VolunteerRow) -> str:
         digits = re.sub(r"\D", "", person.phone or "")

@@ -8,6 +8,7 @@ from sqlalchemy.engine import Engine
 
 from core.config import SECRET_KEYS, settings
 from core.db import make_engine, shared_version
+from core.accounts import VolunteerRow, list_volunteers
 from core.catalog import list_catalog
 from core.events import Event, load_events, next_participants
 from core.manage import StartRefused, start_up
@@ -108,6 +109,14 @@ def cached_next_participants(event_ids: tuple[int, ...], today: date) -> dict[in
     shown = [e for e in cached_events() if e.id in event_ids]
     with get_engine().connect() as conn:
         return next_participants(conn, shown, today)
+
+
+@st.cache_data(show_spinner=False, ttl=30)
+def cached_volunteers() -> list[VolunteerRow]:
+    """Волонтёры: everyone with the bookings they made (a count over every booking); the
+    page's buttons and its search rerun it without reading again."""
+    with get_engine().connect() as conn:
+        return list_volunteers(conn)
 
 
 _writes = itertools.count(1)

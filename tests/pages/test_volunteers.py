@@ -39,6 +39,14 @@ def test_a_volunteer_registers_and_waits_for_approval(app, db_engine):
     assert refusal.value.code == "account_pending"
 
 
+def test_a_new_request_shows_on_the_admins_open_list_at_its_next_click(app):
+    admin = app("volunteers", "admin")
+    assert not any("Волкова Мария" in m.value for m in admin.markdown)
+    fill_signup(app("volunteer_signup"))
+    admin.run()  # the admin's next click: the list is kept for reruns, but not past a write
+    assert any("Волкова Мария" in m.value for m in admin.markdown)
+
+
 @pytest.mark.parametrize(
     "field, value, message",
     [
