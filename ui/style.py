@@ -93,6 +93,15 @@ button[data-testid^="stBaseButton"] {min-height: 2.75rem;}
 [class*="st-key-vp_photo_file"] [data-testid="stFileUploaderDropzoneInstructions"] {display: none;}
 [class*="st-key-vp_photo_file"] button[data-testid="stBaseButton-secondary"] [data-testid="stMarkdownContainer"] {display: none;}
 [class*="st-key-vp_photo_file"] button[data-testid="stBaseButton-secondary"]::after {content: "Выбрать фото"; margin-left: 0.4rem;}
+/* a file Streamlit itself refuses (over 5 MB, not JPEG or PNG) stays as a red chip saying so in
+   English, with its name and size: the chip says why in Russian instead, and the English
+   tooltip and screen-reader alert are not drawn */
+[class*="st-key-vp_photo_file"] [data-testid="stFileChip"]:has([data-testid="stFileChipIconError"]) [data-testid="stFileChipName"],
+[class*="st-key-vp_photo_file"] [data-testid="stFileChip"]:has([data-testid="stFileChipIconError"]) [data-testid="stFileChipName"] + div,
+[class*="st-key-vp_photo_file"] [data-testid="stFileChip"] [role="alert"],
+[role="tooltip"]:has([data-testid="stTooltipErrorContent"]) {display: none !important;}
+[class*="st-key-vp_photo_file"] [data-testid="stFileChip"]:has([data-testid="stFileChipIconError"]) div:has(> [data-testid="stFileChipName"])::after {
+  content: "Не подошло: нужно фото JPEG или PNG до 5 МБ"; font-size: 0.875rem; white-space: normal;}
 /* the start page: two large doors, visitors first */
 .st-key-home_visitor button, .st-key-home_staff button {min-height: 4.5rem;}
 .st-key-home_visitor button p, .st-key-home_staff button p {font-size: 1.3rem;}

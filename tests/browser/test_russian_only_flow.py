@@ -9,8 +9,9 @@ field, title, aria-label) may hold no Latin word beyond ALLOWED.
 
 STREAMLIT_OWN is what Streamlit 1.67 itself says only to a screen reader and no option of it turns
 off or translates (its date fields and select boxes are pinned to the en-US locale): labels of its
-date field segments and calendar, select boxes, sidebar, help icons and scrolling table, and the
-hidden "Skip to main content" link. Each is matched whole, so a new English word anywhere else
+date field segments and calendar, select boxes, sidebar, help icons and scrolling table, the
+hidden "Skip to main content" link, and around a refused file its name and size, «Remove …» and
+«Add files» (its icon: «add icon»). Each is matched whole, so a new English word anywhere else
 still fails. What it draws on the screen in English is drawn over in Russian by ui/style.py
 («No results», an empty date's «dd.mm.yyyy») or never left standing (the chosen file's line).
 """
@@ -29,7 +30,8 @@ STREAMLIT_OWN = [
     re.compile(p)
     for p in (
         r"Skip to main content", r"(Collapse|Expand) sidebar", r"Sidebar", r"App pages", r"Link to heading", r"(Show|Hide) password",
-        r"Help for .*", r"Open", r"Close", r"Dismiss", r"\d+ options? available\.", r"file upload",
+        r"Help for .*", r"Open", r"Close", r"Dismiss", r"\d+ options? available\.", r"file upload", r"Remove .*", r"Add files", r"add icon",
+        r".+, \d+(\.\d+)?[KMG]?B",
         r"Choose date(, .*)?", r"(day|month|year), .*", r"(Previous|Next) month",
         r"Use arrow keys to navigate dates\. Enter to select\. Escape to close\.", r"Scrollable table",
     )
@@ -125,12 +127,18 @@ def look_into_widgets(page: Page, where: str) -> None:
 
 
 def choose_a_photo(page: Page, where: str) -> None:
-    """The visitor's photo picker after a photo is chosen, then the photo deleted again."""
+    """The visitor's photo picker with a file Streamlit refuses (over 5 MB), then after a photo
+    is chosen, then the photo deleted again."""
+    picker = page.locator("[class*='st-key-vp_photo_file'] input[type=file]")
+    picker.set_input_files(files=[{"name": "big.jpg", "mimeType": "image/jpeg", "buffer": bytes(6 * 1024 * 1024)}])
+    refused = page.locator("[class*='st-key-vp_photo_file'] [data-testid='stFileChip']")
+    refused.wait_for()
+    drawn = refused.evaluate("chip => getComputedStyle(chip.querySelector('div:has(> [data-testid=stFileChipName])'), '::after').content")
+    assert drawn == '"Не подошло: нужно фото JPEG или PNG до 5 МБ"'
+    assert_russian(page, f"{where}, a photo over 5 MB")
     png = io.BytesIO()
     Image.new("RGB", (300, 300), (200, 80, 40)).save(png, format="PNG")
-    page.locator("[class*='st-key-vp_photo_file'] input[type=file]").set_input_files(
-        files=[{"name": "photo.png", "mimeType": "image/png", "buffer": png.getvalue()}]
-    )
+    picker.set_input_files(files=[{"name": "photo.png", "mimeType": "image/png", "buffer": png.getvalue()}])
     wait_idle(page)
     expect(main(page).get_by_text("Фото сохранено.")).to_be_visible()
     assert_russian(page, f"{where}, a photo chosen")
