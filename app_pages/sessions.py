@@ -178,7 +178,7 @@ def session_row(session: Session, past: bool) -> None:
         cols = st.columns(ROW_COLUMNS, vertical_alignment="center")
         cols[0].markdown(f"**{md(session.service_name)}**  \n{md(session.event_title)}")
         cols[1].write(f"{ru_date(session.date)}, {time_range(session.start_time, session.end_time)}")
-        cols[2].markdown(f"📍 {md(session.place_name)}")
+        cols[2].markdown(f"📍\u00a0{md(session.place_name)}")  # the pin stays by the name
         full = " · мест нет" if session.is_full else ""
         cols[3].write(f"👥 {session.booked}/{session.capacity}{full}")
         cols[4].button("Участники", key=f"ss_people_{key}", on_click=open_participants, args=(session,), width="stretch")

@@ -60,7 +60,8 @@ def ru_day_short(day: date) -> str:
 
 
 def time_range(start: time, end: time) -> str:
-    return f"{ru_time(start)}–{ru_time(end)}"
+    """"10:00–12:00", never broken after its dash (a word joiner holds the two times together)."""
+    return f"{ru_time(start)}–{_WORD_JOINER}{ru_time(end)}"
 
 
 def status_label(status: str, *, visitor: bool = False) -> str:

@@ -1,6 +1,7 @@
 """Real browser: the attendance charts, the month calendar and Волонтёры fit a 320 px phone and
 a 1280 px screen: no overlapping week labels, no word broken mid-word, nothing cut off."""
 
+import re
 from datetime import date, timedelta
 
 from playwright.sync_api import Page
@@ -36,6 +37,11 @@ LINES = """selector => [...document.querySelectorAll(selector)].map(p => {
   return [p.textContent, new Set([...range.getClientRects()].map(r => Math.round(r.top))).size]; })"""
 VOLUNTEER_BADGES_AND_BUTTONS = "[class*='st-key-vl_row_'] .stMarkdownBadge, [class*='st-key-vl_row_'] button *"
 VOLUNTEER_WHOLE = "[class*='st-key-vl_code_'] p, [class*='st-key-vl_phone_'] p, [class*='st-key-vl_since_'] p"
+
+
+def broken_time_ranges(page: Page) -> list[str]:
+    """«10:00–13:00» spans the browser laid out over two lines, anywhere on the page."""
+    return [word for word in page.evaluate(BROKEN_WORDS, "[data-testid='stMain'] p") if re.search("–\u2060?\\d", word)]
 
 
 def page_width(page: Page) -> int:
@@ -90,6 +96,9 @@ def test_on_a_phone_week_labels_calendar_navigation_and_volunteers_fit(server, t
     assert all(b["x"] >= 0 and b["x"] + b["width"] <= 320 for b in buttons)
     assert page_width(page) <= 320
 
+    open_page(page, "Расписание")  # «Медицинская консультация 11:00–14:00» in a phone's column
+    assert broken_time_ranges(page) == []
+
     open_page(page, "Волонтёры")
     assert page.evaluate(CUT_OFF, VOLUNTEER_BADGES_AND_BUTTONS) == []
     assert {lines for _, lines in page.evaluate(LINES, VOLUNTEER_WHOLE)} == {1}
@@ -111,6 +120,10 @@ def test_on_a_wide_screen_month_words_and_volunteer_badges_are_whole(server, tab
     assert page.locator(".st-key-cal_grid").get_by_text("консультация").count()
     assert page.evaluate(BROKEN_WORDS, ".st-key-cal_grid p") == []
     screenshot(page, str(shots / "calendar-month-1280.png"))
+
+    # «29.11.2026, 10:00–13:00» in Мероприятия's narrow date column: the times stay together
+    open_page(page, "Мероприятия")
+    assert broken_time_ranges(page) == []
 
     open_page(page, "Волонтёры")
     assert page.get_by_text("Ждёт подтверждения").count(), "the demo has a volunteer waiting"

@@ -43,7 +43,7 @@ def test_upcoming_lists_the_nearest_sessions_first_with_place_and_participants(a
     expected = upcoming(db_engine)[:20]
     assert row_titles(at) == [s.service_name for s in expected]
     texts = [m.value for m in at.markdown]
-    assert f"📍 {expected[0].place_name}" in texts
+    assert f"📍\u00a0{expected[0].place_name}" in texts
     assert any(t.startswith(f"👥 {expected[0].booked}/{expected[0].capacity}") for t in texts)
 
 

@@ -314,7 +314,7 @@ def test_a_booking_is_confirmed_in_a_dialog_with_what_when_where_and_a_calendar_
     ]
     weekday = ["пн", "вт", "ср", "чт", "пт", "сб", "вс"][tomorrow.weekday()]
     assert block_texts(at.get_by_key("vp_confirmation")) == [
-        f"**{weekday} {tomorrow:%d.%m.%Y}**", "**Стирка**, 10:00–12:00", CVETNOY, HOW_TO_CVETNOY, "💬 Приду с сыном",
+        f"**{weekday} {tomorrow:%d.%m.%Y}**", "**Стирка**, 10:00–\u206012:00", CVETNOY, HOW_TO_CVETNOY, "💬 Приду с сыном",
     ]
     assert [(d.key, d.label) for d in at.download_button] == [("vp_ics", "Добавить в календарь")]
     assert at.session_state["vp_tab"] == "Мои записи"  # what is behind the dialog
@@ -462,7 +462,7 @@ def test_my_bookings_show_the_day_the_place_the_status_and_one_way_to_cancel(boo
     at = open_tab(as_visitor(actor), "Мои записи")
     shown = texts(at)
     assert CVETNOY in shown and HOW_TO_CVETNOY in shown
-    assert "**10:00–12:00 Стирка**  \n🟡 Запланировано" in shown
+    assert "**10:00–\u206012:00 Стирка**  \n🟡 Запланировано" in shown
     assert {b.key: b.label for b in at.button if b.key.endswith(f"_{booking_id}")} == {
         f"vp_cancel_{booking_id}": "Отменить запись", f"vp_comment_{booking_id}": "Комментарий",
     }
