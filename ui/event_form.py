@@ -19,7 +19,7 @@ from ui.forms import clear_errors, errors_of, field_error, keep_widget_values, m
 FORM = "ev_form"
 NEW_PLACE = -1
 FREQ_LABELS = {"daily": "Ежедневно", "weekly": "Еженедельно", "monthly": "Ежемесячно"}
-END_LABELS = {"never": "Повторять бессрочно", "count": "После N повторений", "until": "До даты"}
+END_LABELS = {"never": "Повторять бессрочно", "count": "После числа повторений", "until": "До даты"}
 UNIT_LABELS = {"daily": "дн.", "weekly": "нед.", "monthly": "мес."}
 
 
@@ -274,7 +274,7 @@ def render() -> None:
         if s.ev_kind == "recurring":
             cols = st.columns(2)
             cols[0].selectbox("Частота", list(FREQ_LABELS), key="ev_freq", placeholder=CHOOSE, format_func=FREQ_LABELS.get)
-            cols[1].number_input(f"Каждые N ({UNIT_LABELS[s.ev_freq]})", key="ev_interval", step=1)
+            cols[1].number_input(f"Каждые … {UNIT_LABELS[s.ev_freq]}", key="ev_interval", step=1)
             field_error(FORM, "interval", s.ev_interval)
             if s.ev_freq == "weekly":
                 st.multiselect("Дни недели", list(range(7)), key="ev_weekdays", on_change=_weekdays_picked,

@@ -1,5 +1,6 @@
 """Расписание → the event form: weekly days that follow the first date, and the preview's warning."""
 
+import re
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -98,3 +99,13 @@ def test_a_new_service_row_holds_no_more_places_than_the_event_so_the_first_save
         new_id = conn.execute(sa.select(events.c.id).where(events.c.title == "Одежда и разговор")).scalar_one()
         event = load_events(conn, [new_id])[0]
     assert sorted(es.capacity for es in event.services) == [6, 20]
+
+
+def test_every_label_of_a_recurring_schedule_is_in_russian(app):
+    at = make_weekly(start_form(app("schedule", "admin"), "Стирка по вторникам"))
+    at.radio(key="ev_end").set_value("count").run()
+    labels = [w.label for kind in ("number_input", "selectbox", "radio", "multiselect", "date_input") for w in getattr(at, kind)]
+    options = [o for radio in at.radio for o in radio.options]
+    assert "Каждые … нед." in labels and "После числа повторений" in options
+    latin = [text for text in labels + options if re.search("[A-Za-z]", text)]
+    assert latin == []
