@@ -104,7 +104,7 @@ def _person_row(row) -> None:
         f"**{md(name)}** :{statuses.BADGE[row.status]}-badge[{statuses.ADMIN_LABEL[row.status]}]",
         (
             f"карта {row.card_number} · {phone} · {md(booked_by(row.created_by_kind, row.created_by_id, row.staff_name))}, "
-            f"записан {ru_datetime(row.created_at)}"
+            f"запись от {ru_datetime(row.created_at)}"
         ),
     ]
     if row.comment:

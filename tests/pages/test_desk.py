@@ -73,7 +73,7 @@ def test_a_booking_by_a_volunteer_shows_their_id_in_the_participants_dialog(app,
     book(db_engine, visitor_id(db_engine, "100070"), [SessionKey(target.event_service_id, target.date)], VOLUNTEER, now())
     panel = open_panel(target)
     # who booked is shown escaped, as any text, in the person's line under the name
-    assert any(f"· {md('В-0001')}, записан " in m.value for m in panel.markdown)
+    assert any(f"· {md('В-0001')}, запись от " in m.value for m in panel.markdown)
 
 
 def test_the_volunteer_registers_a_visitor_and_hands_over_card_and_pin(app, db_engine):
