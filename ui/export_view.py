@@ -13,10 +13,10 @@ import streamlit as st
 from core.actors import Actor
 from core.errors import DomainError, ValidationError
 from core.downloads import ExportFile
-from core.export import FIELDS, STATUS_LABELS, ExportFilter, Preview, clean_fields, export_file, preview
+from core.export import FIELD_TITLES, FIELDS, FREE_TEXT, STATUS_LABELS, ExportFilter, Preview, clean_fields, export_file, preview
 from ui.clock import now
 from ui.db import cached_catalog, get_engine
-from ui.format import md, ru_date, ru_datetime, ru_time
+from ui.format import md, on_one_line, ru_date, ru_datetime, ru_time
 
 FIELD_KEYS = {f.code: f"ex_f_{f.code}" for f in FIELDS}
 FORMATS = {"xlsx": "Excel (.xlsx)", "print": "Печатная форма (A4)"}
@@ -37,6 +37,7 @@ SAVED_KEY, FILE_KEY = "ex_saved", "ex_file"
 # never left empty: it goes back to the saved one, and the screen shows it again.
 NEVER_EMPTY = ("ex_format",)
 PREVIEW_HEIGHT = 420  # px; the 50 preview rows scroll under a fixed header
+FREE_TEXT_TITLES = {FIELD_TITLES[code] for code in FREE_TEXT}
 
 
 def _restore() -> None:
@@ -128,15 +129,18 @@ def _filters(catalog: dict[int, str]) -> ExportFilter | None:
     return flt
 
 
-def _cell(value) -> str:
-    """One preview cell as the files write it; st.table reads markdown in cells, so it is escaped."""
+def _cell(value, *, free_text: bool) -> str:
+    """One preview cell as the files write it; st.table reads markdown in cells, so it is escaped.
+    As on paper, only free text may wrap: a phone number or a name stays on one line."""
     if isinstance(value, datetime):
-        return md(ru_datetime(value))
-    if isinstance(value, date):
-        return md(ru_date(value))
-    if isinstance(value, time):
-        return md(ru_time(value))
-    return md("" if value is None else str(value))
+        text = ru_datetime(value)
+    elif isinstance(value, date):
+        text = ru_date(value)
+    elif isinstance(value, time):
+        text = ru_time(value)
+    else:
+        text = "" if value is None else str(value)
+    return md(text if free_text else on_one_line(text))
 
 
 # every tick of a checkbox reruns the screen: the same filter and fields read the database once,
@@ -151,7 +155,8 @@ def _preview_table(rows: list[tuple], columns: tuple[str, ...]) -> None:
     # st.table, not st.dataframe: the grid's toolbar offers a raw CSV download that would skip both
     # the formula neutralisation and the audit log. A static table has no download to switch off
     # (hiding one with CSS lasts until someone un-hides it), so names leave only through the buttons below.
-    frame = pd.DataFrame([tuple(_cell(v) for v in row) for row in rows], columns=list(columns))
+    free = [title in FREE_TEXT_TITLES for title in columns]
+    frame = pd.DataFrame([tuple(_cell(v, free_text=f) for v, f in zip(row, free)) for row in rows], columns=list(columns))
     with st.container(key="ex_preview"):
         st.table(frame, hide_index=True, height=PREVIEW_HEIGHT)
 

@@ -59,6 +59,11 @@ def ru_day_short(day: date) -> str:
     return f"{WEEKDAYS_SHORT[day.weekday()]} {day:%d.%m}"
 
 
+def on_one_line(text: str) -> str:
+    """`text` the browser will not break: its spaces and hyphens made non-breaking (a phone number, a date and time)."""
+    return text.replace(" ", "\u00a0").replace("-", "\u2011")
+
+
 def time_range(start: time, end: time) -> str:
     """"10:00–12:00", never broken after its dash (a word joiner holds the two times together)."""
     return f"{ru_time(start)}–{_WORD_JOINER}{ru_time(end)}"

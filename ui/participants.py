@@ -23,7 +23,7 @@ from ui.clock import now, today
 from ui.db import after_write, cached_events, cached_places, get_engine
 from ui.export_view import download_button
 from ui.forms import show_once
-from ui.format import CHOOSE, booked_by, md, ru_datetime, ru_day_short, time_range
+from ui.format import CHOOSE, booked_by, md, on_one_line, ru_datetime, ru_day_short, time_range
 from ui.mks_people import visitors_found
 from ui import waitlist as waitlist_view
 
@@ -98,8 +98,7 @@ def _person_row(row) -> None:
     and each element costs the server and the phone their share."""
     selectable = row.status in statuses.ACTIVE
     name = f"{row.last_name} {row.first_name}".strip() or ERASED_NAME
-    # a number kept on one line: no break at its spaces and hyphens
-    phone = (format_phone(row.phone) or "").replace(" ", "\u00a0").replace("-", "\u2011") or "без телефона"
+    phone = on_one_line(format_phone(row.phone) or "") or "без телефона"
     lines = [
         f"**{md(name)}** :{statuses.BADGE[row.status]}-badge[{statuses.ADMIN_LABEL[row.status]}]",
         (

@@ -102,3 +102,8 @@ def app(app_db):
 def show_error_details():
     """Tests want the traceback that users never see."""
     st.config.set_option("client.showErrorDetails", "full")
+
+
+def table_as_read(at: AppTest, index: int = 0):
+    """A st.table's cells as a person reads them: its no-break spaces and hyphens as plain ones."""
+    return at.table[index].value.map(lambda v: v.replace("\u00a0", " ").replace("\u2011", "-") if isinstance(v, str) else v)

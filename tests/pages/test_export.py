@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 
 from core.schema import audit_log, bookings
+from tests.pages.conftest import table_as_read
 from ui.format import md
 
 
@@ -66,7 +67,7 @@ def test_a_chosen_status_list_decides_on_its_own_and_greys_out_the_cancelled_opt
     at.multiselect(key="ex_statuses").select("Отменено")
     run(at)
     assert at.checkbox(key="ex_cancelled").disabled
-    assert set(at.table[0].value["Статус"]) == {"Отменено"}
+    assert set(table_as_read(at)["Статус"]) == {"Отменено"}
     frame = at.table[0].value
     assert list(frame.columns)[:5] == ["Тип мероприятия", "Дата", "Время", "Место", "ФИО"]
     assert len(frame) == 50
@@ -93,14 +94,14 @@ def test_a_status_filter_changes_the_sentence_and_the_count(app, db_engine):
     assert "**Отбор:** " + md("Все услуги; статус: Не пришел") in [m.value for m in at.markdown]
     no_show = count_in_db(db_engine, "status = 'no_show'")
     assert found_line(at).startswith(f"Найдено записей: **{no_show}**")
-    assert set(at.table[0].value["Статус"]) == {"Не пришел"}
+    assert set(table_as_read(at)["Статус"]) == {"Не пришел"}
 
 
 def test_a_service_filter_keeps_only_that_service(app):
     at = app("export", "coordinator")
     at.multiselect(key="ex_services").select("Душ")
     run(at)
-    assert set(at.table[0].value["Тип мероприятия"]) == {"Душ"}
+    assert set(table_as_read(at)["Тип мероприятия"]) == {"Душ"}
 
 
 def test_unticking_fields_removes_their_columns(app):
@@ -208,3 +209,10 @@ def test_a_period_is_two_dates_and_back_to_front_is_refused_next_to_its_second_d
     run(at)
     assert [e.value for e in at.error] == ["Начало периода позже его конца."]
     assert not any(m.value.startswith("Найдено записей") for m in at.markdown)
+
+
+def test_in_the_preview_a_phone_number_never_wraps_and_a_comment_may(app):
+    frame = app("export", "coordinator").table[0].value
+    phones = [phone for phone in frame["Телефон"] if phone]
+    assert phones and not any(" " in phone or "-" in phone for phone in phones)  # no place to break
+    assert any(" " in comment for comment in frame["Комментарий"])
