@@ -14,6 +14,11 @@ button[data-testid^="stBaseButton"] {min-height: 2.75rem;}
   /* a thumb's width: section tabs and date pills (Streamlit draws them 32 px) as tall as any
      button, and the participants dialog's tick boxes a 44 px square to tap */
   [data-testid="stButtonGroup"] button {height: auto !important; min-height: 2.75rem !important;}
+  /* a segmented control wraps on a phone, and Streamlit draws the line between two segments once,
+     on the chosen one's side, which a wrap leaves open: here each segment is whole */
+  [data-testid="stButtonGroup"] > div:has(> button[data-variant="segmented_control"]) {gap: 0.25rem;}
+  [data-testid="stButtonGroup"] button[data-variant="segmented_control"] {margin-right: 0 !important; border-radius: 0.5rem !important;}
+  [data-testid="stButtonGroup"] button[data-variant="segmented_control"][aria-checked="false"] {border-color: rgba(47, 45, 43, 0.2) !important;}
   [data-testid="stDialog"] [data-testid="stCheckbox"] label {min-width: 2.75rem; min-height: 2.75rem; align-items: center;}
   /* the menu's links (Streamlit draws them 34 px) as tall as a button */
   [data-testid="stSidebarNavLink"] {min-height: 2.75rem; align-items: center;}

@@ -91,6 +91,10 @@ def test_on_a_phone_week_labels_calendar_navigation_and_volunteers_fit(server, t
     screenshot(page, str(shots / "attendance-half-year-320.png"))
 
     open_month_calendar(page)
+    # the section switch wraps onto two lines on a phone: every segment keeps its whole frame
+    frames = page.evaluate("""() => [...document.querySelectorAll('.st-key-ss_tab button')].map(b => {
+      const s = getComputedStyle(b); return [s.borderLeftColor, s.borderRightColor]; })""")
+    assert len(frames) == 4 and not [sides for sides in frames if "rgba(0, 0, 0, 0)" in sides]
     buttons = [page.locator(f".st-key-{key}").bounding_box() for key in ("cal_prev", "cal_today", "cal_next")]
     assert len({round(b["y"]) for b in buttons}) == 1, "←, Сегодня and → on one line"
     assert all(b["x"] >= 0 and b["x"] + b["width"] <= 320 for b in buttons)
