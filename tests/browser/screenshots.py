@@ -1,5 +1,5 @@
 """`make screenshots`: every page at 1280 and 320 px wide, into screenshots/ (git-ignored), and the
-README's pictures into docs/: the visitor's way at 320 px (start page, sign-in, Доступные услуги, a
+README's pictures into docs/: the staff's pages of «Как это выглядит», the visitor's way at 320 px (start page, sign-in, Доступные услуги, a
 booking, its confirmation, Мои записи, a cancellation) and the door's sign-in sheet (Лист
 регистрации) as a phone opens the downloaded file. `python -m tests.browser.screenshots docs`
 makes the docs/ pictures only.
@@ -69,6 +69,26 @@ def shot(page: Page, name: str, whole: bool = False) -> None:
     else:
         page.screenshot(path=str(target))
     print(target.relative_to(ROOT))
+
+
+# README «Как это выглядит»: (account, page, width, picture), whole pages
+STAFF_PICTURES = [
+    (("admin", "admin-demo"), "Расписание", "desktop", "admin-schedule-desktop.png"),
+    (("admin", "admin-demo"), "Мероприятия", "desktop", "admin-sessions-desktop.png"),
+    (("coordinator", "coordinator-demo"), "Посещаемость", "desktop", "coordinator-attendance-desktop.png"),
+    (("admin", "admin-demo"), "Расписание", "phone", "admin-schedule-phone.png"),
+    (("volunteer", "volunteer-demo"), "Стойка волонтёра", "phone", "volunteer-desk-phone.png"),
+]
+
+
+def staff_pictures(browser: Browser, server: AppServer) -> None:
+    """The staff's pages README «Как это выглядит» shows, into docs/."""
+    for account, title, width, name in STAFF_PICTURES:
+        page = new_page(browser, WIDTHS[width])
+        log_in(page, server.url, *account)
+        open_page(page, title)
+        shot(page, name, whole=True)
+        page.context.close()
 
 
 def visitor_way(browser: Browser, server: AppServer) -> None:
@@ -152,6 +172,7 @@ def main(only_docs: bool = False) -> None:
                 browser = launch_chromium(playwright)
                 if not only_docs:
                     every_page(browser, server)
+                staff_pictures(browser, server)
                 visitor_way(browser, server)
                 sign_in_sheet(browser, server)
                 browser.close()
