@@ -19,7 +19,7 @@ from ui.forms import show_once
 from ui.format import CHOOSE, audit_actor, audit_detail, md, ru_datetime
 from ui.mks import mks_panel
 
-log = private_logger(__name__)
+log = private_logger("app_pages.service")  # a page runs as __main__
 actor = require_role("admin")
 
 

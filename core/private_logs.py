@@ -17,17 +17,20 @@ DURING = "\nDuring handling of the above exception, another exception occurred:\
 def traceback_without_values(error: BaseException) -> str:
     """As Python prints a traceback, the chain included, with each message left out."""
     text, seen = "", set()
-    while error is not None and id(error) not in seen:
+    while True:
         seen.add(id(error))
         kind = type(error)
         text = ("Traceback (most recent call last):\n" + "".join(traceback.format_tb(error.__traceback__))
                 + f"{kind.__module__}.{kind.__qualname__}: (message withheld: it may hold personal data)\n" + text)
         if error.__cause__ is not None:
-            error, text = error.__cause__, CAUSED + text
+            error, link = error.__cause__, CAUSED
         elif error.__context__ is not None and not error.__suppress_context__:
-            error, text = error.__context__, DURING + text
+            error, link = error.__context__, DURING
         else:
-            error = None
+            break
+        if id(error) in seen:  # a chain that loops back: each exception written once
+            break
+        text = link + text
     return text.rstrip("\n")
 
 

@@ -57,6 +57,8 @@ def test_streamlit_config_keeps_xsrf_protection_on_and_error_details_hidden():
     config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
     assert config["server"]["enableXsrfProtection"] is True
     assert config["client"]["showErrorDetails"] == "none"
+    # uncaught errors reach the log through logging (core/private_logs.py), never printed by rich
+    assert config["logger"]["enableRich"] is False
 
 
 def test_git_tracks_no_secrets_databases_or_backups():

@@ -100,11 +100,13 @@ button[data-testid^="stBaseButton"] {min-height: 2.75rem;}
 [class*="st-key-vp_photo_file"] button[data-testid="stBaseButton-secondary"]::after {content: "Выбрать фото"; margin-left: 0.4rem;}
 /* a file Streamlit itself refuses (over 5 MB, not JPEG or PNG) stays as a red chip saying so in
    English, with its name and size: the chip says why in Russian instead, and the English
-   tooltip and screen-reader alert are not drawn */
+   screen-reader alert and tooltip are not drawn (the tooltip is drawn outside the picker: hidden
+   while a refused photo is on the page) */
 [class*="st-key-vp_photo_file"] [data-testid="stFileChip"]:has([data-testid="stFileChipIconError"]) [data-testid="stFileChipName"],
 [class*="st-key-vp_photo_file"] [data-testid="stFileChip"]:has([data-testid="stFileChipIconError"]) [data-testid="stFileChipName"] + div,
 [class*="st-key-vp_photo_file"] [data-testid="stFileChip"] [role="alert"],
-[role="tooltip"]:has([data-testid="stTooltipErrorContent"]) {display: none !important;}
+body:has([class*="st-key-vp_photo_file"] [data-testid="stFileChipIconError"]) [role="tooltip"]:has([data-testid="stTooltipErrorContent"]) {
+  display: none !important;}
 [class*="st-key-vp_photo_file"] [data-testid="stFileChip"]:has([data-testid="stFileChipIconError"]) div:has(> [data-testid="stFileChipName"])::after {
   content: "Не подошло: нужно фото JPEG или PNG до 5 МБ"; font-size: 0.875rem; white-space: normal;}
 /* the start page: two large doors, visitors first */
