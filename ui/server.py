@@ -161,8 +161,11 @@ UNEXPECTED_FAILURE = (
 )
 
 
-# Streamlit writes an uncaught error's traceback to this logger, before show_unexpected_failure
-private_logger("streamlit.error_util")
+# where a traceback is written: Streamlit's for an uncaught error of a page (before
+# show_unexpected_failure), the web server's for one of our routes
+SERVER_ERROR_LOGS = ("streamlit.error_util", "uvicorn.error")
+for name in SERVER_ERROR_LOGS:
+    private_logger(name)
 
 
 def show_unexpected_failure(error: Exception) -> bool:
