@@ -164,8 +164,8 @@ UNEXPECTED_FAILURE = (
 # where a traceback is written: Streamlit's for an uncaught error of a page (before
 # show_unexpected_failure), the web server's for one of our routes
 SERVER_ERROR_LOGS = ("streamlit.error_util", "uvicorn.error")
-for name in SERVER_ERROR_LOGS:
-    private_logger(name)
+for log_name in SERVER_ERROR_LOGS:
+    private_logger(log_name)
 
 
 def show_unexpected_failure(error: Exception) -> bool:
