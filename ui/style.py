@@ -72,6 +72,9 @@ button[data-testid^="stBaseButton"] {min-height: 2.75rem;}
 .st-key-vp_head [data-testid="stElementToolbar"] {display: none;}
 .st-key-vp_name {flex: 1 1 0; min-width: 0;}
 .st-key-vp_name p {overflow-wrap: anywhere;}
+/* a heading's «link to this heading» icon: of no use here, and on a phone a tap leaves it standing
+   alone under the title */
+[data-testid="stHeaderActionElements"] a[href^="#"] {display: none;}
 /* Streamlit's "Press Enter to apply" under a typed-in field is English: the buttons say what to do */
 [data-testid="InputInstructions"] {display: none;}
 /* Streamlit 1.67 pins its select boxes and date fields to the en-US locale: what it writes there

@@ -29,7 +29,7 @@ ALLOWED = {"Excel", "xlsx", "PIN", "ID", "JPEG", "PNG", "A4"}
 STREAMLIT_OWN = [
     re.compile(p)
     for p in (
-        r"Skip to main content", r"(Collapse|Expand) sidebar", r"Sidebar", r"App pages", r"Link to heading", r"(Show|Hide) password",
+        r"Skip to main content", r"(Collapse|Expand) sidebar", r"Sidebar", r"App pages", r"(Show|Hide) password",
         r"Help for .*", r"Open", r"Close", r"Dismiss", r"\d+ options? available\.", r"file upload", r"Remove .*", r"Add files", r"add icon",
         r".+, \d+(\.\d+)?[KMG]?B",
         r"Choose date(, .*)?", r"(day|month|year), .*", r"(Previous|Next) month",
