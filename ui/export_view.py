@@ -13,7 +13,7 @@ import streamlit as st
 from core.actors import Actor
 from core.errors import DomainError, ValidationError
 from core.downloads import ExportFile
-from core.export import FIELD_TITLES, FIELDS, FREE_TEXT, STATUS_LABELS, ExportFilter, Preview, clean_fields, export_file, preview
+from core.export import FIELDS, FREE_TEXT, STATUS_LABELS, ExportFilter, Preview, clean_fields, export_file, preview
 from ui.clock import now
 from ui.db import cached_catalog, get_engine
 from ui.format import md, on_one_line, ru_date, ru_datetime, ru_time
@@ -37,7 +37,6 @@ SAVED_KEY, FILE_KEY = "ex_saved", "ex_file"
 # never left empty: it goes back to the saved one, and the screen shows it again.
 NEVER_EMPTY = ("ex_format",)
 PREVIEW_HEIGHT = 420  # px; the 50 preview rows scroll under a fixed header
-FREE_TEXT_TITLES = {FIELD_TITLES[code] for code in FREE_TEXT}
 
 
 def _restore() -> None:
@@ -151,11 +150,11 @@ def _preview_of(actor: Actor, flt: ExportFilter, fields: tuple[str, ...]) -> Pre
         return preview(conn, actor, flt, fields)
 
 
-def _preview_table(rows: list[tuple], columns: tuple[str, ...]) -> None:
+def _preview_table(rows: list[tuple], columns: tuple[str, ...], fields: tuple[str, ...]) -> None:
     # st.table, not st.dataframe: the grid's toolbar offers a raw CSV download that would skip both
     # the formula neutralisation and the audit log. A static table has no download to switch off
     # (hiding one with CSS lasts until someone un-hides it), so names leave only through the buttons below.
-    free = [title in FREE_TEXT_TITLES for title in columns]
+    free = [code in FREE_TEXT for code in fields]  # the columns are the fields' titles, in their order
     frame = pd.DataFrame([tuple(_cell(v, free_text=f) for v, f in zip(row, free)) for row in rows], columns=list(columns))
     with st.container(key="ex_preview"):
         st.table(frame, hide_index=True, height=PREVIEW_HEIGHT)
@@ -222,5 +221,5 @@ def render(actor: Actor) -> None:
     else:
         more = f" (показаны первые {len(shown.rows)})" if shown.count > len(shown.rows) else ""
         st.markdown(f"Найдено записей: **{shown.count}**{more}")
-        _preview_table(shown.rows, shown.columns)
+        _preview_table(shown.rows, shown.columns, fields)
     _output(actor, flt, fields, shown.count, catalog)

@@ -90,8 +90,7 @@ button[data-testid^="stBaseButton"] {min-height: 2.75rem;}
 /* Streamlit's notice of a lost connection (a phone's network drops, the server restarts) is
    English and not configurable (streamlit/streamlit#12661): its words are drawn over in Russian.
    It is a dialog holding bare text; a dialog of ours always holds a block of elements. */
-[data-testid="stDialog"]:not(:has([data-testid="stVerticalBlock"])) section > h2,
-[data-testid="stDialog"]:not(:has([data-testid="stVerticalBlock"])) section > div {font-size: 0; visibility: hidden;}
+[data-testid="stDialog"]:not(:has([data-testid="stVerticalBlock"])) section > :is(h2, div) {font-size: 0; visibility: hidden;}
 [data-testid="stDialog"]:not(:has([data-testid="stVerticalBlock"])) section > h2::after {
   content: "Нет связи"; font-size: 1.5rem; visibility: visible;}
 [data-testid="stDialog"]:not(:has([data-testid="stVerticalBlock"])) section > div::after {
@@ -105,8 +104,7 @@ button[data-testid^="stBaseButton"] {min-height: 2.75rem;}
    English, with its name and size: the chip says why in Russian instead, and the English
    screen-reader alert and tooltip are not drawn (the tooltip is drawn outside the picker: hidden
    while a refused photo is on the page) */
-[class*="st-key-vp_photo_file"] [data-testid="stFileChip"]:has([data-testid="stFileChipIconError"]) [data-testid="stFileChipName"],
-[class*="st-key-vp_photo_file"] [data-testid="stFileChip"]:has([data-testid="stFileChipIconError"]) [data-testid="stFileChipName"] + div,
+[class*="st-key-vp_photo_file"] [data-testid="stFileChip"]:has([data-testid="stFileChipIconError"]) :is([data-testid="stFileChipName"], [data-testid="stFileChipName"] + div),
 [class*="st-key-vp_photo_file"] [data-testid="stFileChip"] [role="alert"],
 body:has([class*="st-key-vp_photo_file"] [data-testid="stFileChipIconError"]) [role="tooltip"]:has([data-testid="stTooltipErrorContent"]) {
   display: none !important;}
